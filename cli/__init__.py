@@ -1,0 +1,1 @@
+"""The ``gandir`` command-line app (installed as ``gan_directions.cli``)."""

@@ -1,0 +1,67 @@
+"""Entry point of the ``gandir`` command. Sub-commands load lazily, so ``--help`` is fast."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from gan_directions import __version__
+from gan_directions.errors import GandirError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "generate": ("gan_directions.cli.generate", "Generate images for seeds."),
+    "models": ("gan_directions.cli.models", "List, download, inspect and convert models."),
+    "find": ("gan_directions.cli.find", "Discover latent directions (TopDis and baselines)."),
+    "render": ("gan_directions.cli.render", "Render traversal grids, GIFs, MP4s and a report."),
+    "score": ("gan_directions.cli.score", "Score directions with RLT topological similarity."),
+    "vae": ("gan_directions.cli.vae", "Train and evaluate VAEs with TopDis and GMG."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose sub-commands are imported on first use.
+
+    Errors the user can act on (``GandirError``) and bad values (``ValueError``) become a
+    one-line message and exit code 1 instead of a traceback.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(COMMANDS[name][0])
+        return module.command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (GandirError, ValueError, OSError) as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="gandir")
+def cli() -> None:
+    """gandir: find disentangled, interpretable directions in pretrained GANs.
+
+    \b
+    Quick start on the built-in model (no download):
+      gandir find --model synthetic-shapes --steps 200 --render
+    """
+
+
+if __name__ == "__main__":
+    cli()

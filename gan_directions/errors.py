@@ -1,0 +1,24 @@
+"""User-facing error types.
+
+The CLI turns every ``GandirError`` into a one-line message and a non-zero exit code.
+"""
+
+
+class GandirError(Exception):
+    """An error the user can act on (bad input, missing file, refused download...)."""
+
+
+class InvalidInputError(GandirError, ValueError):
+    """An argument or input array is malformed (NaN, wrong shape, out of range...)."""
+
+
+class ModelLoadError(GandirError):
+    """A model file or name could not be turned into a generator."""
+
+
+class UnsafePickleError(ModelLoadError):
+    """A pickle references a global outside the allow-list, or is otherwise hostile."""
+
+
+class DownloadError(GandirError):
+    """A download failed, was interrupted, or did not match its checksum."""
