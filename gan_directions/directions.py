@@ -23,7 +23,7 @@ SPACES = ("z", "w", "w+")
 
 
 def parse_layer_range(text: str | None, num_ws: int | None = None) -> tuple[int, int] | None:
-    """Parse ``"A-B"`` (inclusive) or ``"A"`` into a layer range; None or "all" means every layer."""
+    """Parse ``"A-B"`` (inclusive) or ``"A"``; None or ``"all"`` means every layer."""
     if text is None or str(text).strip().lower() in ("", "all"):
         return None
     parts = str(text).split("-")
@@ -131,7 +131,7 @@ class DirectionSet:
                 directions = data["directions"]
                 space = str(data["space"]) if "space" in data else "w"
                 layers = data["layers"] if "layers" in data else np.zeros(0)
-                scales = data["scales"] if "scales" in data else None
+                scales = data.get("scales")
                 names = [str(n) for n in data["names"]] if "names" in data else []
         except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
             raise GandirError(f"cannot read directions file {path}: {error}") from None
@@ -178,7 +178,7 @@ def edited_ws(
 
 
 def seeded_z(seeds: list[int], z_dim: int) -> torch.Tensor:
-    """Latents for ``seeds`` following the official convention ``RandomState(seed).randn(z_dim)``."""
+    """Latents for ``seeds`` by the official rule ``RandomState(seed).randn(z_dim)``."""
     return torch.from_numpy(
         np.stack([np.random.RandomState(seed).randn(z_dim) for seed in seeds])
     ).to(torch.float32)
