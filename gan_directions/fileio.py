@@ -12,6 +12,17 @@ from pathlib import Path
 from gan_directions.errors import GandirError
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _default_permissions(path: Path, is_dir: bool) -> None:
+    """Give a ``mkstemp``/``mkdtemp`` result (0600/0700) the usual permissions under the umask."""
+    os.chmod(path, (0o777 if is_dir else 0o666) & ~_umask())
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary sibling of ``path``; it replaces ``path`` only if the block succeeds."""
@@ -22,6 +33,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        if tmp.exists():
+            _default_permissions(tmp, is_dir=False)
         os.replace(tmp, target)
     finally:
         if tmp.exists():
@@ -58,6 +71,7 @@ def staged_output_dir(out: str | os.PathLike, overwrite: bool = False) -> Iterat
     stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".partial", dir=out.parent))
     try:
         yield stage
+        _default_permissions(stage, is_dir=True)
         if out.exists():
             shutil.rmtree(out)
         os.replace(stage, out)

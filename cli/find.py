@@ -1,0 +1,142 @@
+"""``gandir find``: discover latent directions with TopDis or a baseline and write a run folder."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import re
+from pathlib import Path
+
+import click
+
+from gan_directions.discovery.parametrization import PARAMETRIZATIONS
+from gan_directions.discovery.search import INITS, METHODS, SearchSettings
+
+DEFAULTS = SearchSettings()
+
+
+def default_out(model: str, method: str) -> Path:
+    """``outputs/<model>-<method>-<UTC time>`` with the model reduced to a safe short name."""
+    stem = Path(model).stem if any(ch in model for ch in "/\\.") else model
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_") or "model"
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Path("outputs") / f"{stem}-{method}-{stamp}"
+
+
+def _render(generator, run_dir: Path, quiet: bool) -> None:
+    """Traversal grids/GIFs into RUN/traversals and an HTML report (the render module)."""
+    render = importlib.import_module("gan_directions.render")
+    from gan_directions.directions import DirectionSet
+
+    directions = DirectionSet.load(run_dir)
+    render.render_traversals(generator, directions, out_dir=run_dir / "traversals",
+                             overwrite=True, progress=not quiet)
+    write_report = getattr(render, "write_report", None)
+    if write_report is not None:
+        report = write_report(run_dir)
+        if not quiet:
+            click.echo(f"report: {report}", err=True)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--model", "-m", required=True,
+              help="Built-in name (synthetic-shapes), catalogue name, vae:PATH or a .pkl file.")
+@click.option("--method", type=click.Choice(METHODS), default="topdis", show_default=True,
+              help="topdis: RTD + reconstructor (default); vb: Voynov-Babenko reconstructor; "
+                   "ganspace: PCA of sampled latents; sefa: style-weight eigenvectors; "
+                   "random: random orthonormal.")
+@click.option("--k", "k", type=int, default=10, show_default=True,
+              help="Number of directions (at most the latent dimension).")
+@click.option("--space", type=click.Choice(["z", "w", "w+"]), default="w", show_default=True,
+              help="Latent space the directions live in.")
+@click.option("--layers", default=None,
+              help="Inclusive ws layer range edited in w/w+, e.g. 0-5 (default: all layers).")
+@click.option("--steps", type=int, default=DEFAULTS.steps, show_default=True,
+              help="Optimization steps (trained methods).")
+@click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True,
+              help="Latents per step.")
+@click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True,
+              help="Adam learning rate of the direction parameters.")
+@click.option("--recon-lr", type=float, default=DEFAULTS.recon_lr, show_default=True,
+              help="Adam learning rate of the reconstructor.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Seed of every random choice (same seed, same result on CPU).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Run folder [default: outputs/<model>-<method>-<time>].")
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out folder.")
+@click.option("--resume", is_flag=True,
+              help="Continue the run in --out from its checkpoint (same settings; --steps may "
+                   "grow).")
+@click.option("--init", type=click.Choice(INITS), default=DEFAULTS.init, show_default=True,
+              help="Starting directions of trained methods.")
+@click.option("--parametrization", type=click.Choice(PARAMETRIZATIONS),
+              default=DEFAULTS.parametrization, show_default=True,
+              help="expm/cayley: exactly orthonormal (skew-symmetric generator); unit: "
+                   "unit-norm, free to become non-orthogonal.")
+@click.option("--pca-dims", type=int, default=None,
+              help="Search only inside the top-N principal axes of the latent (N >= K).")
+@click.option("--pca-samples", type=int, default=DEFAULTS.pca_samples, show_default=True,
+              help="Sampled latents for PCA, covariance and shift scales (w spaces).")
+@click.option("--rtd-weight", type=float, default=DEFAULTS.rtd_weight, show_default=True,
+              help="Weight γ of the TopDis RTD term.")
+@click.option("--recon-weight", type=float, default=DEFAULTS.recon_weight, show_default=True,
+              help="Weight of the reconstructor term in TopDis; it keeps directions from "
+                   "becoming ones the image ignores (those have RTD 0). 0 turns it off.")
+@click.option("--gmg", "gmg_weight", type=float, default=DEFAULTS.gmg_weight, show_default=True,
+              help="Weight of the Gromov-Monge gap term between original and shifted images "
+                   "(TopDis; 0 = off).")
+@click.option("--shift-c", type=float, default=DEFAULTS.shift_c, show_default=True,
+              help="TopDis shift C in Gaussian-CDF units.")
+@click.option("--rtd-size", type=int, default=DEFAULTS.rtd_size, show_default=True,
+              help="Images are area-downsampled to this size before RTD.")
+@click.option("--max-shift", type=float, default=DEFAULTS.max_shift, show_default=True,
+              help="Largest reconstructor shift ε, in standard deviations.")
+@click.option("--truncation-psi", type=float, default=1.0, show_default=True,
+              help="Truncation of w samples.")
+@click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
+              show_default=True, help="Write RUN/checkpoint.pt every N steps.")
+@click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
+@click.option("--render", is_flag=True,
+              help="Also render traversal grids/GIFs and an HTML report into the run folder.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+def command(model, method, k, space, layers, steps, batch, lr, recon_lr, seed, out, overwrite,
+            resume, init, parametrization, pca_dims, pca_samples, rtd_weight, recon_weight,
+            gmg_weight, shift_c, rtd_size, max_shift, truncation_psi, checkpoint_every, device,
+            render, quiet):
+    """Find K directions in a model's latent space and write a run folder.
+
+    The folder holds directions.npz, run.json (every setting, versions, loss history and,
+    for models with known factors, the recovery scores), losses.csv and preview.png.
+
+    \b
+    Examples:
+      gandir find --model synthetic-shapes --steps 200
+      gandir find --model ffhq.pkl --method sefa --k 10 --layers 0-5
+      gandir find --model ffhq.pkl --method topdis --space w --pca-dims 50 --steps 2000
+    """
+    from gan_directions.discovery import find_directions
+    from gan_directions.errors import GandirError
+    from gan_directions.generators.registry import load_generator
+
+    if resume and out is None:
+        raise GandirError("--resume needs --out (the run folder to continue)")
+    generator = load_generator(model, device=device)
+    out = out if out is not None else default_out(model, method)
+    result = find_directions(
+        generator, method=method, k=k, space=space, layers=layers, steps=steps, batch=batch,
+        lr=lr, seed=seed, out=out, overwrite=overwrite, resume=resume, quiet=quiet,
+        recon_lr=recon_lr, init=init, parametrization=parametrization, pca_dims=pca_dims,
+        pca_samples=pca_samples, rtd_weight=rtd_weight, recon_weight=recon_weight,
+        gmg_weight=gmg_weight, shift_c=shift_c, rtd_size=rtd_size, max_shift=max_shift,
+        truncation_psi=truncation_psi, checkpoint_every=checkpoint_every,
+    )
+    if render:
+        _render(generator, out, quiet)
+    if not quiet:
+        click.echo(f"wrote {out}", err=True)
+        recovery = result.record.get("recovery")
+        if recovery and "disentanglement" in recovery:
+            cosine = recovery.get("matched_abs_cos")
+            text = f"matched |cos| {cosine:.3f}, " if cosine is not None else ""
+            click.echo(f"recovery: {text}DCI disentanglement {recovery['disentanglement']:.3f}",
+                       err=True)

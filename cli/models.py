@@ -1,0 +1,142 @@
+"""``gandir models``: list, download, inspect and convert generator models."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from gan_directions.errors import GandirError
+
+
+@click.group(name="models")
+def command() -> None:
+    """List, download, inspect and convert models.
+
+    \b
+    Models are catalogue names (see `gandir models list`), built-in names, official
+    stylegan2-ada-pytorch .pkl files (loaded safely, embedded code never runs) or gandir's
+    .safetensors + .json files. Downloads are cached in $GANDIR_HOME (default ~/.cache/gandir).
+    """
+
+
+@command.command(name="list")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+def list_models(as_json: bool) -> None:
+    """List catalogue models, their resolution and whether they are downloaded."""
+    from gan_directions.generators.catalogue import cached_path, load_catalogue
+    from gan_directions.generators.registry import BUILTIN_MODELS
+
+    catalogue = load_catalogue()
+    rows = []
+    for entry in catalogue.values():
+        rows.append({"name": entry.name, "resolution": entry.resolution,
+                     "cached": cached_path(entry.name, catalogue).is_file(),
+                     "description": entry.description, "url": entry.url})
+    if as_json:
+        click.echo(json.dumps({"builtin": sorted(BUILTIN_MODELS), "catalogue": rows}, indent=1))
+        return
+    width = max(len(row["name"]) for row in rows)
+    click.echo(f"{'name':<{width}}  {'res':>5}  {'cached':<6}  description")
+    for row in rows:
+        cached = "yes" if row["cached"] else "no"
+        click.echo(f"{row['name']:<{width}}  {row['resolution'] or '':>5}  {cached:<6}  "
+                   f"{row['description']}")
+    click.echo(f"built-in (no download): {', '.join(sorted(BUILTIN_MODELS))}")
+
+
+@command.command(name="download")
+@click.argument("name")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def download_model(name: str, quiet: bool) -> None:
+    """Download catalogue model NAME into the cache (once) and print its path."""
+    from gan_directions.generators.catalogue import fetch_model
+
+    path = fetch_model(name, progress=False if quiet else None)
+    click.echo(str(path))
+
+
+def describe(generator: Any) -> dict[str, Any]:
+    """JSON-able summary of a loaded generator."""
+    info: dict[str, Any] = {
+        "name": generator.name,
+        "class": type(generator).__name__,
+        "z_dim": generator.z_dim,
+        "w_dim": generator.w_dim,
+        "c_dim": generator.c_dim,
+        "num_ws": generator.num_ws,
+        "img_resolution": generator.img_resolution,
+        "img_channels": generator.img_channels,
+        "parameters": sum(p.numel() for p in generator.parameters()),
+        "buffer_values": sum(b.numel() for b in generator.buffers()),
+        "sha256": getattr(generator, "source_sha256", None),
+    }
+    if hasattr(generator, "config"):
+        info["config"] = generator.config
+    return info
+
+
+@command.command(name="inspect")
+@click.argument("name_or_path")
+@click.option("--network", type=click.Choice(["G_ema", "G"]), default="G_ema", show_default=True,
+              help="Network to read from an official pickle.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+def inspect_model(name_or_path: str, network: str, as_json: bool) -> None:
+    """Show a model's sizes, configuration and checksum (no download for catalogue names)."""
+    from gan_directions.generators.catalogue import cached_path, load_catalogue
+    from gan_directions.generators.registry import load_generator
+
+    catalogue = load_catalogue()
+    if not Path(name_or_path).exists() and name_or_path in catalogue:
+        entry = catalogue[name_or_path]
+        if not cached_path(name_or_path, catalogue).is_file():
+            info = {"name": entry.name, "url": entry.url, "resolution": entry.resolution,
+                    "source": entry.source, "sha256": entry.sha256, "cached": False}
+            if as_json:
+                click.echo(json.dumps(info, indent=1))
+            else:
+                for key, value in info.items():
+                    click.echo(f"{key}: {value}")
+                click.echo(f"not downloaded yet: gandir models download {entry.name}")
+            return
+    info = describe(load_generator(name_or_path, network=network))
+    if as_json:
+        click.echo(json.dumps(info, indent=1))
+        return
+    for key, value in info.items():
+        if isinstance(value, dict):
+            click.echo(f"{key}:")
+            for sub_key, sub_value in value.items():
+                click.echo(f"  {sub_key}: {sub_value}")
+        else:
+            click.echo(f"{key}: {value}")
+
+
+@command.command(name="convert")
+@click.argument("source")
+@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--network", type=click.Choice(["G_ema", "G"]), default="G_ema", show_default=True,
+              help="Network to take from the pickle.")
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+def convert_model(source: str, out: Path, network: str, overwrite: bool) -> None:
+    """Convert SOURCE (a .pkl or catalogue name) to OUT.safetensors + OUT.json.
+
+    The result loads without any pickle: `gandir generate --model OUT.safetensors`.
+    """
+    from gan_directions.generators.registry import load_generator
+    from gan_directions.generators.stylegan2 import StyleGAN2Generator
+    from gan_directions.generators.weights import save_generator, weights_paths
+
+    targets = weights_paths(out)
+    existing = [str(path) for path in targets if path.exists()]
+    if existing and not overwrite:
+        raise GandirError(f"{', '.join(existing)} exists; pass --overwrite to replace it")
+    generator = load_generator(source, network=network)
+    if not isinstance(generator, StyleGAN2Generator):
+        raise GandirError(f"{source} is not a StyleGAN2 model; nothing to convert")
+    source_info = {"file": Path(source).name, "sha256": generator.source_sha256,
+                   "network": network}
+    tensors_path, json_path = save_generator(generator, out, source=source_info)
+    click.echo(f"wrote {tensors_path} and {json_path}")

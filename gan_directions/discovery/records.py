@@ -1,0 +1,169 @@
+"""Run folders: checkpoints, ``run.json``, ``losses.csv``, ``preview.png``, ``directions.npz``.
+
+Every file is written atomically (a temporary sibling renamed into place).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+import platform
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from gan_directions import __version__
+from gan_directions.directions import DirectionSet, edited_ws, seeded_z
+from gan_directions.errors import GandirError
+from gan_directions.fileio import (
+    atomic_path,
+    atomic_write_bytes,
+    atomic_write_text,
+    staged_output_dir,
+)
+
+PREVIEW_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
+PREVIEW_TILE = 96
+HISTORY_ROWS = 200  # run.json keeps at most this many (evenly thinned) loss rows
+
+
+def save_checkpoint(path: Path, state: dict) -> None:
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def load_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # a truncated or foreign file: say which one
+        raise GandirError(f"cannot read checkpoint {path}: {error}") from None
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def model_sha256(name: str) -> str | None:
+    """SHA-256 of the model file when the model was loaded from a path, else None."""
+    path = Path(str(name)).expanduser()
+    if path.is_file():
+        return file_sha256(path)
+    return None
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version(), "torch": torch.__version__,
+                "numpy": np.__version__, "gandir": __version__}
+    try:
+        import gph
+
+        versions["giotto-ph"] = getattr(gph, "__version__", "unknown")
+    except ImportError:
+        pass
+    return versions
+
+
+def thin(history: list[dict], rows: int = HISTORY_ROWS) -> list[dict]:
+    """At most ``rows`` evenly spaced entries of ``history`` (always keeping the last)."""
+    if len(history) <= rows:
+        return list(history)
+    picks = np.unique(np.linspace(0, len(history) - 1, rows).round().astype(int))
+    return [history[i] for i in picks]
+
+
+def losses_csv(history: list[dict]) -> str:
+    columns: list[str] = []
+    for row in history:
+        columns += [key for key in row if key not in columns]
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=columns or ["step"], lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(history)
+    return buffer.getvalue()
+
+
+@torch.no_grad()
+def preview_image(generator, directions: DirectionSet, truncation_psi: float = 1.0,
+                  seed: int = 0) -> Image.Image:
+    """One row per direction: seed ``seed`` moved -3..3 standard deviations along it."""
+    z = seeded_z([seed] * len(PREVIEW_ALPHAS), generator.z_dim).to(generator.device)
+    alphas = torch.tensor(PREVIEW_ALPHAS, device=z.device)
+    rows = []
+    for index in range(directions.k):
+        ws = edited_ws(generator, z, directions, index, alphas, truncation_psi=truncation_psi)
+        images = generator.synthesis(ws, noise_mode="const").float()
+        size = min(PREVIEW_TILE, images.shape[-1])
+        if images.shape[-1] != size:
+            images = torch.nn.functional.interpolate(images, size=(size, size), mode="area")
+        if images.shape[1] == 1:
+            images = images.repeat(1, 3, 1, 1)
+        tiles = ((images[:, :3].clamp(-1, 1) + 1) * 127.5).round().byte().cpu()
+        rows.append(torch.cat(list(tiles.permute(0, 2, 3, 1)), dim=1))
+    return Image.fromarray(torch.cat(rows, dim=0).numpy())
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def run_record(generator, directions: DirectionSet, settings, extra: dict,
+               history: list[dict]) -> dict:
+    """The run.json content (keys of COMMON.md plus ``timing`` and ``scales``)."""
+    name = getattr(generator, "name", "generator")
+    return {
+        "gandir_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "model": name,
+        "model_sha256": model_sha256(name),
+        "method": settings.method,
+        "space": directions.space,
+        "layers": list(directions.layers) if directions.layers is not None else None,
+        "k": directions.k,
+        "seed": settings.seed,
+        "truncation_psi": settings.truncation_psi,
+        **extra,
+        "scales": directions.scales.round(6).tolist(),
+        "versions": library_versions(),
+        "loss_history": thin(history),
+    }
+
+
+def write_run_folder(out: Path, generator, directions: DirectionSet, settings, extra: dict,
+                     history: list[dict], overwrite: bool = False) -> dict:
+    """Write the run files into ``out``; returns the run record.
+
+    A folder that does not exist yet (closed-form runs) is staged and renamed into place;
+    an existing run folder (trained runs, which hold a checkpoint) gets each file atomically.
+    """
+    record = run_record(generator, directions, settings, extra, history)
+    files = {
+        "run.json": json.dumps(record, indent=2) + "\n",
+        "losses.csv": losses_csv(history),
+        "preview.png": png_bytes(preview_image(generator, directions, settings.truncation_psi)),
+    }
+
+    def write(folder: Path) -> None:
+        directions.save(folder / "directions.npz")
+        for name, content in files.items():
+            if isinstance(content, bytes):
+                atomic_write_bytes(folder / name, content)
+            else:
+                atomic_write_text(folder / name, content)
+
+    if out.is_dir() and (out / "checkpoint.pt").is_file():
+        write(out)
+    else:
+        with staged_output_dir(out, overwrite=overwrite) as stage:
+            write(stage)
+    return record

@@ -1,0 +1,390 @@
+"""``find_directions``: one direction search from settings to run folder.
+
+Closed-form methods (``ganspace``, ``sefa``, ``random``) compute directions directly. Trained
+methods (``topdis``, ``vb``) start from a closed-form initialization and run Adam on the
+direction parameters (and the reconstructor), checkpointing atomically every N steps so that
+``resume=True`` continues bit-identically. A run folder holds ``directions.npz``, ``run.json``,
+``losses.csv``, ``preview.png`` and, for trained methods, ``checkpoint.pt``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from gan_directions.directions import DirectionSet, parse_layer_range
+from gan_directions.discovery.evaluate import recovery_report
+from gan_directions.discovery.init import ganspace_directions, random_directions, sefa_directions
+from gan_directions.discovery.latents import LatentSpace, LatentStats
+from gan_directions.discovery.objectives import ReconstructorTerm, TopDisTerm, direction_scales
+from gan_directions.discovery.parametrization import PARAMETRIZATIONS, DirectionModel
+from gan_directions.discovery.records import load_checkpoint, save_checkpoint, write_run_folder
+from gan_directions.errors import GandirError, InvalidInputError
+from gan_directions.fileio import check_output_dir
+from gan_directions.losses.reconstructor import Reconstructor
+
+TRAINED_METHODS = ("topdis", "vb")
+CLOSED_FORM_METHODS = ("ganspace", "sefa", "random")
+METHODS = TRAINED_METHODS + CLOSED_FORM_METHODS
+INITS = CLOSED_FORM_METHODS
+CHECKPOINT = "checkpoint.pt"
+# Settings that may change between a run and its resumption.
+RESUMABLE_CHANGES = ("steps", "checkpoint_every")
+
+
+@dataclass
+class SearchSettings:
+    """Every option of a search (stored in run.json and checked on resume)."""
+
+    method: str = "topdis"
+    k: int = 10
+    space: str = "w"
+    layers: tuple[int, int] | None = None
+    steps: int = 1000
+    batch: int = 32
+    lr: float = 0.01
+    recon_lr: float = 1e-3
+    seed: int = 0
+    truncation_psi: float = 1.0
+    init: str = "ganspace"
+    parametrization: str = "expm"
+    pca_dims: int | None = None
+    pca_samples: int = 10000
+    rtd_weight: float = 1.0
+    recon_weight: float = 0.1
+    gmg_weight: float = 0.0
+    shift_c: float = 1 / 8
+    rtd_size: int | None = 32
+    rtd_card: int = 50
+    recon_size: int = 32
+    max_shift: float = 6.0
+    checkpoint_every: int = 100
+
+    def as_json(self) -> dict:
+        data = dataclasses.asdict(self)
+        data["layers"] = list(self.layers) if self.layers is not None else None
+        return data
+
+
+@dataclass
+class FindResult:
+    """The found directions, the run record (run.json content) and the run folder."""
+
+    directions: DirectionSet
+    record: dict
+    history: list[dict] = field(default_factory=list)
+    out: Path | None = None
+
+
+def validate(settings: SearchSettings, generator) -> None:
+    """Raise InvalidInputError for any setting that cannot work with ``generator``."""
+    s = settings
+    if s.method not in METHODS:
+        raise InvalidInputError(f"unknown method {s.method!r}; choose one of {', '.join(METHODS)}")
+    if s.init not in INITS:
+        raise InvalidInputError(f"unknown init {s.init!r}; choose one of {', '.join(INITS)}")
+    if s.parametrization not in PARAMETRIZATIONS:
+        raise InvalidInputError(
+            f"unknown parametrization {s.parametrization!r}; choose one of "
+            f"{', '.join(PARAMETRIZATIONS)}"
+        )
+    dim = generator.z_dim if s.space == "z" else generator.w_dim
+    if s.pca_dims is not None and not s.k <= s.pca_dims <= dim:
+        raise InvalidInputError(f"--pca-dims must be between K={s.k} and the space's {dim}")
+    if not 1 <= s.k <= dim:
+        raise InvalidInputError(
+            f"K={s.k} directions do not fit the {s.space} space of dimension {dim}"
+        )
+    checks = [
+        (s.steps >= 0, "steps must be >= 0"),
+        (s.batch >= 4, "batch must be >= 4"),
+        (s.lr > 0 and s.recon_lr > 0, "learning rates must be > 0"),
+        (s.pca_samples >= 2, "pca_samples must be >= 2"),
+        (min(s.rtd_weight, s.recon_weight, s.gmg_weight) >= 0, "loss weights must be >= 0"),
+        (0 < s.shift_c < 1, "the TopDis shift C must be in (0, 1)"),
+        (s.rtd_card >= 1, "rtd_card must be >= 1"),
+        (s.recon_size >= 16 and s.recon_size % 16 == 0, "recon_size must be a multiple of 16"),
+        (s.max_shift > 0.5, "max_shift must be > 0.5"),
+        (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+        (s.truncation_psi > 0 and math.isfinite(s.truncation_psi), "truncation_psi must be > 0"),
+        (s.rtd_size is None or s.rtd_size >= 4, "rtd_size must be >= 4"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise InvalidInputError(message)
+
+
+def closed_form(method: str, generator, latents: LatentSpace, stats: LatentStats,
+                settings: SearchSettings) -> np.ndarray:
+    if method == "ganspace":
+        return ganspace_directions(stats, settings.k)
+    if method == "sefa":
+        if latents.space == "z" and generator.num_ws > 1:
+            raise InvalidInputError("SeFa directions live in w; use --space w or w+")
+        return sefa_directions(generator, settings.k, settings.layers)
+    return random_directions(latents.dim, settings.k, settings.seed)
+
+
+def _topdis_parts():
+    """helper B's TopDis pieces (imported late: only trained TopDis searches need them)."""
+    from gan_directions.losses.topdis import RTDLoss, topdis_shift
+
+    return RTDLoss, topdis_shift
+
+
+def _gmg_loss():
+    from gan_directions.losses.gmg import GMGLoss
+
+    return GMGLoss()
+
+
+class Trainer:
+    """The optimization state of a trained search (directions, reconstructor, Adam, RNG)."""
+
+    def __init__(self, settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
+                 init: np.ndarray) -> None:
+        s = self.settings = settings
+        self.latents = latents
+        device = latents.device
+        basis = stats.axes[: s.pca_dims] if s.pca_dims is not None else None
+        self.directions = DirectionModel(init, basis, s.parametrization, seed=s.seed).to(device)
+        self.mean = torch.as_tensor(stats.mean, dtype=torch.float32, device=device)
+        self.covariance = torch.as_tensor(stats.covariance, dtype=torch.float32, device=device)
+        generator = latents.generator
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(s.seed)
+            self.reconstructor = Reconstructor(
+                s.k, generator.img_channels, s.recon_size
+            ).to(device)
+        self.recon_term = ReconstructorTerm(latents, self.reconstructor, max_shift=s.max_shift)
+        self.topdis_term = None
+        self.gmg_loss = None
+        if s.method == "topdis":
+            rtd_cls, shift_fn = _topdis_parts()
+            self.gmg_loss = _gmg_loss() if s.gmg_weight > 0 else None
+            self.topdis_term = TopDisTerm(
+                latents, rtd_cls(card=s.rtd_card), shift_fn, C=s.shift_c,
+                embed_size=s.rtd_size, gmg_loss=self.gmg_loss,
+            )
+        groups = [{"params": list(self.directions.parameters()), "lr": s.lr}]
+        if self.uses_reconstructor:
+            groups.append({"params": list(self.reconstructor.parameters()), "lr": s.recon_lr})
+        self.optimizer = torch.optim.Adam(groups)
+        self.rng = torch.Generator().manual_seed(s.seed)
+        self.step = 0
+        self.history: list[dict] = []
+
+    @property
+    def uses_reconstructor(self) -> bool:
+        return self.settings.method == "vb" or self.settings.recon_weight > 0
+
+    def train_step(self) -> dict:
+        """One Adam step on the method's objective; returns the logged values."""
+        s = self.settings
+        directions = self.directions()
+        scales = direction_scales(directions, self.covariance)
+        total = torch.zeros((), device=directions.device)
+        row: dict = {"step": self.step + 1}
+        if s.method == "topdis":
+            index = int(torch.randint(0, s.k, (), generator=self.rng))
+            rtd, gmg = self.topdis_term(directions[index], self.mean, scales[index], s.batch,
+                                        self.rng)
+            total = total + s.rtd_weight * rtd
+            row.update(direction=index, rtd=float(rtd.detach()))
+            if gmg is not None:
+                total = total + s.gmg_weight * gmg
+                row["gmg"] = float(gmg.detach())
+        if self.uses_reconstructor:
+            recon, parts = self.recon_term(directions, scales, s.batch, self.rng)
+            weight = 1.0 if s.method == "vb" else s.recon_weight
+            total = total + weight * recon
+            row.update(recon=float(recon.detach()), **parts)
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.optimizer.step()
+        self.step += 1
+        row["loss"] = float(total.detach())
+        self.history.append(row)
+        return row
+
+    def state(self) -> dict:
+        return {
+            "step": self.step,
+            "settings": self.settings.as_json(),
+            "directions": self.directions.state_dict(),
+            "reconstructor": self.reconstructor.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "rng": self.rng.get_state(),
+            "gmg_plan": None if self.gmg_loss is None else self.gmg_loss.previous_plan,
+            "history": self.history,
+        }
+
+    def load_state(self, state: dict) -> None:
+        self.step = int(state["step"])
+        self.directions.load_state_dict(state["directions"])
+        self.reconstructor.load_state_dict(state["reconstructor"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.rng.set_state(state["rng"])
+        if self.gmg_loss is not None:
+            self.gmg_loss.previous_plan = state.get("gmg_plan")
+        self.history = list(state["history"])
+
+    @torch.no_grad()
+    def current(self) -> np.ndarray:
+        return self.directions().double().cpu().numpy()
+
+
+def _check_resumable(saved: dict, settings: SearchSettings, path: Path) -> None:
+    current = settings.as_json()
+    changed = [
+        key for key in current
+        if key not in RESUMABLE_CHANGES and saved.get(key) != current[key]
+    ]
+    if changed:
+        details = ", ".join(f"{k}: {saved.get(k)!r} -> {current[k]!r}" for k in changed)
+        raise GandirError(f"cannot resume {path}: settings differ from the checkpoint ({details})")
+
+
+def _progress_text(history: list[dict], window: int = 20) -> dict[str, str]:
+    recent = history[-window:]
+    text = {}
+    for key in ("loss", "rtd", "recon", "accuracy", "gmg"):
+        values = [row[key] for row in recent if key in row]
+        if values:
+            text[key] = f"{np.mean(values):.4g}"
+    return text
+
+
+def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
+    """Refuse a non-empty ``out`` (unless overwrite/resume); empty it for overwrite."""
+    if resume:
+        if not (out / CHECKPOINT).is_file():
+            raise GandirError(f"nothing to resume: {out / CHECKPOINT} does not exist")
+        return
+    check_output_dir(out, overwrite)
+
+
+def find_directions(
+    generator,
+    method: str = "topdis",
+    k: int = 10,
+    space: str = "w",
+    layers: tuple[int, int] | str | None = None,
+    steps: int | None = None,
+    batch: int = 32,
+    lr: float | None = None,
+    seed: int = 0,
+    out: str | Path | None = None,
+    *,
+    overwrite: bool = False,
+    resume: bool = False,
+    quiet: bool = False,
+    on_step: Callable[[dict], None] | None = None,
+    **options,
+) -> FindResult:
+    """Find ``k`` directions in ``space`` of ``generator`` with ``method``.
+
+    ``method``: ``topdis`` (default; RTD + reconstructor, see ``objectives``), ``vb``
+    (Voynov-Babenko), ``ganspace``, ``sefa`` or ``random``. ``layers`` ("A-B" or a tuple,
+    inclusive) limits w edits to those layers. ``steps``/``batch``/``lr`` drive Adam for the
+    trained methods. Further ``options`` are the fields of ``SearchSettings`` (e.g. ``init``,
+    ``pca_dims``, ``rtd_weight``, ``recon_weight``, ``gmg_weight``, ``truncation_psi``,
+    ``checkpoint_every``). With ``out`` the run folder is written (checkpoints included);
+    ``resume`` continues a run from its folder's checkpoint. ``on_step(row)`` is called after
+    every training step with the logged values.
+    """
+    if isinstance(layers, str):
+        layers = parse_layer_range(layers, generator.num_ws)
+    unknown = set(options) - {f.name for f in dataclasses.fields(SearchSettings)}
+    if unknown:
+        raise InvalidInputError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    settings = SearchSettings(method=method, k=int(k), space=space, layers=layers,
+                              batch=int(batch), seed=int(seed), **options)
+    if steps is not None:
+        settings.steps = int(steps)
+    if lr is not None:
+        settings.lr = float(lr)
+    if method in CLOSED_FORM_METHODS:
+        settings.steps = 0
+    validate(settings, generator)
+    out = Path(out) if out is not None else None
+    if out is not None:
+        prepare_output(out, overwrite, resume)
+    elif resume:
+        raise InvalidInputError("resume needs the run folder (out)")
+
+    started = time.time()
+    latents = LatentSpace(generator, settings.space, settings.layers, settings.truncation_psi)
+    stats = (_standard_normal_stats(latents.dim) if settings.space == "z"
+             else latents.statistics(settings.pca_samples, settings.seed))
+    init_method = settings.method if settings.method in CLOSED_FORM_METHODS else settings.init
+    initial = closed_form(init_method, generator, latents, stats, settings)
+
+    history: list[dict] = []
+    train_seconds = 0.0
+    if settings.method in TRAINED_METHODS:
+        trainer = Trainer(settings, latents, stats, initial)
+        if resume:
+            state = load_checkpoint(out / CHECKPOINT)
+            _check_resumable(state["settings"], settings, out)
+            if state["step"] > settings.steps:
+                raise GandirError(
+                    f"cannot resume {out}: its checkpoint is at step {state['step']}, "
+                    f"past --steps {settings.steps}"
+                )
+            trainer.load_state(state)
+        elif out is not None:
+            if overwrite and out.exists():
+                shutil.rmtree(out)
+            out.mkdir(parents=True, exist_ok=True)
+        train_started = time.time()
+        first_step = trainer.step
+        with tqdm(total=settings.steps, initial=trainer.step, disable=quiet,
+                  desc=f"find {settings.method}", dynamic_ncols=True) as bar:
+            while trainer.step < settings.steps:
+                row = trainer.train_step()
+                bar.update(1)
+                bar.set_postfix(_progress_text(trainer.history), refresh=False)
+                if on_step is not None:
+                    on_step(row)
+                if out is not None and (trainer.step % settings.checkpoint_every == 0
+                                        or trainer.step == settings.steps):
+                    save_checkpoint(out / CHECKPOINT, trainer.state())
+        train_seconds = time.time() - train_started
+        found = trainer.current()
+        history = trainer.history
+        steps_run = trainer.step - first_step
+    else:
+        found = np.asarray(initial, dtype=np.float64)
+        steps_run = 0
+
+    found = found / np.linalg.norm(found, axis=1, keepdims=True)
+    directions = DirectionSet(found, space=settings.space, layers=settings.layers,
+                              scales=stats.scales(found))
+    record = {
+        "settings": settings.as_json(),
+        "timing": {
+            "seconds": round(time.time() - started, 3),
+            "train_seconds": round(train_seconds, 3),
+            "steps_per_second": round(steps_run / train_seconds, 3) if train_seconds else None,
+        },
+        "recovery": recovery_report(generator, directions, seed=settings.seed),
+    }
+    if out is not None:
+        record = write_run_folder(out, generator, directions, settings, record, history,
+                                  overwrite=overwrite and settings.method not in TRAINED_METHODS)
+    return FindResult(directions, record, history, out)
+
+
+def _standard_normal_stats(dim: int) -> LatentStats:
+    """Exact statistics of z ~ N(0, I): zero mean, identity covariance, coordinate axes."""
+    return LatentStats(np.zeros(dim), np.eye(dim), np.eye(dim), np.ones(dim))

@@ -1,0 +1,293 @@
+"""TopDis: the differentiable RTD loss and the Gaussian-preserving latent shift.
+
+Balabin et al., "Disentanglement Learning via Topology", ICML 2024 (Algorithm 1, Eq. 1-4), with
+the differentiable RTD of Trofimov et al. (RTD-AE, ICLR 2023). The barcode is computed exactly on
+CPU (giotto-ph); gradients reach both point clouds through the distance-matrix entries that
+realise each bar's birth and death (a subgradient; no smoothing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+from gan_directions.errors import InvalidInputError
+from gan_directions.topology.ph import h1_pairs_many
+from gan_directions.topology.rtd import MODES, cross_matrix
+
+LOSS_MODES = ("min", "max", "minmax")
+
+
+def pairwise_distances(x: torch.Tensor) -> torch.Tensor:
+    """Euclidean distance matrix of the rows of ``x`` [N, D], exact zeros on the diagonal.
+
+    Computed from the Gram matrix of the centred rows (one matrix product forward and two
+    backward; centring removes most of the cancellation). The diagonal is masked out so its
+    undefined gradient is exactly 0.
+    """
+    x = x - x.mean(dim=0, keepdim=True)
+    gram = x @ x.T
+    sq = gram.diagonal()
+    eye = torch.eye(len(x), dtype=torch.bool, device=x.device)
+    d2 = (sq[:, None] + sq[None, :] - 2.0 * gram).masked_fill(eye, 1.0)
+    return d2.clamp_min(torch.finfo(x.dtype).tiny).sqrt().masked_fill(eye, 0.0)
+
+
+def _edge_values(
+    D1: torch.Tensor, D2: torch.Tensor, edges: torch.Tensor, mode: str, surrogate: bool, which: str
+) -> torch.Tensor:
+    """Values of doubled-matrix entries ``edges`` [M, 2] (``a < b``), gathered differentiably.
+
+    Vertices ``< N`` are the first cloud's copies. The 'min' matrix is ``[[0, D1], [D1,
+    min(D1, D2)]]``, the 'max' matrix ``[[0, max], [max, D2]]``. With ``surrogate`` the
+    min-entries read for deaths (min mode) and the max-entries read for births (max mode) are
+    replaced by ``D2`` (the released TopDis/RTD-AE "immovable" routing).
+    """
+    n = D1.shape[0]
+    a, b = edges[:, 0], edges[:, 1]
+    i = torch.where(a < n, a, a - n)
+    j = b - n
+    both_a = b < n
+    both_b = a >= n
+    j = torch.where(both_a, torch.zeros_like(j), j)  # keep indices in range; value masked below
+    d1 = D1[i, j]
+    d2 = D2[i, j]
+    if mode == "min":
+        low = d2 if (surrogate and which == "death") else torch.minimum(d1, d2)
+        vals = torch.where(both_b, low, d1)
+    else:
+        off = d2 if (surrogate and which == "birth") else torch.maximum(d1, d2)
+        vals = torch.where(both_b, d2, off)
+    return torch.where(both_a, torch.zeros_like(vals), vals)
+
+
+def _to_numpy(D: torch.Tensor) -> np.ndarray:
+    return D.detach().to("cpu", torch.float64).numpy()
+
+
+def normalize_by_quantile(D: torch.Tensor, q: float | None) -> torch.Tensor:
+    """Divide ``D`` by its ``q``-quantile over all N x N entries, treated as a constant."""
+    if q is None:
+        return D
+    stat = torch.quantile(D.detach().reshape(-1).float(), q).to(D.dtype)
+    if not stat > 0:
+        raise InvalidInputError("cannot quantile-normalize: the points are (nearly) identical")
+    return D / stat
+
+
+class RTDLoss(nn.Module):
+    """Differentiable R-Cross-Barcode loss between matched batches ``x`` and ``y`` [N, ...].
+
+    Each term is ``sum_k |death_k - birth_k|^p`` over the ``card`` longest H1 bars of one
+    R-Cross-Barcode. ``mode='minmax'`` adds the 'min' and 'max' barcodes; ``symmetric`` adds the
+    y→x direction and halves the total. The defaults (symmetric min+max, 50 bars, p = 1,
+    per-cloud 0.9-quantile normalization without gradient, ``surrogate=True``) reproduce the
+    released TopDis loss: 4 barcodes per call. ``surrogate=False`` uses the true barcode values.
+    Inputs are flattened, so pixels or features both work.
+    """
+
+    def __init__(
+        self,
+        card: int = 50,
+        p: float = 1,
+        mode: str = "minmax",
+        symmetric: bool = True,
+        quantile: float | None = 0.9,
+        surrogate: bool = True,
+    ):
+        super().__init__()
+        if mode not in LOSS_MODES:
+            raise InvalidInputError(f"mode must be one of {LOSS_MODES}, got {mode!r}")
+        if card < 1:
+            raise InvalidInputError(f"card must be >= 1, got {card}")
+        if p <= 0:
+            raise InvalidInputError(f"p must be > 0, got {p}")
+        if quantile is not None and not 0 < quantile <= 1:
+            raise InvalidInputError(f"quantile must be in (0, 1], got {quantile}")
+        self.card = int(card)
+        self.p = p
+        self.mode = mode
+        self.symmetric = symmetric
+        self.quantile = quantile
+        self.surrogate = surrogate
+
+    def distances(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalized distance matrix of a flattened batch; raises on NaN/inf in the batch."""
+        D = pairwise_distances(x)
+        if not torch.isfinite(D).all():
+            raise InvalidInputError("batches contain NaN or inf (or overflow to inf)")
+        return normalize_by_quantile(D, self.quantile)
+
+    def barcode_terms(self, pairs: list[tuple[torch.Tensor, torch.Tensor, str]]) -> torch.Tensor:
+        """Sum over ``(D1, D2, mode)`` of ``sum |death - birth|^p`` over the ``card`` longest
+        bars of R-Cross-Barcode(D1, D2); the barcodes are computed in parallel."""
+        host = {id(D): _to_numpy(D) for D1, D2, _ in pairs for D in (D1, D2)}
+        matrices = [cross_matrix(host[id(D1)], host[id(D2)], mode) for D1, D2, mode in pairs]
+        total = 0.0
+        for (D1, D2, mode), M, (births, deaths) in zip(
+            pairs, matrices, h1_pairs_many(matrices), strict=True
+        ):
+            lengths = M[deaths[:, 0], deaths[:, 1]] - M[births[:, 0], births[:, 1]]
+            top = np.argsort(-lengths, kind="stable")[: self.card]
+            top = top[lengths[top] > 0]
+            device = D1.device
+            birth = _edge_values(
+                D1, D2, torch.from_numpy(births[top]).to(device), mode, self.surrogate, "birth"
+            )
+            death = _edge_values(
+                D1, D2, torch.from_numpy(deaths[top]).to(device), mode, self.surrogate, "death"
+            )
+            total = total + (death - birth).abs().pow(self.p).sum()
+        return total
+
+    def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        x, y = check_batches(x, y)
+        A, B = self.distances(x), self.distances(y)
+        modes = MODES if self.mode == "minmax" else (self.mode,)
+        directions = [(A, B), (B, A)] if self.symmetric else [(A, B)]
+        loss = self.barcode_terms([(D1, D2, m) for D1, D2 in directions for m in modes])
+        return 0.5 * loss if self.symmetric else loss
+
+
+def check_batches(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Validate two matched batches [N, ...] and flatten them to [N, D].
+
+    NaN/inf are caught later on the N x N distance matrices, which is much cheaper.
+    """
+    if not (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)):
+        raise InvalidInputError("RTDLoss expects two torch tensors")
+    if x.shape != y.shape:
+        raise InvalidInputError(f"batches differ in shape: {tuple(x.shape)} vs {tuple(y.shape)}")
+    if x.dim() < 2:
+        raise InvalidInputError(f"batches must have shape [N, ...], got {tuple(x.shape)}")
+    if len(x) < 3:
+        raise InvalidInputError(f"need at least 3 points per batch, got {len(x)}")
+    return x.reshape(len(x), -1), y.reshape(len(y), -1)
+
+
+def _unit_direction(z: torch.Tensor, coord_or_direction) -> torch.Tensor:
+    dim = z.shape[1]
+    if isinstance(coord_or_direction, (int, np.integer)) and not isinstance(
+        coord_or_direction, bool
+    ):
+        i = int(coord_or_direction)
+        if not -dim <= i < dim:
+            raise InvalidInputError(f"coordinate {i} out of range for latent size {dim}")
+        d = torch.zeros(dim, dtype=z.dtype, device=z.device)
+        d[i] = 1.0
+        return d
+    d = torch.as_tensor(coord_or_direction, dtype=z.dtype, device=z.device)
+    if d.shape != (dim,):
+        raise InvalidInputError(
+            f"direction must be an int coordinate or a vector of size {dim}, got shape "
+            f"{tuple(d.shape)}"
+        )
+    if not torch.isfinite(d).all():
+        raise InvalidInputError("direction contains NaN or inf")
+    norm = d.norm()
+    if not norm > 0:
+        raise InvalidInputError("direction has zero length")
+    return d / norm
+
+
+def topdis_shift(
+    z: torch.Tensor,
+    coord_or_direction,
+    C: float = 1 / 8,
+    sign: int | None = None,
+    center=None,
+    scale=1.0,
+    generator: torch.Generator | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gaussian-CDF-preserving shift of a latent batch (TopDis, Algorithm 1 / Proposition 1).
+
+    With ``d`` the unit direction (an int selects a coordinate axis) and
+    ``t = <z - center, d> / scale`` treated as N(0, 1): ``u = Φ(t)``, ``u' = u + sign·C``, and the
+    shifted latent is ``z + (Φ⁻¹(u') - t)·scale·d`` on the valid set ``0 < u' < 1`` (elsewhere
+    ``z`` unchanged). Returns ``(z_shifted, valid_mask)``; gradients flow through the map.
+
+    ``center``: None (0), a vector [dim], a scalar offset of the projection, or ``'batch'`` (the
+    batch mean of the projection, as the released VAE code does). ``scale``: a positive number or
+    ``'batch'`` (the unbiased batch std of the projection). ``sign`` ±1; None draws it uniformly
+    (from ``generator`` when given).
+    """
+    if not isinstance(z, torch.Tensor) or z.dim() != 2:
+        raise InvalidInputError("z must be a tensor of shape [N, dim]")
+    if not torch.isfinite(z).all():
+        raise InvalidInputError("z contains NaN or inf")
+    if not 0 < C < 1:
+        raise InvalidInputError(f"C must be in (0, 1), got {C}")
+    if sign is None:
+        sign = 1 if torch.randint(0, 2, (1,), generator=generator).item() else -1
+    if sign not in (1, -1):
+        raise InvalidInputError(f"sign must be +1 or -1, got {sign}")
+    d = _unit_direction(z, coord_or_direction)
+    proj = z @ d
+    if isinstance(center, str):
+        if center != "batch":
+            raise InvalidInputError(f"center must be None, a tensor or 'batch', got {center!r}")
+        offset = proj.mean()
+    elif center is None:
+        offset = proj.new_zeros(())
+    else:
+        center = torch.as_tensor(center, dtype=z.dtype, device=z.device)
+        offset = center @ d if center.dim() == 1 else center
+    if isinstance(scale, str):
+        if scale != "batch":
+            raise InvalidInputError(f"scale must be a positive number or 'batch', got {scale!r}")
+        scale = proj.std()
+    scale = torch.as_tensor(scale, dtype=z.dtype, device=z.device)
+    if not scale > 0:
+        raise InvalidInputError("scale must be positive (constant projection?)")
+    t = (proj - offset) / scale
+    u = 0.5 * (1.0 + torch.erf(t / math.sqrt(2.0)))
+    u_new = u + sign * C
+    valid = (u_new > 0) & (u_new < 1)
+    u_safe = torch.where(valid, u_new, torch.full_like(u_new, 0.5))
+    t_new = math.sqrt(2.0) * torch.erfinv(2.0 * u_safe - 1.0)
+    step = torch.where(valid, (t_new - t) * scale, torch.zeros_like(t))
+    return z + step[:, None] * d[None, :], valid
+
+
+class TopDisLoss(nn.Module):
+    """TopDis regulariser: RTD between decoded batches before and after a latent shift.
+
+    ``decode(latents) -> images or features`` is any callable (a VAE decoder, a generator's
+    synthesis from w, a feature extractor on top...). ``forward`` shifts ``z`` along
+    ``coord_or_direction`` (see ``topdis_shift``), decodes the valid originals and their shifted
+    copies in one pass, and returns ``rtd_loss`` (default ``RTDLoss()``) between the two.
+    Fewer than 3 valid points give a zero loss that still backpropagates.
+    """
+
+    def __init__(
+        self,
+        decode: Callable[[torch.Tensor], torch.Tensor],
+        rtd_loss: nn.Module | None = None,
+        C: float = 1 / 8,
+    ):
+        super().__init__()
+        self.decode = decode
+        self.rtd_loss = rtd_loss if rtd_loss is not None else RTDLoss()
+        self.C = C
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        coord_or_direction,
+        center=None,
+        scale=1.0,
+        sign: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        z_shifted, valid = topdis_shift(
+            z, coord_or_direction, self.C, sign, center, scale, generator=generator
+        )
+        n = int(valid.sum())
+        if n < 3:
+            return z_shifted.sum() * 0.0
+        out = self.decode(torch.cat([z[valid], z_shifted[valid]]))
+        return self.rtd_loss(out[:n], out[n:])

@@ -1,0 +1,200 @@
+"""``find_directions`` and ``gandir find``: run folders, resume, every method, bad input."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from PIL import Image
+
+from gan_directions.cli.main import cli
+from gan_directions.directions import DirectionSet
+from gan_directions.discovery import find_directions
+from gan_directions.errors import GandirError, InvalidInputError
+from gan_directions.generators.registry import load_generator
+
+DATA = Path(__file__).parent / "data"
+RUN_KEYS = {"gandir_version", "created", "model", "model_sha256", "method", "space", "layers",
+            "k", "seed", "truncation_psi", "settings", "versions", "loss_history", "recovery"}
+FAST = {"batch": 12, "rtd_size": 16, "pca_samples": 256}
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    return load_generator("synthetic-shapes")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_generator(DATA / "tiny64.pkl")
+
+
+def check_run_folder(out: Path, k: int, method: str) -> dict:
+    directions = DirectionSet.load(out)
+    assert directions.k == k
+    np.testing.assert_allclose(np.linalg.norm(directions.directions, axis=1), 1, atol=1e-5)
+    record = json.loads((out / "run.json").read_text())
+    assert RUN_KEYS <= set(record) and record["method"] == method
+    lines = (out / "losses.csv").read_text().splitlines()
+    assert lines[0].startswith("step") and len(lines) == len(record["loss_history"]) + 1 or (
+        len(lines) > len(record["loss_history"])
+    )
+    with Image.open(out / "preview.png") as preview:
+        assert preview.size[1] == k * min(96, 64)
+    return record
+
+
+def test_cli_end_to_end_on_synthetic_shapes(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, [
+        "find", "--model", "synthetic-shapes", "--k", "6", "--steps", "20", "--batch", "16",
+        "--out", str(out), "--quiet",
+    ])
+    assert result.exit_code == 0, result.output
+    record = check_run_folder(out, 6, "topdis")
+    assert record["model"] == "synthetic-shapes" and record["model_sha256"] is None
+    assert len(record["loss_history"]) == 20
+    assert {"rtd", "recon", "loss"} <= set(record["loss_history"][-1])
+    recovery = record["recovery"]
+    assert 0 <= recovery["matched_abs_cos"] <= 1 and 0 <= recovery["disentanglement"] <= 1
+    assert record["settings"]["steps"] == 20 and record["settings"]["batch"] == 16
+
+
+@pytest.mark.slow
+def test_cli_200_steps_under_a_minute(tmp_path):
+    import time
+
+    start = time.time()
+    result = CliRunner().invoke(cli, ["find", "--model", "synthetic-shapes", "--steps", "200",
+                                      "--out", str(tmp_path / "run"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert time.time() - start < 60
+    check_run_folder(tmp_path / "run", 6, "topdis")
+
+
+@pytest.mark.parametrize("method", ["topdis", "vb"])
+def test_resume_after_crash_is_bit_identical(tmp_path, shapes, method):
+    settings = dict(method=method, k=4, steps=6, checkpoint_every=2, quiet=True, **FAST)
+    full = find_directions(shapes, out=tmp_path / "full", **settings)
+
+    def crash(row):
+        if row["step"] == 5:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        find_directions(shapes, out=tmp_path / "crashed", on_step=crash, **settings)
+    assert not (tmp_path / "crashed" / "directions.npz").exists()
+    resumed = find_directions(shapes, out=tmp_path / "crashed", resume=True, **settings)
+    np.testing.assert_array_equal(full.directions.directions, resumed.directions.directions)
+    assert [r["loss"] for r in full.history] == [r["loss"] for r in resumed.history]
+
+
+def test_resume_refuses_changed_settings(tmp_path, shapes):
+    settings = dict(method="vb", k=3, steps=2, quiet=True, **FAST)
+    find_directions(shapes, out=tmp_path / "run", **settings)
+    with pytest.raises(GandirError, match="settings differ"):
+        find_directions(shapes, out=tmp_path / "run", resume=True, **{**settings, "lr": 0.5})
+    with pytest.raises(GandirError, match="nothing to resume"):
+        find_directions(shapes, out=tmp_path / "other", resume=True, **settings)
+    longer = find_directions(shapes, out=tmp_path / "run", resume=True, **{**settings, "steps": 3})
+    assert len(longer.history) == 3
+
+
+def test_same_seed_same_directions(shapes):
+    a = find_directions(shapes, method="topdis", k=3, steps=3, seed=5, quiet=True, **FAST)
+    b = find_directions(shapes, method="topdis", k=3, steps=3, seed=5, quiet=True, **FAST)
+    c = find_directions(shapes, method="topdis", k=3, steps=3, seed=6, quiet=True, **FAST)
+    np.testing.assert_array_equal(a.directions.directions, b.directions.directions)
+    assert not np.array_equal(a.directions.directions, c.directions.directions)
+
+
+@pytest.mark.parametrize("method", ["topdis", "vb", "ganspace", "sefa", "random"])
+def test_every_method_on_tiny_stylegan2(tmp_path, tiny, method):
+    out = tmp_path / method
+    result = find_directions(tiny, method=method, k=3, space="w", layers="0-3", steps=2,
+                             batch=8, out=out, quiet=True, pca_samples=256, rtd_size=16,
+                             pca_dims=8)
+    record = check_run_folder(out, 3, method)
+    assert record["layers"] == [0, 3] and record["recovery"] is None
+    assert record["model_sha256"] is not None and len(record["model_sha256"]) == 64
+    assert result.directions.space == "w" and result.directions.dim == 64
+    assert np.all(result.directions.scales > 0)
+    if method == "ganspace":  # the top principal axes of sampled w
+        assert record["scales"][0] >= record["scales"][1] >= record["scales"][2]
+
+
+def test_topdis_in_z_and_with_gmg(tiny):
+    result = find_directions(tiny, method="topdis", k=2, space="z", steps=1, batch=8,
+                             quiet=True, gmg_weight=0.5, rtd_size=16, pca_samples=64)
+    assert "gmg" in result.history[0] and np.isfinite(result.history[0]["gmg"])
+    np.testing.assert_allclose(result.directions.scales, 1.0)
+
+
+def test_unit_and_cayley_parametrizations(shapes):
+    for parametrization in ("unit", "cayley"):
+        result = find_directions(shapes, method="vb", k=3, steps=2, quiet=True,
+                                 parametrization=parametrization, **FAST)
+        assert result.directions.k == 3
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (["--method", "pca"], "Invalid value for '--method'"),
+        (["--k", "7"], "K=7 directions do not fit"),
+        (["--layers", "0-3"], "bad layer range"),
+        (["--layers", "x"], "bad layer range"),
+        (["--space", "z", "--layers", "0-0"], "not z"),
+        (["--pca-dims", "2", "--k", "3"], "--pca-dims"),
+        (["--batch", "1"], "batch"),
+    ],
+)
+def test_bad_input_clear_error_no_output(tmp_path, arguments, message):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["find", "--model", "synthetic-shapes", "--steps", "2",
+                                      "--out", str(out), "--quiet", *arguments])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not out.exists()
+
+
+def test_non_empty_out_needs_overwrite(tmp_path):
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    runner = CliRunner()
+    base = ["find", "--model", "synthetic-shapes", "--method", "random", "--k", "2",
+            "--out", str(out), "--quiet"]
+    result = runner.invoke(cli, base)
+    assert result.exit_code == 1 and "--overwrite" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    result = runner.invoke(cli, [*base, "--overwrite"])
+    assert result.exit_code == 0, result.output
+    assert not (out / "keep.txt").exists() and (out / "directions.npz").exists()
+    result = runner.invoke(cli, ["find", "--model", "synthetic-shapes", "--resume", "--quiet"])
+    assert result.exit_code == 1 and "--resume needs --out" in result.output
+
+
+def test_python_api_errors(shapes):
+    with pytest.raises(InvalidInputError, match="unknown method"):
+        find_directions(shapes, method="nope")
+    with pytest.raises(InvalidInputError, match="unknown option"):
+        find_directions(shapes, method="random", k=2, gamma=3)
+    with pytest.raises(InvalidInputError, match="SeFa"):
+        find_directions(load_generator(DATA / "tiny64.pkl"), method="sefa", k=2, space="z")
+
+
+def test_recovery_of_truth_initialized_search(shapes, monkeypatch):
+    """Starting at the true directions, a few TopDis steps keep recovery near 1."""
+    import gan_directions.discovery.search as search
+
+    monkeypatch.setattr(search, "closed_form",
+                        lambda *args: shapes.true_directions())
+    result = find_directions(shapes, method="topdis", k=6, steps=2, quiet=True, **FAST)
+    assert result.record["recovery"]["matched_abs_cos"] > 0.99
+    assert result.record["recovery"]["disentanglement"] > 0.95
+    torch.testing.assert_close(torch.tensor(result.directions.scales),
+                               torch.ones(6), rtol=0.05, atol=0.05)

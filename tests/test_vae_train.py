@@ -1,0 +1,148 @@
+"""VAE training: smoke runs per objective, exact resume, TopDis schedule and sampling."""
+
+from __future__ import annotations
+
+import csv
+import math
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from gan_directions.errors import GandirError, InvalidInputError
+from gan_directions.vae.checkpoint import CHECKPOINT_NAME
+from gan_directions.vae.datasets import get_dataset
+from gan_directions.vae.train import TrainConfig, Trainer, train_vae
+
+SMALL = dict(batch=8, lr=1e-3, log_every=10, checkpoint_every=20, image_every=1000)
+
+
+@pytest.fixture(scope="module")
+def dsprites():
+    return get_dataset("dsprites")
+
+
+def _weights(folder):
+    return load_file(str(folder / CHECKPOINT_NAME))
+
+
+def _assert_identical(a, b):
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def _run_resume_check(tmp_path, dataset, **options):
+    """50 steps straight vs 25 + resumed 25: every tensor of the checkpoint is identical."""
+    config = TrainConfig(steps=50, **SMALL, **options)
+    straight = tmp_path / "straight"
+    summary = train_vae(config, straight, dataset=dataset, quiet=True)
+    assert summary["step"] == 50 and math.isfinite(summary["final_losses"]["loss"])
+    split = tmp_path / "split"
+    train_vae(TrainConfig(**{**config.__dict__, "steps": 25}), split, dataset=dataset, quiet=True)
+    train_vae(config, split, resume=True, dataset=dataset, quiet=True)
+    _assert_identical(_weights(straight), _weights(split))
+    return straight
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(model="betavae"), dict(model="factorvae", topdis=5.0, orthogonalize=True)],
+    ids=["betavae", "factorvae+topdis+orth"],
+)
+def test_resume_is_bit_identical(tmp_path, dsprites, options):
+    run = _run_resume_check(tmp_path, dsprites, **options)
+    assert {p.name for p in run.iterdir()} >= {CHECKPOINT_NAME, "losses.csv", "run.json",
+                                               "images"}
+    images = sorted(p.name for p in (run / "images").iterdir())
+    assert images == ["recon_0000050.png", "traversal_0000050.png"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", ["betavae", "tcvae", "factorvae"])
+@pytest.mark.parametrize("topdis", [0.0, 5.0])
+def test_resume_matrix(tmp_path, dsprites, model, topdis):
+    _run_resume_check(tmp_path, dsprites, model=model, topdis=topdis)
+
+
+def test_tcvae_topdis_smoke_run_reduces_loss(tmp_path, dsprites):
+    config = TrainConfig(model="tcvae", topdis=5.0, steps=50, **SMALL)
+    train_vae(config, tmp_path / "run", dataset=dsprites, quiet=True)
+    with (tmp_path / "run" / "losses.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["step"]) for r in rows] == [10, 20, 30, 40, 50]
+    assert all(r["topdis"] and r["tc"] for r in rows)
+    assert float(rows[-1]["recon"]) < float(rows[0]["recon"])
+
+
+def test_same_seed_same_weights_other_seed_differs(dsprites):
+    def weights(seed):
+        trainer = Trainer(TrainConfig(seed=seed, **SMALL), dsprites)
+        for _ in range(3):
+            trainer.step()
+        return trainer.state_tensors()
+
+    a, b, c = weights(0), weights(0), weights(1)
+    _assert_identical(a, b)
+    assert not torch.equal(a["model.decoder.fc.0.weight"], c["model.decoder.fc.0.weight"])
+
+
+def test_topdis_warm_up_delay(dsprites):
+    trainer = Trainer(TrainConfig(topdis=5.0, topdis_delay=2, **SMALL), dsprites)
+    logs = [trainer.step() for _ in range(3)]
+    assert ["topdis" in row for row in logs] == [False, False, True]
+
+
+def test_topdis_coordinate_follows_decoder_weight_norms(dsprites, monkeypatch):
+    import gan_directions.losses.topdis as topdis
+
+    trainer = Trainer(TrainConfig(topdis=1.0, latent=3, **SMALL), dsprites)
+    with torch.no_grad():
+        trainer.vae.decoder.first_layer.weight[:, 1] = 0  # latent 1 is inactive
+    chosen = []
+    original = topdis.topdis_shift
+
+    def recording(z, coord, **kwargs):
+        chosen.append(coord)
+        return original(z, coord, **kwargs)
+
+    monkeypatch.setattr(topdis, "topdis_shift", recording)
+    z = torch.randn(8, 3, requires_grad=True)
+    logits = trainer.vae.decode(z)
+    for _ in range(20):
+        trainer._topdis_term(z, logits)
+    assert 1 not in chosen and {0, 2} <= set(chosen)
+
+
+def test_resume_drops_log_rows_after_the_checkpoint(tmp_path, dsprites):
+    run = tmp_path / "run"
+    train_vae(TrainConfig(steps=20, **SMALL), run, dataset=dsprites, quiet=True)
+    with (run / "losses.csv").open("a") as handle:
+        handle.write("25,1,1,1,,,,,1\n")  # a row written after the last checkpoint
+    train_vae(TrainConfig(steps=30, **SMALL), run, resume=True, dataset=dsprites, quiet=True)
+    with (run / "losses.csv").open() as handle:
+        assert [int(r["step"]) for r in csv.DictReader(handle)] == [10, 20, 30]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (dict(beta=-1.0), "--beta must be >= 0"),
+        (dict(topdis=float("nan")), "--topdis must be >= 0"),
+        (dict(model="vqvae"), "unknown VAE model"),
+        (dict(lr=0.0), "--lr must be > 0"),
+        (dict(batch=2), "--batch must be >= 4"),
+    ],
+)
+def test_bad_options_fail_before_writing(tmp_path, dsprites, options, message):
+    with pytest.raises(InvalidInputError, match=message):
+        train_vae(TrainConfig(**options), tmp_path / "out", dataset=dsprites, quiet=True)
+    assert not (tmp_path / "out").exists()
+
+
+def test_resume_without_checkpoint_and_non_empty_out(tmp_path, dsprites):
+    with pytest.raises(GandirError, match="not found"):
+        train_vae(TrainConfig(), tmp_path, resume=True, dataset=dsprites, quiet=True)
+    (tmp_path / "keep.txt").write_text("x")
+    with pytest.raises(GandirError, match="not empty"):
+        train_vae(TrainConfig(), tmp_path, dataset=dsprites, quiet=True)
