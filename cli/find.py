@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime
-import importlib
 import re
 from pathlib import Path
 
@@ -23,19 +22,16 @@ def default_out(model: str, method: str) -> Path:
     return Path("outputs") / f"{stem}-{method}-{stamp}"
 
 
-def _render(generator, run_dir: Path, quiet: bool) -> None:
-    """Traversal grids/GIFs into RUN/traversals and an HTML report (the render module)."""
-    render = importlib.import_module("gan_directions.render")
+def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> None:
+    """Traversal grids/GIFs/MP4s into RUN/traversals and RUN/index.html (helper F's render)."""
     from gan_directions.directions import DirectionSet
+    from gan_directions.render import render_traversals, write_report
 
-    directions = DirectionSet.load(run_dir)
-    render.render_traversals(generator, directions, out_dir=run_dir / "traversals",
-                             overwrite=True, progress=not quiet)
-    write_report = getattr(render, "write_report", None)
-    if write_report is not None:
-        report = write_report(run_dir)
-        if not quiet:
-            click.echo(f"report: {report}", err=True)
+    render_traversals(generator, DirectionSet.load(run_dir), out_dir=run_dir / "traversals",
+                      truncation_psi=truncation_psi, overwrite=True, progress=not quiet)
+    report = write_report(run_dir)
+    if not quiet:
+        click.echo(f"report: {report}", err=True)
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -89,6 +85,10 @@ def _render(generator, run_dir: Path, quiet: bool) -> None:
               help="TopDis shift C in Gaussian-CDF units.")
 @click.option("--rtd-size", type=int, default=DEFAULTS.rtd_size, show_default=True,
               help="Images are area-downsampled to this size before RTD.")
+@click.option("--rtd-embedding", type=click.Choice(["pixels", "features"]),
+              default=DEFAULTS.rtd_embedding, show_default=True,
+              help="Where TopDis measures RTD: downsampled pixels or seeded random VGG-like "
+                   "features.")
 @click.option("--max-shift", type=float, default=DEFAULTS.max_shift, show_default=True,
               help="Largest reconstructor shift ε, in standard deviations.")
 @click.option("--truncation-psi", type=float, default=1.0, show_default=True,
@@ -101,8 +101,8 @@ def _render(generator, run_dir: Path, quiet: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
 def command(model, method, k, space, layers, steps, batch, lr, recon_lr, seed, out, overwrite,
             resume, init, parametrization, pca_dims, pca_samples, rtd_weight, recon_weight,
-            gmg_weight, shift_c, rtd_size, max_shift, truncation_psi, checkpoint_every, device,
-            render, quiet):
+            gmg_weight, shift_c, rtd_size, rtd_embedding, max_shift, truncation_psi,
+            checkpoint_every, device, render, quiet):
     """Find K directions in a model's latent space and write a run folder.
 
     The folder holds directions.npz, run.json (every setting, versions, loss history and,
@@ -122,16 +122,23 @@ def command(model, method, k, space, layers, steps, batch, lr, recon_lr, seed, o
         raise GandirError("--resume needs --out (the run folder to continue)")
     generator = load_generator(model, device=device)
     out = out if out is not None else default_out(model, method)
-    result = find_directions(
-        generator, method=method, k=k, space=space, layers=layers, steps=steps, batch=batch,
-        lr=lr, seed=seed, out=out, overwrite=overwrite, resume=resume, quiet=quiet,
-        recon_lr=recon_lr, init=init, parametrization=parametrization, pca_dims=pca_dims,
-        pca_samples=pca_samples, rtd_weight=rtd_weight, recon_weight=recon_weight,
-        gmg_weight=gmg_weight, shift_c=shift_c, rtd_size=rtd_size, max_shift=max_shift,
-        truncation_psi=truncation_psi, checkpoint_every=checkpoint_every,
-    )
+    try:
+        result = find_directions(
+            generator, method=method, k=k, space=space, layers=layers, steps=steps, batch=batch,
+            lr=lr, seed=seed, out=out, overwrite=overwrite, resume=resume, quiet=quiet,
+            recon_lr=recon_lr, init=init, parametrization=parametrization, pca_dims=pca_dims,
+            pca_samples=pca_samples, rtd_weight=rtd_weight, recon_weight=recon_weight,
+            gmg_weight=gmg_weight, shift_c=shift_c, rtd_size=rtd_size,
+            rtd_embedding=rtd_embedding, max_shift=max_shift, truncation_psi=truncation_psi,
+            checkpoint_every=checkpoint_every,
+        )
+    except KeyboardInterrupt:
+        if (out / "checkpoint.pt").is_file():
+            click.echo(f"Interrupted; continue with the same options plus --resume --out {out}",
+                       err=True)
+        raise
     if render:
-        _render(generator, out, quiet)
+        _render(generator, out, truncation_psi, quiet)
     if not quiet:
         click.echo(f"wrote {out}", err=True)
         recovery = result.record.get("recovery")

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
+from gan_directions.cli.main import cli
 from PIL import Image
 
-from gan_directions.cli.main import cli
 from gan_directions.directions import DirectionSet
 from gan_directions.discovery import find_directions
 from gan_directions.errors import GandirError, InvalidInputError
@@ -19,6 +19,15 @@ DATA = Path(__file__).parent / "data"
 RUN_KEYS = {"gandir_version", "created", "model", "model_sha256", "method", "space", "layers",
             "k", "seed", "truncation_psi", "settings", "versions", "loss_history", "recovery"}
 FAST = {"batch": 12, "rtd_size": 16, "pca_samples": 256}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: these tiny workloads only lose time to thread contention."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="module")
@@ -36,11 +45,9 @@ def check_run_folder(out: Path, k: int, method: str) -> dict:
     assert directions.k == k
     np.testing.assert_allclose(np.linalg.norm(directions.directions, axis=1), 1, atol=1e-5)
     record = json.loads((out / "run.json").read_text())
-    assert RUN_KEYS <= set(record) and record["method"] == method
+    assert set(record) >= RUN_KEYS and record["method"] == method
     lines = (out / "losses.csv").read_text().splitlines()
-    assert lines[0].startswith("step") and len(lines) == len(record["loss_history"]) + 1 or (
-        len(lines) > len(record["loss_history"])
-    )
+    assert lines[0].startswith("step") and len(lines) - 1 >= len(record["loss_history"])
     with Image.open(out / "preview.png") as preview:
         assert preview.size[1] == k * min(96, 64)
     return record
@@ -146,9 +153,9 @@ def test_unit_and_cayley_parametrizations(shapes):
         (["--k", "7"], "K=7 directions do not fit"),
         (["--layers", "0-3"], "bad layer range"),
         (["--layers", "x"], "bad layer range"),
-        (["--space", "z", "--layers", "0-0"], "not z"),
+        (["--space", "z", "--layers", "0-0", "--k", "3"], "not z"),
         (["--pca-dims", "2", "--k", "3"], "--pca-dims"),
-        (["--batch", "1"], "batch"),
+        (["--batch", "1", "--k", "3"], "batch must be"),
     ],
 )
 def test_bad_input_clear_error_no_output(tmp_path, arguments, message):
@@ -185,16 +192,3 @@ def test_python_api_errors(shapes):
         find_directions(shapes, method="random", k=2, gamma=3)
     with pytest.raises(InvalidInputError, match="SeFa"):
         find_directions(load_generator(DATA / "tiny64.pkl"), method="sefa", k=2, space="z")
-
-
-def test_recovery_of_truth_initialized_search(shapes, monkeypatch):
-    """Starting at the true directions, a few TopDis steps keep recovery near 1."""
-    import gan_directions.discovery.search as search
-
-    monkeypatch.setattr(search, "closed_form",
-                        lambda *args: shapes.true_directions())
-    result = find_directions(shapes, method="topdis", k=6, steps=2, quiet=True, **FAST)
-    assert result.record["recovery"]["matched_abs_cos"] > 0.99
-    assert result.record["recovery"]["disentanglement"] > 0.95
-    torch.testing.assert_close(torch.tensor(result.directions.scales),
-                               torch.ones(6), rtol=0.05, atol=0.05)

@@ -232,3 +232,10 @@ def test_bad_clouds_and_options_raise_value_errors():
         rtd(P, Q, normalize="quantile7")
     with pytest.raises(ValueError, match="mode"):
         rtd_barcode(cdist(P, P), cdist(Q, Q), mode="mean")
+
+
+def test_rtd_accepts_torch_tensors_that_require_grad():
+    torch = pytest.importorskip("torch")
+    P, Q = clouds(9)
+    tensors = torch.tensor(P, requires_grad=True), torch.tensor(Q)
+    assert rtd(*tensors) == pytest.approx(rtd(P, Q), rel=1e-12)

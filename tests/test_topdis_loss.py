@@ -267,3 +267,13 @@ def test_topdis_loss_with_too_few_valid_points_is_a_differentiable_zero():
     loss = TopDisLoss(decoder)(z, 0, sign=1)
     loss.backward()
     assert loss.item() == 0.0
+
+
+def test_integer_images_and_constant_batches_are_handled():
+    g = torch.Generator().manual_seed(12)
+    images = torch.randint(0, 256, (16, 3, 8, 8), generator=g, dtype=torch.uint8)
+    moved = images.clone()
+    moved[:8] //= 2  # not an isometry of the batch
+    assert RTDLoss()(images, moved).item() > 0
+    constant = torch.zeros(16, 5)
+    assert RTDLoss()(constant, constant).item() == 0.0

@@ -10,7 +10,8 @@ CE + 0.25·L1. Directions and reconstructor both descend this loss.
 TopDis (``TopDisTerm``): pick one direction d (uniformly), draw a batch of latents, and shift
 every latent along d by the Gaussian-CDF shift of Balabin et al. (2024): the projection
 t = <w − mean, d>/std is treated as N(0, 1) and moved to Φ⁻¹(Φ(t) ± C), C = 1/8, so the shifted
-batch keeps the latent distribution. Render both batches, embed them (downsampled pixels), and
+batch keeps the latent distribution. Render both batches, embed them (downsampled pixels, or
+seeded random VGG-like features), and
 take the RTD between the paired clouds. A disentangled direction acts on the images like a
 group action that preserves the batch's topology, so its RTD is small. RTD alone would favour
 directions the image ignores (RTD = 0), so the default TopDis objective adds the reconstructor
@@ -18,6 +19,9 @@ term: γ·RTD + λ·(CE + 0.25·L1) (+ an optional GMG term on the paired clouds
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from functools import partial
 
 import torch
 import torch.nn.functional as F
@@ -67,9 +71,11 @@ class TopDisTerm:
     direction (valid pairs only)."""
 
     def __init__(self, latents: LatentSpace, rtd_loss, shift_fn, C: float = 1 / 8,
-                 embed_size: int | None = 32, gmg_loss=None) -> None:
+                 embed: Callable[[torch.Tensor], torch.Tensor] | None = None,
+                 gmg_loss=None) -> None:
         self.latents, self.rtd_loss, self.shift_fn = latents, rtd_loss, shift_fn
-        self.C, self.embed_size, self.gmg_loss = C, embed_size, gmg_loss
+        self.C, self.gmg_loss = C, gmg_loss
+        self.embed = embed if embed is not None else partial(embed_pixels, size=32)
 
     def __call__(self, direction: torch.Tensor, center: torch.Tensor, scale: torch.Tensor,
                  batch: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
@@ -80,9 +86,9 @@ class TopDisTerm:
         shifted, valid = self.shift_fn(base[0], direction, C=self.C, sign=sign,
                                        center=center, scale=scale)
         with torch.no_grad():
-            x = embed_pixels(self.latents.images(z[valid]), self.embed_size)
+            x = self.embed(self.latents.images(z[valid]))
         valid_base = (base[0][valid], None if base[1] is None else base[1][valid])
-        y = embed_pixels(self.latents.decode(shifted[valid], valid_base), self.embed_size)
+        y = self.embed(self.latents.decode(shifted[valid], valid_base))
         rtd = self.rtd_loss(x, y)
         gmg = self.gmg_loss(x, y) if self.gmg_loss is not None else None
         return rtd, gmg

@@ -15,6 +15,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +26,12 @@ from gan_directions.directions import DirectionSet, parse_layer_range
 from gan_directions.discovery.evaluate import recovery_report
 from gan_directions.discovery.init import ganspace_directions, random_directions, sefa_directions
 from gan_directions.discovery.latents import LatentSpace, LatentStats
-from gan_directions.discovery.objectives import ReconstructorTerm, TopDisTerm, direction_scales
+from gan_directions.discovery.objectives import (
+    ReconstructorTerm,
+    TopDisTerm,
+    direction_scales,
+    embed_pixels,
+)
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS, DirectionModel
 from gan_directions.discovery.records import load_checkpoint, save_checkpoint, write_run_folder
 from gan_directions.errors import GandirError, InvalidInputError
@@ -36,6 +42,7 @@ TRAINED_METHODS = ("topdis", "vb")
 CLOSED_FORM_METHODS = ("ganspace", "sefa", "random")
 METHODS = TRAINED_METHODS + CLOSED_FORM_METHODS
 INITS = CLOSED_FORM_METHODS
+RTD_EMBEDDINGS = ("pixels", "features")
 CHECKPOINT = "checkpoint.pt"
 # Settings that may change between a run and its resumption.
 RESUMABLE_CHANGES = ("steps", "checkpoint_every")
@@ -64,6 +71,7 @@ class SearchSettings:
     gmg_weight: float = 0.0
     shift_c: float = 1 / 8
     rtd_size: int | None = 32
+    rtd_embedding: str = "pixels"
     rtd_card: int = 50
     recon_size: int = 32
     max_shift: float = 6.0
@@ -117,6 +125,8 @@ def validate(settings: SearchSettings, generator) -> None:
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
         (s.truncation_psi > 0 and math.isfinite(s.truncation_psi), "truncation_psi must be > 0"),
         (s.rtd_size is None or s.rtd_size >= 4, "rtd_size must be >= 4"),
+        (s.rtd_embedding in RTD_EMBEDDINGS,
+         f"rtd_embedding must be one of {', '.join(RTD_EMBEDDINGS)}"),
     ]
     for ok, message in checks:
         if not ok:
@@ -147,6 +157,17 @@ def _gmg_loss():
     return GMGLoss()
 
 
+def rtd_embedding(settings: SearchSettings, channels: int, device) -> Callable:
+    """Where TopDis measures RTD: downsampled pixels, or seeded random VGG-like features
+    (helper D's ``RandomVGGFeatures``, frozen; gradients pass through to the images)."""
+    if settings.rtd_embedding == "features":
+        from gan_directions.scoring.embedding import RandomVGGFeatures
+
+        size = settings.rtd_size if settings.rtd_size is not None else 32
+        return RandomVGGFeatures(channels, input_size=size, seed=settings.seed).to(device)
+    return partial(embed_pixels, size=settings.rtd_size)
+
+
 class Trainer:
     """The optimization state of a trained search (directions, reconstructor, Adam, RNG)."""
 
@@ -173,7 +194,8 @@ class Trainer:
             self.gmg_loss = _gmg_loss() if s.gmg_weight > 0 else None
             self.topdis_term = TopDisTerm(
                 latents, rtd_cls(card=s.rtd_card), shift_fn, C=s.shift_c,
-                embed_size=s.rtd_size, gmg_loss=self.gmg_loss,
+                embed=rtd_embedding(s, generator.img_channels, device),
+                gmg_loss=self.gmg_loss,
             )
         groups = [{"params": list(self.directions.parameters()), "lr": s.lr}]
         if self.uses_reconstructor:

@@ -166,6 +166,7 @@ ALLOWED_GLOBALS: dict[tuple[str, str], Any] = {
     ("dnnlib.util", "EasyDict"): AttrDict,
     ("collections", "OrderedDict"): collections.OrderedDict,
     ("builtins", "set"): set,
+    ("__builtin__", "set"): set,  # protocol-2 spelling
     ("_codecs", "encode"): _codecs_encode,
     ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
     ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor,

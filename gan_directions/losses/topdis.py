@@ -70,13 +70,15 @@ def _to_numpy(D: torch.Tensor) -> np.ndarray:
 
 
 def normalize_by_quantile(D: torch.Tensor, q: float | None) -> torch.Tensor:
-    """Divide ``D`` by its ``q``-quantile over all N x N entries, treated as a constant."""
+    """Divide ``D`` by its ``q``-quantile over all N x N entries, treated as a constant.
+
+    A zero quantile (a batch of mostly identical points) leaves ``D`` unscaled rather than
+    dividing by 0.
+    """
     if q is None:
         return D
     stat = torch.quantile(D.detach().reshape(-1).float(), q).to(D.dtype)
-    if not stat > 0:
-        raise InvalidInputError("cannot quantile-normalize: the points are (nearly) identical")
-    return D / stat
+    return D / stat if stat > 0 else D
 
 
 class RTDLoss(nn.Module):
@@ -129,7 +131,7 @@ class RTDLoss(nn.Module):
         matrices = [cross_matrix(host[id(D1)], host[id(D2)], mode) for D1, D2, mode in pairs]
         total = 0.0
         for (D1, D2, mode), M, (births, deaths) in zip(
-            pairs, matrices, h1_pairs_many(matrices), strict=True
+            pairs, matrices, h1_pairs_many(matrices, doubled=True), strict=True
         ):
             lengths = M[deaths[:, 0], deaths[:, 1]] - M[births[:, 0], births[:, 1]]
             top = np.argsort(-lengths, kind="stable")[: self.card]
@@ -156,7 +158,8 @@ class RTDLoss(nn.Module):
 def check_batches(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Validate two matched batches [N, ...] and flatten them to [N, D].
 
-    NaN/inf are caught later on the N x N distance matrices, which is much cheaper.
+    NaN/inf are caught later on the N x N distance matrices, which is much cheaper. Integer
+    and half-precision batches are computed in float32.
     """
     if not (isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor)):
         raise InvalidInputError("RTDLoss expects two torch tensors")
@@ -166,7 +169,10 @@ def check_batches(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch
         raise InvalidInputError(f"batches must have shape [N, ...], got {tuple(x.shape)}")
     if len(x) < 3:
         raise InvalidInputError(f"need at least 3 points per batch, got {len(x)}")
-    return x.reshape(len(x), -1), y.reshape(len(y), -1)
+    x, y = x.reshape(len(x), -1), y.reshape(len(y), -1)
+    if x.dtype not in (torch.float32, torch.float64):  # integers, half precision
+        x, y = x.float(), y.float()
+    return x, y
 
 
 def _unit_direction(z: torch.Tensor, coord_or_direction) -> torch.Tensor:

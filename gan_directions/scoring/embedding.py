@@ -56,13 +56,15 @@ def resize(images: torch.Tensor, size: int) -> torch.Tensor:
 
 
 class PixelEmbedding(nn.Module):
-    """Flattened pixels after an area resize to ``size`` x ``size``."""
+    """Flattened pixels, area-downsampled to ``size`` x ``size`` when larger (never upsampled)."""
 
     def __init__(self, size: int = 32) -> None:
         super().__init__()
         self.size = int(size)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
+        if images.shape[-1] <= self.size and images.shape[-2] <= self.size:
+            return images.flatten(1)
         return resize(images, self.size).flatten(1)
 
 

@@ -20,6 +20,7 @@ import warnings
 
 import numpy as np
 from sklearn.cluster import SpectralCoclustering
+from threadpoolctl import threadpool_limits
 
 from gan_directions.errors import InvalidInputError
 from gan_directions.topology.barycenter import check_mode
@@ -81,7 +82,8 @@ def bicluster_statistics(distance: np.ndarray, row_labels: np.ndarray, col_label
 def cocluster(similarity: np.ndarray, n_clusters: int) -> tuple[np.ndarray, np.ndarray]:
     """Row and column labels of ``SpectralCoclustering(n_clusters, random_state=0)``."""
     model = SpectralCoclustering(n_clusters=n_clusters, random_state=0)
-    with warnings.catch_warnings():
+    # One thread: the matrices are tiny, and k-means thread start-up dominates otherwise.
+    with warnings.catch_warnings(), threadpool_limits(1):
         warnings.simplefilter("ignore")  # k-means warnings on tiny or degenerate matrices
         model.fit(np.asarray(similarity, dtype=np.float64) + 1e-12)
     return model.row_labels_.astype(int), model.column_labels_.astype(int)

@@ -13,6 +13,7 @@ diagrams but sometimes the generators of other bars (a race), which would corrup
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import os
 import struct
 import subprocess
@@ -20,11 +21,34 @@ import sys
 import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
-from gph.modules import gph_ripser
 
-_HEADER = struct.Struct("<qd")  # number of vertices, threshold
+
+def _import_ripser():
+    """giotto-ph's compiled Ripser module.
+
+    Helper processes (this file run as ``__main__``) load the extension file directly: the
+    ``gph`` package's ``__init__`` imports scikit-learn, seconds of start-up they do not need.
+    """
+    if __name__ != "__main__":
+        from gph.modules import gph_ripser
+
+        return gph_ripser
+    package = importlib.util.find_spec("gph")
+    folder = Path(package.submodule_search_locations[0]) / "modules"
+    spec = importlib.util.spec_from_file_location(
+        "gph.modules.gph_ripser", next(folder.glob("gph_ripser.*"))
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+gph_ripser = _import_ripser()
+_HEADER = struct.Struct("<qdq")  # number of vertices, threshold, doubled flag
 _COUNT = struct.Struct("<q")
 
 
@@ -43,12 +67,36 @@ def _condense(M: np.ndarray) -> tuple[np.ndarray, float]:
     from then on), so it is an exact threshold.
     """
     n = M.shape[0]
-    return M[np.triu_indices(n, 1)].astype(np.float32), float(np.min(np.max(M, axis=1)))
+    radius = np.float32(np.min(np.max(M, axis=1)))  # rounded like the entries it is compared to
+    return M[np.triu_indices(n, 1)].astype(np.float32), float(radius)
 
 
-def _rips_h1(condensed: np.ndarray, n: int, threshold: float) -> np.ndarray:
-    """[K, 4] int64 rows (birth edge u, v, death edge u, v) of the finite H1 bars."""
-    res = gph_ripser.rips_dm(condensed, np.zeros(n, dtype=np.float32), 2, 1, threshold, 1, True)
+@lru_cache(maxsize=8)
+def _cylinder_edges(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Upper-triangle edge list of a 2N-vertex doubled matrix and the mask of the edges kept by
+    the w₊ form: the edges A_i-B_j with j < i are dropped (set to +inf)."""
+    rows, cols = np.triu_indices(n, 1)
+    half = n // 2
+    dropped = (rows < half) & (cols >= half) & (cols - half < rows)
+    return rows, cols, ~dropped
+
+
+def _rips_h1(condensed: np.ndarray, n: int, threshold: float, doubled: bool) -> np.ndarray:
+    """[K, 4] int64 rows (birth edge u, v, death edge u, v) of the finite H1 bars.
+
+    ``doubled``: the matrix is an R-Cross-Barcode matrix ``[[0, X], [X, Y]]``; then the edges
+    A_i-B_j with j < i are left out (the RTD paper's w₊ form), which gives the identical barcode
+    with about a quarter fewer edges.
+    """
+    if doubled:
+        rows, cols, kept = _cylinder_edges(n)
+        keep = kept & (condensed <= threshold)
+        res = gph_ripser.rips_dm_sparse(
+            rows[keep], cols[keep], condensed[keep], int(keep.sum()), n, 2, 1, threshold, 1, True
+        )
+    else:
+        diagonal = np.zeros(n, dtype=np.float32)
+        res = gph_ripser.rips_dm(condensed, diagonal, 2, 1, threshold, 1, True)
     gens = res.flag_persistence_generators_by_dim.finite_higher
     return np.asarray(gens[0] if gens else [], dtype=np.int64).reshape(-1, 4)
 
@@ -57,15 +105,16 @@ def _split(quads: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return np.sort(quads[:, :2], axis=1), np.sort(quads[:, 2:], axis=1)
 
 
-def h1_pairs(M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def h1_pairs(M: np.ndarray, doubled: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """H1 persistence pairs of the Vietoris-Rips filtration of distance matrix ``M`` [n, n].
 
     Exact giotto-ph (Ripser) cohomology in float32, threshold = enclosing radius. Returns the
     birth edges and death edges as two [K, 2] int64 arrays of vertex indices (sorted in each
-    edge); ``M[birth edge]`` and ``M[death edge]`` are the bar's birth and death.
+    edge); ``M[birth edge]`` and ``M[death edge]`` are the bar's birth and death. Set
+    ``doubled`` for R-Cross-Barcode matrices (see ``_rips_h1``).
     """
     condensed, threshold = _condense(M)
-    return _split(_rips_h1(condensed, M.shape[0], threshold))
+    return _split(_rips_h1(condensed, M.shape[0], threshold, doubled))
 
 
 def _read_exact(stream, size: int) -> bytes:
@@ -86,8 +135,8 @@ class _Worker:
             env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
         )
 
-    def submit(self, condensed: np.ndarray, n: int, threshold: float) -> None:
-        self.proc.stdin.write(_HEADER.pack(n, threshold))
+    def submit(self, condensed: np.ndarray, n: int, threshold: float, doubled: bool) -> None:
+        self.proc.stdin.write(_HEADER.pack(n, threshold, doubled))
         self.proc.stdin.write(condensed.tobytes())
         self.proc.stdin.flush()
 
@@ -116,11 +165,11 @@ class _Pool:
         if self.threads is None:
             self.threads = ThreadPoolExecutor(self.size, thread_name_prefix="gandir-ph")
 
-    def map(self, matrices: list[np.ndarray]) -> list[np.ndarray]:
+    def map(self, matrices: list[np.ndarray], doubled: bool) -> list[np.ndarray]:
         jobs = [(*_condense(M), M.shape[0]) for M in matrices]
         n_helpers = min(self.size, len(jobs) - 1)
         if n_helpers <= 0:
-            return [_rips_h1(c, n, t) for c, t, n in jobs]
+            return [_rips_h1(c, n, t, doubled) for c, t, n in jobs]
         with self.lock:
             try:
                 self._ensure(n_helpers)
@@ -130,7 +179,7 @@ class _Pool:
                 def run_remote(helper: int) -> list[np.ndarray]:
                     out = []
                     for c, t, n in jobs[helper + 1 :: stride]:
-                        self.workers[helper].submit(c, n, t)
+                        self.workers[helper].submit(c, n, t, doubled)
                         out.append(self.workers[helper].result())
                     return out
 
@@ -138,7 +187,7 @@ class _Pool:
                 results: list[np.ndarray | None] = [None] * len(jobs)
                 for k in range(0, len(jobs), stride):
                     c, t, n = jobs[k]
-                    results[k] = _rips_h1(c, n, t)
+                    results[k] = _rips_h1(c, n, t, doubled)
                 for helper, future in enumerate(futures):
                     results[helper + 1 :: stride] = future.result()
                 return results
@@ -152,7 +201,7 @@ class _Pool:
                     stacklevel=3,
                 )
                 self.size = 0
-                return [_rips_h1(c, n, t) for c, t, n in jobs]
+                return [_rips_h1(c, n, t, doubled) for c, t, n in jobs]
 
     def close(self) -> None:
         for worker in self.workers:
@@ -167,25 +216,27 @@ _POOL = _Pool()
 atexit.register(_POOL.close)
 
 
-def h1_pairs_many(matrices: list[np.ndarray]) -> list[tuple[np.ndarray, np.ndarray]]:
+def h1_pairs_many(
+    matrices: list[np.ndarray], doubled: bool = False
+) -> list[tuple[np.ndarray, np.ndarray]]:
     """``h1_pairs`` of several matrices, in parallel over the available cores.
 
     Uses ``min(cores, 4) - 1`` helper processes (override with the environment variable
     ``GANDIR_PH_WORKERS``; 0 computes everything in this process).
     """
-    return [_split(quads) for quads in _POOL.map(list(matrices))]
+    return [_split(quads) for quads in _POOL.map(list(matrices), doubled)]
 
 
 def _serve() -> None:
-    """Worker loop: read (n, threshold, condensed float32 matrix), write the H1 pair rows."""
+    """Worker loop: read (n, threshold, doubled, condensed float32 matrix), write pair rows."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         header = stdin.read(_HEADER.size)
         if len(header) < _HEADER.size:
             return
-        n, threshold = _HEADER.unpack(header)
+        n, threshold, doubled = _HEADER.unpack(header)
         condensed = np.frombuffer(_read_exact(stdin, 4 * (n * (n - 1) // 2)), np.float32)
-        quads = _rips_h1(condensed, n, threshold)
+        quads = _rips_h1(condensed, n, threshold, bool(doubled))
         stdout.write(_COUNT.pack(len(quads)))
         stdout.write(np.ascontiguousarray(quads, dtype=np.int64).tobytes())
         stdout.flush()

@@ -73,21 +73,25 @@ def _check_points(X: np.ndarray, n_landmarks: int | None = None) -> np.ndarray:
     return X
 
 
-def rlt_from_distances(distances: np.ndarray, gamma: float = 1 / 128, i_max: int = 100
-                       ) -> np.ndarray:
-    """One RLT from a witness x landmark distance table: alpha_max = gamma * max distance."""
+def rlt_from_distances(distances: np.ndarray, gamma: float = 1 / 128, i_max: int = 100,
+                       gudhi_compatible: bool = True) -> np.ndarray:
+    """One RLT from a witness x landmark distance table: alpha_max = gamma * max distance.
+
+    ``gudhi_compatible``: see ``witness_diagram_from_distances`` (True: as the official code).
+    """
     alpha_max = gamma * float(np.max(distances))
     if alpha_max <= 0:  # every point coincides with every landmark: no hole, ever
         out = np.zeros(i_max)
         out[0] = 1.0
         return out
     return relative_living_times(
-        witness_diagram_from_distances(distances, alpha_max), alpha_max, i_max
+        witness_diagram_from_distances(distances, alpha_max, gudhi_compatible), alpha_max, i_max
     )
 
 
 def rlt(X: np.ndarray, landmarks: int | np.ndarray = 64, gamma: float = 1 / 128,
-        i_max: int = 100, seed: int | np.random.Generator | None = 0) -> np.ndarray:
+        i_max: int = 100, seed: int | np.random.Generator | None = 0,
+        gudhi_compatible: bool = True) -> np.ndarray:
     """One RLT of points ``X`` [N, D].
 
     ``landmarks``: a count (drawn with replacement from ``seed``) or explicit indices into X.
@@ -102,11 +106,12 @@ def rlt(X: np.ndarray, landmarks: int | np.ndarray = 64, gamma: float = 1 / 128,
             raise InvalidInputError("landmarks must be a count or a 1-D array of indices")
         if landmarks.min() < 0 or landmarks.max() >= X.shape[0]:
             raise InvalidInputError(f"landmark indices must lie in [0, {X.shape[0]})")
-    return rlt_from_distances(cdist(X, X[landmarks]), gamma, i_max)
+    return rlt_from_distances(cdist(X, X[landmarks]), gamma, i_max, gudhi_compatible)
 
 
 def rlts(X: np.ndarray, n: int = 100, n_landmarks: int = 64, gamma: float = 1 / 128,
-         i_max: int = 100, seed: int | np.random.Generator | None = 0) -> np.ndarray:
+         i_max: int = 100, seed: int | np.random.Generator | None = 0,
+         gudhi_compatible: bool = True) -> np.ndarray:
     """``n`` RLT samples [n, i_max] of ``X`` with independent landmark draws.
 
     The point-to-point distance matrix is computed once and shared by the draws (each table is
@@ -119,13 +124,14 @@ def rlts(X: np.ndarray, n: int = 100, n_landmarks: int = 64, gamma: float = 1 / 
     out = np.empty((n, i_max))
     for row, landmarks in enumerate(draws):
         table = full[:, landmarks] if full is not None else cdist(X, X[landmarks])
-        out[row] = rlt_from_distances(table, gamma, i_max)
+        out[row] = rlt_from_distances(table, gamma, i_max, gudhi_compatible)
     return out
 
 
 def _rlts_task(args: tuple) -> np.ndarray:
-    X, n, n_landmarks, gamma, i_max, seed = args
-    return rlts(X, n=n, n_landmarks=n_landmarks, gamma=gamma, i_max=i_max, seed=seed)
+    X, n, n_landmarks, gamma, i_max, seed, gudhi_compatible = args
+    return rlts(X, n=n, n_landmarks=n_landmarks, gamma=gamma, i_max=i_max, seed=seed,
+                gudhi_compatible=gudhi_compatible)
 
 
 def default_workers() -> int:
@@ -134,7 +140,8 @@ def default_workers() -> int:
 
 def rlts_many(clouds: Sequence[np.ndarray], n: int = 100, n_landmarks: int = 64,
               gamma: float = 1 / 128, i_max: int = 100, seed: int = 0,
-              workers: int | None = None, progress=None) -> list[np.ndarray]:
+              workers: int | None = None, progress=None, gudhi_compatible: bool = True
+              ) -> list[np.ndarray]:
     """``rlts`` for many independent point clouds, over a process pool.
 
     Cloud c uses the c-th child of ``SeedSequence(seed)``, so results do not depend on
@@ -142,7 +149,8 @@ def rlts_many(clouds: Sequence[np.ndarray], n: int = 100, n_landmarks: int = 64,
     """
     children = np.random.SeedSequence(seed).spawn(len(clouds))
     tasks = [
-        (_check_points(X, n_landmarks), n, n_landmarks, gamma, i_max, np.random.default_rng(s))
+        (_check_points(X, n_landmarks), n, n_landmarks, gamma, i_max, np.random.default_rng(s),
+         gudhi_compatible)
         for X, s in zip(clouds, children)
     ]
     workers = default_workers() if workers is None else max(1, int(workers))

@@ -42,6 +42,12 @@ class CrossBarcode(NamedTuple):
         return self.bars[:, 1] - self.bars[:, 0]
 
 
+def _as_array(X) -> np.ndarray:
+    if hasattr(X, "detach"):  # a torch tensor, possibly on a GPU or requiring grad
+        X = X.detach().cpu().numpy()
+    return np.asarray(X, dtype=np.float64)
+
+
 def check_distance_pair(A, B) -> tuple[np.ndarray, np.ndarray]:
     """Validate two distance matrices and return them as symmetric float64 arrays, zero diagonal.
 
@@ -50,7 +56,7 @@ def check_distance_pair(A, B) -> tuple[np.ndarray, np.ndarray]:
     """
     mats = []
     for name, M in (("A", A), ("B", B)):
-        M = np.asarray(M, dtype=np.float64)
+        M = _as_array(M)
         if M.ndim != 2 or M.shape[0] != M.shape[1]:
             raise InvalidInputError(f"distance matrix {name} must be square, got shape {M.shape}")
         if not np.isfinite(M).all():
@@ -102,7 +108,7 @@ def rtd_barcodes(jobs) -> list[CrossBarcode]:
         matrices.append(cross_matrix(A, B, mode))
     return [
         barcode_from_pairs(M, births, deaths)
-        for M, (births, deaths) in zip(matrices, h1_pairs_many(matrices), strict=True)
+        for M, (births, deaths) in zip(matrices, h1_pairs_many(matrices, doubled=True), strict=True)
     ]
 
 
@@ -129,6 +135,7 @@ def normalize_distances(D: np.ndarray, normalize: str | None) -> np.ndarray:
     """Divide a distance matrix by its ``'quantileQ'`` (e.g. ``'quantile0.9'``), median or mean.
 
     The statistic runs over all N x N entries (zero diagonal included), as in the RTD library.
+    A zero statistic (mostly duplicate points) leaves ``D`` unscaled.
     """
     if normalize is None or normalize == "none":
         return D
@@ -144,14 +151,11 @@ def normalize_distances(D: np.ndarray, normalize: str | None) -> np.ndarray:
                 f"got {normalize!r}"
             )
         stat = float(np.quantile(D, float(match.group(1))))
-    if stat <= 0:
-        raise InvalidInputError(f"cannot normalize by {normalize}: it is 0 (duplicate points?)")
-    return D / stat
+    return D / stat if stat > 0 else D  # mostly duplicate points: leave unscaled
 
 
 def _check_clouds(P, Q) -> tuple[np.ndarray, np.ndarray]:
-    P = np.asarray(P, dtype=np.float64)
-    Q = np.asarray(Q, dtype=np.float64)
+    P, Q = _as_array(P), _as_array(Q)
     if P.ndim < 2 or Q.ndim < 2:
         raise InvalidInputError("point clouds must be arrays of shape [N, ...]")
     if len(P) != len(Q):

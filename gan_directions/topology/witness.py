@@ -259,9 +259,19 @@ def h1_intervals(filtration: WitnessFiltration) -> np.ndarray:
     return np.stack([birth[keep], death[keep]], axis=1)
 
 
-def witness_diagram_from_distances(distances: np.ndarray, alpha_max: float) -> np.ndarray:
-    """H1 intervals [M, 2] of the witness complex of a distance table [N witnesses, L landmarks]."""
-    return h1_intervals(witness_filtration(distances, alpha_max))
+def witness_diagram_from_distances(distances: np.ndarray, alpha_max: float,
+                                   gudhi_compatible: bool = True) -> np.ndarray:
+    """H1 intervals [M, 2] of the witness complex of a distance table [N witnesses, L landmarks].
+
+    ``gudhi_compatible``: GUDHI's ``persistence()`` (``persistence_dim_max=False``) skips the
+    complex's top dimension, so a complex with no triangle (dimension 1) reports *no* H1
+    interval even when its graph has cycles; the official pipeline inherits this. True keeps
+    that behaviour (exact equality with GUDHI); False reports the cycles of such a graph.
+    """
+    filtration = witness_filtration(distances, alpha_max)
+    if gudhi_compatible and filtration.triangles.shape[0] == 0:
+        return np.zeros((0, 2))
+    return h1_intervals(filtration)
 
 
 def landmark_distances(X: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
@@ -291,11 +301,15 @@ def landmark_distances(X: np.ndarray, landmarks: np.ndarray) -> np.ndarray:
     return cdist(X, points)
 
 
-def witness_diagram(X: np.ndarray, landmarks: np.ndarray, alpha_max: float) -> np.ndarray:
+def witness_diagram(X: np.ndarray, landmarks: np.ndarray, alpha_max: float,
+                    gudhi_compatible: bool = True) -> np.ndarray:
     """H1 persistence intervals [M, 2] of the witness complex of points ``X`` [N, D].
 
     ``landmarks``: integer indices into X (every point is a witness) or landmark points [L, D].
     Identical to ``gudhi.WitnessComplex`` on the plain-distance table with
-    ``max_alpha_square=alpha_max`` and ``limit_dimension=2`` (Z/2 coefficients).
+    ``max_alpha_square=alpha_max`` and ``limit_dimension=2`` (Z/2 coefficients); see
+    ``witness_diagram_from_distances`` for ``gudhi_compatible``.
     """
-    return witness_diagram_from_distances(landmark_distances(X, landmarks), alpha_max)
+    return witness_diagram_from_distances(
+        landmark_distances(X, landmarks), alpha_max, gudhi_compatible
+    )
