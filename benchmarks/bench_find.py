@@ -70,7 +70,10 @@ def main() -> None:
     extra = {}
     for item in filter(None, args.extra.split(",")):
         key, value = item.split("=")
-        extra[key.strip()] = float(value)
+        try:
+            extra[key.strip()] = float(value)
+        except ValueError:
+            extra[key.strip()] = value.strip()
     jobs = [(method, seed, args.steps, args.batch, extra if method == "topdis" else {})
             for method in args.methods.split(",") for seed in seeds]
     start = time.perf_counter()
@@ -79,14 +82,15 @@ def main() -> None:
     print(f"synthetic-shapes, K=6, space w (= z), {args.steps} steps at batch {args.batch} "
           f"for trained methods, seeds {seeds}, {args.workers} worker(s) x 1 thread; "
           f"wall {time.perf_counter() - start:.0f} s")
-    print(f"{'method':<9} {'matched |cos|':>16} {'DCI disent.':>16} {'s/run':>7}")
+    print(f"{'method':<9} {'matched |cos|':>16} {'DCI disent.':>16} {'s/run':>7}   (cos/DCI)")
     for method in args.methods.split(","):
         mine = [r for r in rows if r["method"] == method]
         cos = np.array([r["cos"] for r in mine])
         dci = np.array([r["dci"] for r in mine])
         seconds = np.median([r["seconds"] for r in mine])
         print(f"{method:<9} {cos.mean():>8.3f} ± {cos.std():.3f} {dci.mean():>8.3f} ± "
-              f"{dci.std():.3f} {seconds:>7.1f}")
+              f"{dci.std():.3f} {seconds:>7.2f}   per seed: "
+              + " ".join(f"{c:.2f}/{d:.2f}" for c, d in zip(cos, dci, strict=True)))
     print("throughput at batch 32, one thread (median of one 30-step run each):")
     for method in ("topdis", "vb"):
         print(f"  {method:<7} {throughput(method, 32, 30):6.2f} steps/s")

@@ -41,8 +41,9 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
               help="topdis: RTD + reconstructor (default); vb: Voynov-Babenko reconstructor; "
                    "ganspace: PCA of sampled latents; sefa: style-weight eigenvectors; "
                    "random: random orthonormal.")
-@click.option("--k", "k", type=int, default=10, show_default=True,
-              help="Number of directions (at most the latent dimension).")
+@click.option("--k", "k", type=int, default=None,
+              help="Number of directions, at most the latent dimension [default: 10, or the "
+                   "dimension when smaller].")
 @click.option("--space", type=click.Choice(["z", "w", "w+"]), default="w", show_default=True,
               help="Latent space the directions live in.")
 @click.option("--layers", default=None,
@@ -55,6 +56,9 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
               help="Adam learning rate of the direction parameters.")
 @click.option("--recon-lr", type=float, default=DEFAULTS.recon_lr, show_default=True,
               help="Adam learning rate of the reconstructor.")
+@click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]),
+              default=DEFAULTS.lr_schedule, show_default=True,
+              help="cosine: anneal both learning rates to 0 over --steps.")
 @click.option("--seed", type=int, default=0, show_default=True,
               help="Seed of every random choice (same seed, same result on CPU).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -89,6 +93,10 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
               default=DEFAULTS.rtd_embedding, show_default=True,
               help="Where TopDis measures RTD: downsampled pixels or seeded random VGG-like "
                    "features.")
+@click.option("--rtd-card", type=int, default=DEFAULTS.rtd_card, show_default=True,
+              help="RTD sums the lengths of this many longest H1 bars.")
+@click.option("--recon-size", type=int, default=DEFAULTS.recon_size, show_default=True,
+              help="Image size the reconstructor sees (a multiple of 16).")
 @click.option("--max-shift", type=float, default=DEFAULTS.max_shift, show_default=True,
               help="Largest reconstructor shift ε, in standard deviations.")
 @click.option("--truncation-psi", type=float, default=1.0, show_default=True,
@@ -99,10 +107,7 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
 @click.option("--render", is_flag=True,
               help="Also render traversal grids/GIFs and an HTML report into the run folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def command(model, method, k, space, layers, steps, batch, lr, recon_lr, seed, out, overwrite,
-            resume, init, parametrization, pca_dims, pca_samples, rtd_weight, recon_weight,
-            gmg_weight, shift_c, rtd_size, rtd_embedding, max_shift, truncation_psi,
-            checkpoint_every, device, render, quiet):
+def command(model, out, resume, device, render, quiet, **options):
     """Find K directions in a model's latent space and write a run folder.
 
     The folder holds directions.npz, run.json (every setting, versions, loss history and,
@@ -121,24 +126,16 @@ def command(model, method, k, space, layers, steps, batch, lr, recon_lr, seed, o
     if resume and out is None:
         raise GandirError("--resume needs --out (the run folder to continue)")
     generator = load_generator(model, device=device)
-    out = out if out is not None else default_out(model, method)
+    out = out if out is not None else default_out(model, options["method"])
     try:
-        result = find_directions(
-            generator, method=method, k=k, space=space, layers=layers, steps=steps, batch=batch,
-            lr=lr, seed=seed, out=out, overwrite=overwrite, resume=resume, quiet=quiet,
-            recon_lr=recon_lr, init=init, parametrization=parametrization, pca_dims=pca_dims,
-            pca_samples=pca_samples, rtd_weight=rtd_weight, recon_weight=recon_weight,
-            gmg_weight=gmg_weight, shift_c=shift_c, rtd_size=rtd_size,
-            rtd_embedding=rtd_embedding, max_shift=max_shift, truncation_psi=truncation_psi,
-            checkpoint_every=checkpoint_every,
-        )
+        result = find_directions(generator, out=out, resume=resume, quiet=quiet, **options)
     except KeyboardInterrupt:
         if (out / "checkpoint.pt").is_file():
             click.echo(f"Interrupted; continue with the same options plus --resume --out {out}",
                        err=True)
         raise
     if render:
-        _render(generator, out, truncation_psi, quiet)
+        _render(generator, out, options["truncation_psi"], quiet)
     if not quiet:
         click.echo(f"wrote {out}", err=True)
         recovery = result.record.get("recovery")

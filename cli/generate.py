@@ -15,7 +15,7 @@ from tqdm import tqdm
 from gan_directions import __version__
 from gan_directions.directions import parse_seeds, seeded_z
 from gan_directions.errors import InvalidInputError
-from gan_directions.fileio import staged_output_dir
+from gan_directions.fileio import check_output_dir, staged_output_dir
 from gan_directions.generators.base import Generator
 
 NOISE_MODES = ("const", "random", "none")
@@ -77,7 +77,8 @@ def generate_images(generator: Generator, seeds: list[int], truncation_psi: floa
     step = 1 if noise_mode == "random" else batch
     chunks = [seeds[i:i + step] for i in range(0, len(seeds), step)]
     out = []
-    for chunk in tqdm(chunks, desc="generate", unit="batch", disable=True if progress is False else None):
+    disable = True if progress is False else None  # None: only on a terminal
+    for chunk in tqdm(chunks, desc="generate", unit="batch", disable=disable):
         z = seeded_z(chunk, generator.z_dim).to(device)
         c = class_label(generator, class_index, len(chunk))
         c = c.to(device) if c is not None else None
@@ -119,6 +120,7 @@ def command(model, seeds, truncation_psi, truncation_cutoff, class_index, noise_
     from gan_directions.generators.registry import load_generator
 
     seed_list = parse_seeds(seeds)
+    check_output_dir(out, overwrite)  # fail before loading a large model
     generator = load_generator(model, device=device, network=network)
     if truncation_cutoff is not None and truncation_cutoff > generator.num_ws:
         raise InvalidInputError(f"--trunc-cutoff must be at most num_ws = {generator.num_ws}")

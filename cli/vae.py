@@ -82,7 +82,8 @@ def train(out, resume, overwrite, device, quiet, **options) -> None:
 @command.command(name="eval")
 @click.argument("checkpoint", type=click.Path())
 @click.option("--fast", is_flag=True,
-              help="Smaller sample sizes and the fast DCI estimator (labelled in the output).")
+              help="Smaller sample sizes, the random-forest DCI estimator and a smaller RLT "
+                   "sample (labelled mode: fast; not comparable with published numbers).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--data-dir", type=click.Path(), default=None,
               help="Folder holding the real dataset files, if the model used one.")
@@ -91,31 +92,31 @@ def train(out, resume, overwrite, device, quiet, **options) -> None:
               help="Result JSON. [default: eval.json (eval-fast.json with --fast) next to the "
                    "checkpoint]")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
-def evaluate(checkpoint, fast, seed, data_dir, no_rlt, out, device) -> None:
-    """Score a trained VAE (CHECKPOINT: a run folder or .safetensors file): BetaVAE,
-    FactorVAE, MIG, SAP, DCI, modularity, and the RLT score."""
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def evaluate(checkpoint, fast, seed, data_dir, no_rlt, out, device, quiet) -> None:
+    """Score a trained VAE (CHECKPOINT: a run folder or .safetensors file) with the encoder
+    mean as representation: BetaVAE and FactorVAE scores, MIG, SAP, DCI, modularity and
+    explicitness (disentanglement_lib definitions), plus the RLT score of the latent axes."""
     from gan_directions.fileio import atomic_write_text
     from gan_directions.vae.checkpoint import resolve_checkpoint
     from gan_directions.vae.evaluate import evaluate_vae
+    from gan_directions.vae.metrics import headline_scores
 
     path = resolve_checkpoint(checkpoint)
     result = evaluate_vae(path, fast=fast, seed=seed, data_dir=data_dir, rlt=not no_rlt,
-                          device=device)
+                          device=device, progress=not quiet)
     out = Path(out) if out else path.parent / ("eval-fast.json" if fast else "eval.json")
     atomic_write_text(out, json.dumps(result, indent=2, default=_jsonable))
-    for name, value in _flat_scores(result["metrics"]):
-        click.echo(f"{name:<40} {value:.4f}")
+    scores = headline_scores(result["metrics"])
+    if "rlt" in result:
+        scores["rlt_score"] = float(result["rlt"]["score"])
+    click.echo(f"{result['model']} on {result['dataset']}, step {result['step']}, "
+               f"{result['metrics']['mode']} metrics:")
+    for name, value in scores.items():
+        click.echo(f"  {name:<22} {value:.4f}")
     click.echo(f"wrote {out}")
 
 
 def _jsonable(value):
     """numpy scalars and arrays in metric results."""
     return value.tolist() if hasattr(value, "tolist") else str(value)
-
-
-def _flat_scores(metrics: dict, prefix: str = ""):
-    for key, value in metrics.items():
-        if isinstance(value, dict):
-            yield from _flat_scores(value, f"{prefix}{key}.")
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
-            yield f"{prefix}{key}", float(value)

@@ -69,6 +69,16 @@ def test_cli_end_to_end_on_synthetic_shapes(tmp_path):
     assert record["settings"]["steps"] == 20 and record["settings"]["batch"] == 16
 
 
+def test_cli_render_and_default_k(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["find", "--model", "synthetic-shapes", "--method", "sefa",
+                                      "--out", str(out), "--render", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert DirectionSet.load(out).k == 6  # K defaults to min(10, latent dimension)
+    assert (out / "index.html").is_file()
+    assert any((out / "traversals").iterdir())
+
+
 @pytest.mark.slow
 def test_cli_200_steps_under_a_minute(tmp_path):
     import time
@@ -134,16 +144,18 @@ def test_every_method_on_tiny_stylegan2(tmp_path, tiny, method):
 
 def test_topdis_in_z_and_with_gmg(tiny):
     result = find_directions(tiny, method="topdis", k=2, space="z", steps=1, batch=8,
-                             quiet=True, gmg_weight=0.5, rtd_size=16, pca_samples=64)
+                             quiet=True, gmg_weight=0.5, rtd_size=16, pca_samples=64,
+                             rtd_embedding="features")
     assert "gmg" in result.history[0] and np.isfinite(result.history[0]["gmg"])
     np.testing.assert_allclose(result.directions.scales, 1.0)
 
 
-def test_unit_and_cayley_parametrizations(shapes):
+def test_unit_and_cayley_parametrizations_cosine_schedule(shapes):
     for parametrization in ("unit", "cayley"):
         result = find_directions(shapes, method="vb", k=3, steps=2, quiet=True,
-                                 parametrization=parametrization, **FAST)
+                                 parametrization=parametrization, lr_schedule="cosine", **FAST)
         assert result.directions.k == 3
+        assert result.record["settings"]["lr_schedule"] == "cosine"
 
 
 @pytest.mark.parametrize(

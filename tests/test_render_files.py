@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 from PIL import Image
 
-from gan_directions.directions import DirectionSet
+from gan_directions.directions import DirectionSet, seeded_z
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.generators.registry import load_generator
 from gan_directions.render import render_traversals
 from gan_directions.render.animation import pingpong
+from gan_directions.render.images import to_uint8
 from gan_directions.render.names import direction_labels, load_names
+from gan_directions.render.traversal import traversal_images
 
 STEPS, SEEDS, FPS = 5, [0, 1], 10
 
@@ -60,6 +63,10 @@ def test_layout_and_manifest(shapes_render):
         named |= {entry["grid"], entry["gif"], entry["mp4"]}
     assert named == {p.name for p in out.iterdir()} - {"render.json"}
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging left
+    umask = os.umask(0)
+    os.umask(umask)
+    assert (out / "overview.png").stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's 0600
+    assert out.stat().st_mode & 0o777 == 0o777 & ~umask
 
 
 def test_grid_png_size_and_pixels(shapes_render, tmp_path):
@@ -202,8 +209,13 @@ def test_tiny_stylegan2_fixture(data_dir, tmp_path):
     assert np.abs(frames[0, :, 0].astype(int) - frames[0, :, 2]).mean() > 1  # the edit shows
     ref = np.load(data_dir / "tiny64.ref.npz")
     assert ref["img_psi1_const"].shape[1:] == (3, 64, 64)
-    still = render_traversals(generator, dirs, seeds=[0, 1], steps=1, max_shift=0.0, progress=False)
-    np.testing.assert_array_equal(still[1, :, 0], frames[1, :, 1])  # the middle shift is 0
+    z = seeded_z([0, 1], generator.z_dim)
+    zero_first, originals = traversal_images(generator, dirs, z, [0.0, 2.0], indices=[1])
+    np.testing.assert_array_equal(zero_first[0, :, 0], originals)
+    np.testing.assert_array_equal(frames[1, :, 1], originals)  # the middle shift is 0
+    direct = to_uint8(generator(z, noise_mode="const"))
+    assert np.abs(originals.astype(int) - direct).max() <= 1  # batching changes float rounding
+    assert np.abs(zero_first[0, :, 1].astype(int) - frames[1, :, 2]).max() <= 1  # alpha 2
     gif, info = _gif_frames(out / "d01.gif")
     assert len(gif) == 4 and info["loop"] == 0
     assert iio.imread(out / "d00.mp4", plugin="FFMPEG").shape[0] == 4

@@ -95,7 +95,7 @@ def test_seeded_and_worker_independent():
     clouds = [_noisy(_circle(200, rng), rng) for _ in range(3)]
     one = rlts_many(clouds, n=4, n_landmarks=20, gamma=1 / 8, i_max=10, seed=5, workers=1)
     two = rlts_many(clouds, n=4, n_landmarks=20, gamma=1 / 8, i_max=10, seed=5, workers=2)
-    for a, b in zip(one, two):
+    for a, b in zip(one, two, strict=False):
         assert np.array_equal(a, b)
     assert np.array_equal(rlts(clouds[0], n=3, n_landmarks=20, seed=9),
                           rlts(clouds[0], n=3, n_landmarks=20, seed=9))

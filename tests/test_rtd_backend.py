@@ -29,8 +29,8 @@ def doubled_matrices(seed, n=30):
 
 
 def in_process(M):
-    condensed, threshold = ph._condense(M)
-    return ph._rips_h1(condensed, len(M), threshold, True)
+    values, threshold = ph._edges(M, True)
+    return ph._rips_h1(values, len(M), threshold)
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -11,6 +11,7 @@ from gan_directions.errors import InvalidInputError
 from gan_directions.generators.base import Generator
 from gan_directions.generators.registry import load_generator
 from gan_directions.scoring import score_directions, write_scores
+from gan_directions.scoring.embedding import RandomVGGFeatures, make_embedding
 
 SMALL = {"n_points": 200, "n_values": 3, "n_landmarks": 32, "n_redraws": 8, "gamma": 1 / 8,
          "workers": 1}
@@ -85,8 +86,9 @@ def test_synthetic_shapes_supervised_and_w_intervention():
     generator = load_generator("synthetic-shapes")
     truth = generator.true_directions()
     directions = DirectionSet(truth[[4, 0]], space="w", names=["hue", "x"])
-    result = score_directions(generator, directions, mode="paper", embedding="features",
-                              **{**SMALL, "n_points": 100, "n_landmarks": 20, "n_redraws": 4})
+    result = score_directions(generator, directions, mode="paper", embedding="pixels",
+                              **{**SMALL, "n_points": 60, "n_values": 2, "n_landmarks": 16,
+                                 "n_redraws": 3})
     assert result["space"] == "w" and "intervention" in result["conditioning"]
     supervised = result["supervised"]
     assert supervised["factors"] == generator.factor_names
@@ -109,3 +111,12 @@ def test_bad_input_is_a_clear_error():
         score_directions(generator, _pairs(), supervised=True, **SMALL)
     with pytest.raises(InvalidInputError, match="dimension"):
         score_directions(generator, DirectionSet(np.eye(4)[:2], space="z"), **SMALL)
+
+
+def test_random_vgg_features_are_seeded():
+    images = torch.rand(5, 3, 64, 64) * 2 - 1
+    first = RandomVGGFeatures(seed=1)(images)
+    assert first.shape == (5, 64)
+    assert torch.equal(first, RandomVGGFeatures(seed=1)(images))
+    assert not torch.allclose(first, RandomVGGFeatures(seed=2)(images))
+    assert make_embedding("pixels", 3)(images).shape == (5, 3 * 32 * 32)

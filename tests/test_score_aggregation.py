@@ -6,6 +6,7 @@ import pytest
 from scipy.stats import wasserstein_distance
 
 from gan_directions.topology.barycenter import (
+    aggregate_rlts,
     cdf_to_histogram,
     entropic_barycenter,
     grid_mean,
@@ -135,3 +136,16 @@ def test_block_matrix_coclusters_and_scores():
     assert searched["best"]["variance"] == min(t["variance"] for t in searched["trials"])
     corrected = similarity_from_distance(distance * 100, "corrected")
     assert corrected.min() == 0.0 and corrected.max() == 1.0
+
+
+@pytest.mark.parametrize("mode", ["paper", "corrected"])
+def test_overflowing_rlts_aggregate_to_the_last_bin(mode):
+    samples = np.zeros((2, 4, 10))  # the second set spent all its time beyond 10 holes
+    samples[0, :, 1] = 1.0
+    samples[1, :2, 9] = 0.5
+    aggregated = aggregate_rlts(samples, mode)
+    assert np.all(np.isfinite(aggregated))
+    if mode == "corrected":
+        assert cdf_to_histogram(aggregated, 4, 10)[1].tolist() == [0] * 9 + [1]
+    else:
+        assert aggregated[1].argmax() == 9 and aggregated[0].argmax() <= 2

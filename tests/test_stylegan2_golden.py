@@ -12,7 +12,8 @@ from stylegan2_fakes import single_thread  # noqa: F401 (autouse fixture)
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.weights import load_generator_file, save_generator
 
-FIXTURES = ["tiny32_cond", "tiny64", "gray128"]
+FIXTURES = ["tiny32_cond", "tiny64", "gray128",
+            pytest.param("paper256_narrow_cond", marks=pytest.mark.slow)]
 WS_TOL = 1e-4
 IMG_TOL = 2e-3
 

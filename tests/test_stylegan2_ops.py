@@ -40,8 +40,9 @@ def test_conv2d_up_equals_fir_upsample_then_conv():
     x = torch.randn(2, 3, 5, 6)
     w = torch.randn(4, 3, 3, 3)
     f = ops.setup_filter([1, 3, 3, 1])
-    upsampled = ops.upfirdn2d(x, f, up=2, padding=(2, 1, 2, 1), gain=4)
-    expected = F.conv2d(upsampled, w.flip([2, 3]), padding=1)
+    # conv padding 1 happens in the up-sampled domain: FIR padding (2, 1) grows to (3, 2)
+    upsampled = ops.upfirdn2d(x, f, up=2, padding=(3, 2, 3, 2), gain=4)
+    expected = F.conv2d(upsampled, w.flip([2, 3]))
     actual = ops.conv2d_up(x, w, f, up=2, padding=1)
     assert actual.shape == (2, 4, 10, 12)
     assert torch.allclose(actual, expected, atol=1e-4)
@@ -202,3 +203,22 @@ def test_invalid_configs_are_refused():
     with pytest.raises(ValueError, match="noise_mode"):
         config = default_config(z_dim=4, w_dim=4, img_resolution=4)
         StyleGAN2Generator(config).synthesis(torch.zeros(1, 2, 4), noise_mode="loud")
+
+
+@pytest.mark.parametrize("batch", [1, 2])
+def test_gradients_reach_ws_and_match_finite_differences(batch):
+    config = default_config(z_dim=4, w_dim=4, img_resolution=8)
+    config["synthesis"].update(channel_base=32, channel_max=4)
+    torch.manual_seed(0)
+    generator = StyleGAN2Generator(config).eval().requires_grad_(False)
+    ws = torch.randn(batch, generator.num_ws, 4, requires_grad=True)
+    direction = torch.randn_like(ws)
+
+    def loss(w):
+        return generator.synthesis(w).square().mean()
+
+    loss(ws).backward()
+    eps = 1e-3
+    numeric = (loss(ws + eps * direction) - loss(ws - eps * direction)) / (2 * eps)
+    assert torch.isfinite(ws.grad).all()
+    assert torch.allclose((ws.grad * direction).sum(), numeric, rtol=1e-2, atol=1e-5)

@@ -277,3 +277,40 @@ def test_integer_images_and_constant_batches_are_handled():
     assert RTDLoss()(images, moved).item() > 0
     constant = torch.zeros(16, 5)
     assert RTDLoss()(constant, constant).item() == 0.0
+
+
+def test_pairwise_distances_value_and_gradient():
+    x = torch.randn(9, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(13))
+    x = (x + 100.0).requires_grad_()  # a large offset must not cost precision
+    torch.testing.assert_close(pairwise_distances(x), torch.cdist(x, x), atol=1e-9, rtol=1e-9)
+    assert torch.autograd.gradcheck(pairwise_distances, (x,))
+    duplicate = torch.cat([x[:3], x[:1]]).detach().requires_grad_()
+    pairwise_distances(duplicate).sum().backward()
+    assert torch.isfinite(duplicate.grad).all()
+
+
+def test_surrogate_reads_the_second_batch_in_both_directions():
+    """Released loss: deaths of 'min' bars read [[0, D1], [D1, Y]], births of 'max' bars read
+    [[0, Y], [Y, D2]], with Y the second (shifted) batch's distances, in both directions."""
+    x, y = batches(14, n=20, noise=0.8)
+    A, B = pairwise_distances(x).numpy(), pairwise_distances(y).numpy()
+
+    def doubled(off, low):
+        n = len(off)
+        return np.block([[np.zeros((n, n)), off], [off, low]])
+
+    expected = 0.0
+    for D1, D2 in ((A, B), (B, A)):
+        for mode in ("min", "max"):
+            bars = rtd_barcode(D1, D2, mode)
+            births, deaths = bars.birth_edges[:50], bars.death_edges[:50]
+            if mode == "min":
+                death = doubled(D1, B)[tuple(deaths.T)]
+                birth = doubled(D1, np.minimum(D1, D2))[tuple(births.T)]
+            else:
+                death = doubled(np.maximum(D1, D2), D2)[tuple(deaths.T)]
+                birth = doubled(B, D2)[tuple(births.T)]
+            expected += np.abs(death - birth).sum()
+    loss = RTDLoss(quantile=None)(x, y)
+    assert loss.item() == pytest.approx(0.5 * expected, rel=1e-9)
+    assert loss.item() > RTDLoss(quantile=None, surrogate=False)(x, y).item()

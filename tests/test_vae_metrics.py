@@ -218,3 +218,17 @@ def test_bad_metric_input_is_a_clear_error(toy):
         mig(lambda x: identity(x)[:-1], toy, 0, num_train=100)
     with pytest.raises(InvalidInputError, match="num_train"):
         mig(identity, toy, 0, num_train=0)
+
+
+@pytest.mark.slow
+def test_fast_suite_on_dsprites_images():
+    dsprites = get_dataset("dsprites")
+    result = evaluate_all(centroid_area, dsprites, seed=0, fast=True, progress=False)
+    scores = headline_scores(result)
+    assert set(scores) == {
+        "beta_vae", "factor_vae", "mig", "sap", "dci_disentanglement", "dci_completeness",
+        "dci_informativeness", "modularity", "explicitness",
+    }  # fmt: skip
+    assert all(0.0 <= value <= 1.0 for value in scores.values())
+    assert scores["mig"] > 0.3 and scores["factor_vae"] > 0.5
+    assert result["dci"]["estimator"].startswith("RandomForestClassifier")

@@ -25,7 +25,8 @@ def gudhi_complex(distances: np.ndarray, alpha_max: float):
     distances = np.hstack([distances, np.full((distances.shape[0], 1), sentinel)])
     order = np.argsort(distances, axis=1, kind="stable")
     ordered = np.take_along_axis(distances, order, axis=1)
-    table = [list(zip(o.tolist(), d.tolist())) for o, d in zip(order, ordered)]
+    rows = zip(order, ordered, strict=True)
+    table = [list(zip(o.tolist(), d.tolist(), strict=True)) for o, d in rows]
     complex_ = gudhi.WitnessComplex(nearest_landmark_table=table)
     return complex_.create_simplex_tree(max_alpha_square=alpha_max, limit_dimension=2)
 
@@ -76,10 +77,8 @@ def test_equal_to_gudhi_on_random_clouds():  # T9
     for trial in range(60):
         dim = int(rng.integers(2, 11))
         X = rng.standard_normal((60, dim))
-        if trial % 2:
-            landmarks = X[rng.integers(0, 60, 12)]  # drawn with replacement, as the paper
-        else:
-            landmarks = rng.standard_normal((12, dim))
+        # Odd trials: landmarks drawn from the points with replacement, as the paper does.
+        landmarks = X[rng.integers(0, 60, 12)] if trial % 2 else rng.standard_normal((12, dim))
         d = cdist(X, landmarks)
         alpha = d.max() * [1 / 128, 1 / 16, 1 / 4, 1.0][trial % 4]
         ours = witness_filtration(d, alpha).simplices()

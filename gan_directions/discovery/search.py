@@ -43,7 +43,9 @@ CLOSED_FORM_METHODS = ("ganspace", "sefa", "random")
 METHODS = TRAINED_METHODS + CLOSED_FORM_METHODS
 INITS = CLOSED_FORM_METHODS
 RTD_EMBEDDINGS = ("pixels", "features")
+LR_SCHEDULES = ("constant", "cosine")
 CHECKPOINT = "checkpoint.pt"
+DEFAULT_K = 10
 # Settings that may change between a run and its resumption.
 RESUMABLE_CHANGES = ("steps", "checkpoint_every")
 
@@ -60,6 +62,7 @@ class SearchSettings:
     batch: int = 32
     lr: float = 0.01
     recon_lr: float = 1e-3
+    lr_schedule: str = "constant"
     seed: int = 0
     truncation_psi: float = 1.0
     init: str = "ganspace"
@@ -125,6 +128,7 @@ def validate(settings: SearchSettings, generator) -> None:
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
         (s.truncation_psi > 0 and math.isfinite(s.truncation_psi), "truncation_psi must be > 0"),
         (s.rtd_size is None or s.rtd_size >= 4, "rtd_size must be >= 4"),
+        (s.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}"),
         (s.rtd_embedding in RTD_EMBEDDINGS,
          f"rtd_embedding must be one of {', '.join(RTD_EMBEDDINGS)}"),
     ]
@@ -232,11 +236,21 @@ class Trainer:
             row.update(recon=float(recon.detach()), **parts)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
+        self.set_learning_rates()
         self.optimizer.step()
         self.step += 1
         row["loss"] = float(total.detach())
         self.history.append(row)
         return row
+
+    def set_learning_rates(self) -> None:
+        """Constant, or cosine-annealed from the set rates to 0 over ``steps``."""
+        s = self.settings
+        factor = 1.0
+        if s.lr_schedule == "cosine" and s.steps > 0:
+            factor = 0.5 * (1 + math.cos(math.pi * self.step / s.steps))
+        for group, base in zip(self.optimizer.param_groups, (s.lr, s.recon_lr), strict=False):
+            group["lr"] = base * factor
 
     def state(self) -> dict:
         return {
@@ -298,7 +312,7 @@ def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
 def find_directions(
     generator,
     method: str = "topdis",
-    k: int = 10,
+    k: int | None = None,
     space: str = "w",
     layers: tuple[int, int] | str | None = None,
     steps: int | None = None,
@@ -315,6 +329,7 @@ def find_directions(
 ) -> FindResult:
     """Find ``k`` directions in ``space`` of ``generator`` with ``method``.
 
+    ``k`` defaults to 10, or the dimension of the space when that is smaller.
     ``method``: ``topdis`` (default; RTD + reconstructor, see ``objectives``), ``vb``
     (Voynov-Babenko), ``ganspace``, ``sefa`` or ``random``. ``layers`` ("A-B" or a tuple,
     inclusive) limits w edits to those layers. ``steps``/``batch``/``lr`` drive Adam for the
@@ -329,6 +344,8 @@ def find_directions(
     unknown = set(options) - {f.name for f in dataclasses.fields(SearchSettings)}
     if unknown:
         raise InvalidInputError(f"unknown option(s): {', '.join(sorted(unknown))}")
+    if k is None:  # up to DEFAULT_K, but never more than the space holds
+        k = min(DEFAULT_K, generator.z_dim if space == "z" else generator.w_dim)
     settings = SearchSettings(method=method, k=int(k), space=space, layers=layers,
                               batch=int(batch), seed=int(seed), **options)
     if steps is not None:

@@ -216,6 +216,7 @@ def modulated_conv2d(
     padding: int = 0,
     resample_filter: torch.Tensor | None = None,
     demodulate: bool = True,
+    prepared: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """gain · (conv(x, W'') + noise + bias): modulated, demodulated convolution (spec 2.5).
 
@@ -223,7 +224,8 @@ def modulated_conv2d(
     Three exact evaluation orders, picked for speed: 1×1 kernels use a batched matmul with
     per-sample weights; a single sample folds s, d and the gain into the (smaller) weight; a
     batch scales the input by s, convolves once with the shared weight, and applies d, noise
-    and bias in one fused multiply-add.
+    and bias in one fused multiply-add. ``prepared`` optionally holds what depends on the
+    weight alone, ``(Σ_{k,l} weight², weight in x's memory format)`` (see ``prepare_weight``).
     """
     n = x.shape[0]
     out_ch, in_ch, kh, kw = weight.shape
@@ -233,9 +235,13 @@ def modulated_conv2d(
             1 / math.sqrt(in_ch * kh * kw) / weight.norm(float("inf"), dim=[1, 2, 3], keepdim=True)
         )
         styles = styles / styles.norm(float("inf"), dim=1, keepdim=True)
+        prepared = None
+    if prepared is None:
+        prepared = prepare_weight(weight, x)
+    weight_sq_sum, shared_weight = prepared
     scale = styles.new_full([n, out_ch], gain)
     if demodulate:
-        scale = scale * (styles.square() @ weight.square().sum(dim=[2, 3]).t() + 1e-8).rsqrt()
+        scale = scale * (styles.square() @ weight_sq_sum.t() + 1e-8).rsqrt()
     bias_g = bias.to(torch.float32) * gain if bias is not None else None
     noise_g = noise * gain if noise is not None else None
 
@@ -253,11 +259,10 @@ def modulated_conv2d(
             x = F.conv2d(x, w, bias=b, padding=padding)
         return _add_noise(x, noise_g)
     x = x * styles.to(x.dtype).reshape(n, -1, 1, 1)
-    w = _same_format(weight.to(x.dtype), x)
     if up > 1:
-        x = conv2d_up(x, w, resample_filter, up=up, padding=padding)
+        x = conv2d_up(x, shared_weight, resample_filter, up=up, padding=padding)
     else:
-        x = F.conv2d(x, w, padding=padding)
+        x = F.conv2d(x, shared_weight, padding=padding)
     shift = None
     if bias_g is not None:
         shift = bias_g.reshape(1, -1, 1, 1)
@@ -267,6 +272,12 @@ def modulated_conv2d(
     if shift is None:
         return x * scale
     return torch.addcmul(_same_format(shift.to(x.dtype), x), x, scale)
+
+
+def prepare_weight(weight: torch.Tensor, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """What a modulated conv needs from its weight alone: Σ_{k,l} weight² [O, I] and the weight
+    in the dtype and memory format of ``like`` (callers may cache this for frozen weights)."""
+    return weight.square().sum(dim=[2, 3]), _same_format(weight.to(like.dtype), like)
 
 
 def _add_bias(x: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:

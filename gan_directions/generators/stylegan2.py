@@ -174,9 +174,22 @@ class SynthesisLayer(nn.Module):
             self.register_buffer("noise_const", torch.randn([resolution, resolution]))
             self.noise_strength = nn.Parameter(torch.zeros([]))
         self.bias = nn.Parameter(torch.zeros([out_channels]))
+        self._prepared: tuple | None = None
+
+    def prepared_weight(self, x: torch.Tensor):
+        """``ops.prepare_weight`` for x's dtype/layout, cached while the weight is frozen."""
+        if self.weight.requires_grad and torch.is_grad_enabled():
+            return None
+        memory_format = x.is_contiguous(memory_format=torch.channels_last)
+        key = (self.weight._version, self.weight.data_ptr(), x.dtype, memory_format)
+        if self._prepared is None or self._prepared[0] != key:
+            with torch.no_grad():
+                self._prepared = (key, ops.prepare_weight(self.weight, x))
+        return self._prepared[1]
 
     def forward(self, x, w, noise_mode="const", gain=1.0):
         styles = self.affine(w)
+        prepared = self.prepared_weight(x)
         noise = None
         if self.use_noise and noise_mode == "random":
             shape = [x.shape[0], 1, self.resolution, self.resolution]
@@ -187,13 +200,13 @@ class SynthesisLayer(nn.Module):
         if self.activation not in HOMOGENEOUS_ACTIVATIONS:
             x = ops.modulated_conv2d(x, self.weight, styles, noise=noise, bias=self.bias,
                                      up=self.up, padding=self.padding,
-                                     resample_filter=self.resample_filter)
+                                     resample_filter=self.resample_filter, prepared=prepared)
             return ops.bias_act(x, None, activation=self.activation,
                                 gain=self.act_gain * gain, clamp=clamp)
         # act(y)·g == act(g·y) for these activations, so the gain folds into the convolution.
         x = ops.modulated_conv2d(x, self.weight, styles, noise=noise, bias=self.bias,
                                  gain=self.act_gain * gain, up=self.up, padding=self.padding,
-                                 resample_filter=self.resample_filter)
+                                 resample_filter=self.resample_filter, prepared=prepared)
         inplace = not x.requires_grad
         if self.activation == "lrelu":
             x = torch.nn.functional.leaky_relu(x, 0.2, inplace=inplace)

@@ -9,9 +9,9 @@ Gromov-Monge Gap" (ICLR 2025, arXiv 2407.07829), eq. 2 on the empirical batch wi
 
 where Cx, Cy are cost matrices of the flattened inputs and outputs.  GW is estimated with an
 entropic solver (:mod:`gan_directions.losses.gromov`) run without autograd at
-eps = eps0 * mean|Cx| * mean|Cy| (the paper's relative epsilon, "mean" statistic).  The estimate keeps
-the cheaper of the solver's coupling and the identity coupling I/n, whose cost is exactly DST, so
-0 <= GMG_est <= GMG.  For a fixed coupling P with uniform marginals the gap simplifies to
+eps = eps0 * mean|Cx| * mean|Cy| (the paper's relative epsilon, "mean" statistic).  The safe
+estimate keeps the cheaper of the solver's coupling and the identity coupling I/n, whose cost is
+exactly DST, so 0 <= GMG_est <= GMG.  For a fixed coupling P with uniform marginals the gap simplifies to
 
     GMG(P) = <P, Cx P Cy> - <Cx, Cy> / n^2,
 
@@ -140,16 +140,17 @@ def gmg_estimate(
     cost: str = "sqeuclidean",
     eps0: float = DEFAULT_EPS0,
     init: torch.Tensor | None = None,
-    max_outer: int = 30,
-    max_inner: int = 30,
-    tol: float = 1e-7,
+    safe: bool = True,
+    **solver_options,
 ) -> GMGResult:
     """Safe minibatch GMG of the map x -> y, with the coupling and solver diagnostics.
 
     ``x`` [n, ...] are the map's inputs and ``y`` [n, ...] its outputs on the same samples;
     both are flattened.  Gradients flow into whichever of them requires grad.  ``init`` warm-starts
-    the solver (e.g. the previous batch's ``plan``).  See :func:`entropic_gw_coupling` for the
-    solver options.
+    the solver (e.g. the previous batch's ``plan``).  ``safe=False`` returns the solver's raw
+    estimate DST - GW(P_eps) instead (it can be negative, but its gradient is never switched
+    off by the identity candidate).  ``solver_options`` (``max_outer``,
+    ``max_inner``, ``tol``, ``inner_tol``, ``anneal``) go to :func:`entropic_gw_coupling`.
     """
     if eps0 <= 0:
         raise InvalidInputError(f"eps0 must be positive, got {eps0}")
@@ -159,13 +160,11 @@ def gmg_estimate(
     cx = cost_matrix(x, cost).to(work)
     cy = cost_matrix(y, cost).to(work)
     eps = relative_epsilon(cx, cy, eps0)
-    solution = entropic_gw_coupling(
-        cx, cy, eps, init=init, max_outer=max_outer, max_inner=max_inner, tol=tol
-    )
+    solution = entropic_gw_coupling(cx, cy, eps, init=init, **solver_options)
     dst = _distortion_from_costs(cx, cy)
     gap = _coupling_gap(cx, cy, solution.plan)
-    solver_value = float(gap)
-    used_identity = not solver_value > 0
+    solver_value = float(gap.detach())
+    used_identity = safe and not solver_value > 0
     if used_identity:
         gap = dst - dst  # identity coupling: GMG estimate is exactly 0 (and so is its gradient)
     return GMGResult(
@@ -179,19 +178,25 @@ def gmg_estimate(
     )
 
 
-def gmg(x, y, cost: str = "sqeuclidean", eps0: float = DEFAULT_EPS0, **solver_options):
-    """Gromov-Monge gap of the map x -> y on a batch: a differentiable scalar, >= 0."""
-    return gmg_estimate(x, y, cost=cost, eps0=eps0, **solver_options).value
+def gmg(
+    x, y, cost: str = "sqeuclidean", eps0: float = DEFAULT_EPS0, safe: bool = True, **solver_options
+) -> torch.Tensor:
+    """Gromov-Monge gap of the map x -> y on a batch: a differentiable scalar (>= 0 if ``safe``)."""
+    return gmg_estimate(x, y, cost=cost, eps0=eps0, safe=safe, **solver_options).value
 
 
 class GMGLoss(nn.Module):
     """GMG regularizer as a module; warm-starts each solve from the previous batch's coupling.
 
     ``forward(x, y)``: ``x`` [n, ...] are a map's inputs and ``y`` [n, ...] its outputs (e.g.
-    latents and decoded images, or images and their encodings).  Returns a scalar >= 0.  A
-    coupling that lost to the identity is not reused, so the warm start cannot lock the solver
-    onto the identity.  ``identity_fraction`` is the share of calls where that happened (a high
-    value means the solver adds nothing over 0; try a different ``eps0``).
+    latents and decoded images, or images and their encodings), flattened per sample.  Returns
+    a differentiable scalar, >= 0 when ``safe``.  ``solver_options`` go to
+    :func:`~gan_directions.losses.gromov.entropic_gw_coupling`.
+
+    A coupling that lost to the identity is not reused, so the warm start cannot lock the solver
+    onto the identity.  ``identity_fraction`` is the share of calls where the identity won (the
+    estimate was 0 with zero gradient): near 1 means the map is GW-optimal up to the entropic
+    bias of ``eps0`` on batches of this size.  ``last_info`` holds the last call's diagnostics.
     """
 
     def __init__(
@@ -199,17 +204,16 @@ class GMGLoss(nn.Module):
         cost: str = "sqeuclidean",
         eps0: float = DEFAULT_EPS0,
         warm_start: bool = True,
-        max_outer: int = 30,
-        max_inner: int = 30,
-        tol: float = 1e-7,
+        safe: bool = True,
+        **solver_options,
     ):
         super().__init__()
         if cost not in COSTS:
             raise InvalidInputError(f"unknown GMG cost {cost!r}; choose one of {', '.join(COSTS)}")
         if eps0 <= 0:
             raise InvalidInputError(f"eps0 must be positive, got {eps0}")
-        self.cost, self.eps0, self.warm_start = cost, eps0, warm_start
-        self.solver_options = {"max_outer": max_outer, "max_inner": max_inner, "tol": tol}
+        self.cost, self.eps0, self.warm_start, self.safe = cost, eps0, warm_start, safe
+        self.solver_options = solver_options
         self.register_buffer("previous_plan", None, persistent=False)
         self.calls = 0
         self.identity_wins = 0
@@ -230,14 +234,14 @@ class GMGLoss(nn.Module):
         if not self.warm_start or init is None or init.shape[0] != len(x):
             init = None
         result = gmg_estimate(
-            x, y, cost=self.cost, eps0=self.eps0, init=init, **self.solver_options
+            x, y, cost=self.cost, eps0=self.eps0, init=init, safe=self.safe, **self.solver_options
         )
         self.previous_plan = None if result.used_identity else result.plan
         self.calls += 1
         self.identity_wins += result.used_identity
         self.last_info = {
-            "gmg": float(result.value),
-            "distortion": float(result.distortion),
+            "gmg": float(result.value.detach()),
+            "distortion": float(result.distortion.detach()),
             "solver_value": result.solver_value,
             "used_identity": result.used_identity,
             "eps": result.eps,
@@ -247,4 +251,6 @@ class GMGLoss(nn.Module):
         return result.value
 
     def extra_repr(self) -> str:
-        return f"cost={self.cost!r}, eps0={self.eps0}, warm_start={self.warm_start}"
+        return (
+            f"cost={self.cost!r}, eps0={self.eps0}, warm_start={self.warm_start}, safe={self.safe}"
+        )

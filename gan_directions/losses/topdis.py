@@ -22,30 +22,51 @@ from gan_directions.topology.rtd import MODES, cross_matrix
 LOSS_MODES = ("min", "max", "minmax")
 
 
-def pairwise_distances(x: torch.Tensor) -> torch.Tensor:
-    """Euclidean distance matrix of the rows of ``x`` [N, D], exact zeros on the diagonal.
+class _PairwiseDistances(torch.autograd.Function):
+    """Euclidean distance matrix with a one-matrix-product backward.
 
-    Computed from the Gram matrix of the centred rows (one matrix product forward and two
-    backward; centring removes most of the cancellation). The diagonal is masked out so its
-    undefined gradient is exactly 0.
+    Forward: Gram matrix of the centred rows (centring removes most of the cancellation).
+    Backward: dL/dx_k = sum_j W_kj (x_k - x_j) with W = (G + Gᵀ) / D, i.e. one product W @ x.
+    Zero distances (the diagonal, duplicate points) get gradient 0.
     """
-    x = x - x.mean(dim=0, keepdim=True)
-    gram = x @ x.T
-    sq = gram.diagonal()
-    eye = torch.eye(len(x), dtype=torch.bool, device=x.device)
-    d2 = (sq[:, None] + sq[None, :] - 2.0 * gram).masked_fill(eye, 1.0)
-    return d2.clamp_min(torch.finfo(x.dtype).tiny).sqrt().masked_fill(eye, 0.0)
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor) -> torch.Tensor:
+        centred = x - x.mean(dim=0, keepdim=True)
+        gram = centred @ centred.T
+        sq = gram.diagonal()
+        D = (sq[:, None] + sq[None, :] - 2.0 * gram).clamp_min_(0.0).sqrt_()
+        D.fill_diagonal_(0.0)
+        ctx.save_for_backward(centred, D)
+        return D
+
+    @staticmethod
+    @torch.autograd.function.once_differentiable
+    def backward(ctx, grad: torch.Tensor) -> torch.Tensor:
+        centred, D = ctx.saved_tensors
+        positive = D > 0
+        W = torch.where(positive, (grad + grad.T) / torch.where(positive, D, 1.0), 0.0)
+        return W.sum(dim=1, keepdim=True) * centred - W @ centred
+
+
+def pairwise_distances(x: torch.Tensor) -> torch.Tensor:
+    """Euclidean distance matrix [N, N] of the rows of ``x`` [N, D], exact zeros on the diagonal."""
+    return _PairwiseDistances.apply(x)
 
 
 def _edge_values(
-    D1: torch.Tensor, D2: torch.Tensor, edges: torch.Tensor, mode: str, surrogate: bool, which: str
+    D1: torch.Tensor,
+    D2: torch.Tensor,
+    edges: torch.Tensor,
+    mode: str,
+    replacement: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Values of doubled-matrix entries ``edges`` [M, 2] (``a < b``), gathered differentiably.
 
     Vertices ``< N`` are the first cloud's copies. The 'min' matrix is ``[[0, D1], [D1,
-    min(D1, D2)]]``, the 'max' matrix ``[[0, max], [max, D2]]``. With ``surrogate`` the
-    min-entries read for deaths (min mode) and the max-entries read for births (max mode) are
-    replaced by ``D2`` (the released TopDis/RTD-AE "immovable" routing).
+    min(D1, D2)]]``, the 'max' matrix ``[[0, max(D1, D2)], [max(D1, D2), D2]]``. A
+    ``replacement`` matrix is read instead of the min(D1, D2) block (min mode) or the
+    max(D1, D2) blocks (max mode): the released loss's "immovable" surrogate.
     """
     n = D1.shape[0]
     a, b = edges[:, 0], edges[:, 1]
@@ -57,28 +78,21 @@ def _edge_values(
     d1 = D1[i, j]
     d2 = D2[i, j]
     if mode == "min":
-        low = d2 if (surrogate and which == "death") else torch.minimum(d1, d2)
+        low = torch.minimum(d1, d2) if replacement is None else replacement[i, j]
         vals = torch.where(both_b, low, d1)
     else:
-        off = d2 if (surrogate and which == "birth") else torch.maximum(d1, d2)
+        off = torch.maximum(d1, d2) if replacement is None else replacement[i, j]
         vals = torch.where(both_b, d2, off)
     return torch.where(both_a, torch.zeros_like(vals), vals)
 
 
-def _to_numpy(D: torch.Tensor) -> np.ndarray:
-    return D.detach().to("cpu", torch.float64).numpy()
-
-
-def normalize_by_quantile(D: torch.Tensor, q: float | None) -> torch.Tensor:
-    """Divide ``D`` by its ``q``-quantile over all N x N entries, treated as a constant.
-
-    A zero quantile (a batch of mostly identical points) leaves ``D`` unscaled rather than
-    dividing by 0.
-    """
+def quantile_scale(D: np.ndarray, q: float | None) -> float:
+    """The ``q``-quantile of all N x N entries of ``D`` (1 when ``q`` is None or the quantile is
+    0, i.e. a batch of mostly identical points, which is then left unscaled)."""
     if q is None:
-        return D
-    stat = torch.quantile(D.detach().reshape(-1).float(), q).to(D.dtype)
-    return D / stat if stat > 0 else D
+        return 1.0
+    stat = float(np.quantile(D, q))
+    return stat if stat > 0 else 1.0
 
 
 class RTDLoss(nn.Module):
@@ -117,32 +131,38 @@ class RTDLoss(nn.Module):
         self.quantile = quantile
         self.surrogate = surrogate
 
-    def distances(self, x: torch.Tensor) -> torch.Tensor:
-        """Normalized distance matrix of a flattened batch; raises on NaN/inf in the batch."""
+    def distances(self, x: torch.Tensor) -> tuple[torch.Tensor, np.ndarray]:
+        """Quantile-normalized distance matrix of a flattened batch, as a tensor (with gradient;
+        the scale is a constant) and as a float64 host copy. Raises on NaN/inf in the batch."""
         D = pairwise_distances(x)
-        if not torch.isfinite(D).all():
+        host = D.detach().to("cpu", torch.float64).numpy()
+        if not np.isfinite(host).all():
             raise InvalidInputError("batches contain NaN or inf (or overflow to inf)")
-        return normalize_by_quantile(D, self.quantile)
+        scale = quantile_scale(host, self.quantile)
+        return D / scale, host / scale
 
-    def barcode_terms(self, pairs: list[tuple[torch.Tensor, torch.Tensor, str]]) -> torch.Tensor:
-        """Sum over ``(D1, D2, mode)`` of ``sum |death - birth|^p`` over the ``card`` longest
-        bars of R-Cross-Barcode(D1, D2); the barcodes are computed in parallel."""
-        host = {id(D): _to_numpy(D) for D1, D2, _ in pairs for D in (D1, D2)}
-        matrices = [cross_matrix(host[id(D1)], host[id(D2)], mode) for D1, D2, mode in pairs]
+    def barcode_terms(self, pairs: list[tuple[tuple, tuple, str]], y_dist: torch.Tensor):
+        """Sum over ``((D1, host1), (D2, host2), mode)`` of ``sum |death - birth|^p`` over the
+        ``card`` longest bars of R-Cross-Barcode(D1, D2); the barcodes run in parallel.
+
+        With ``surrogate``, deaths of 'min' bars and births of 'max' bars are read from
+        ``y_dist`` (the second batch's distances) where the true value is min(D1, D2) or
+        max(D1, D2), in both directions: the released TopDis loss routes those gradients to the
+        shifted batch (RTD-AE's "immovable" option). The bars are chosen by their true length.
+        """
+        matrices = [cross_matrix(h1, h2, mode) for (_, h1), (_, h2), mode in pairs]
         total = 0.0
-        for (D1, D2, mode), M, (births, deaths) in zip(
+        for ((D1, _), (D2, _), mode), M, (births, deaths) in zip(
             pairs, matrices, h1_pairs_many(matrices, doubled=True), strict=True
         ):
             lengths = M[deaths[:, 0], deaths[:, 1]] - M[births[:, 0], births[:, 1]]
             top = np.argsort(-lengths, kind="stable")[: self.card]
             top = top[lengths[top] > 0]
-            device = D1.device
-            birth = _edge_values(
-                D1, D2, torch.from_numpy(births[top]).to(device), mode, self.surrogate, "birth"
-            )
-            death = _edge_values(
-                D1, D2, torch.from_numpy(deaths[top]).to(device), mode, self.surrogate, "death"
-            )
+            births = torch.from_numpy(births[top]).to(D1.device)
+            deaths = torch.from_numpy(deaths[top]).to(D1.device)
+            replacement = y_dist if self.surrogate else None
+            birth = _edge_values(D1, D2, births, mode, replacement if mode == "max" else None)
+            death = _edge_values(D1, D2, deaths, mode, replacement if mode == "min" else None)
             total = total + (death - birth).abs().pow(self.p).sum()
         return total
 
@@ -151,7 +171,7 @@ class RTDLoss(nn.Module):
         A, B = self.distances(x), self.distances(y)
         modes = MODES if self.mode == "minmax" else (self.mode,)
         directions = [(A, B), (B, A)] if self.symmetric else [(A, B)]
-        loss = self.barcode_terms([(D1, D2, m) for D1, D2 in directions for m in modes])
+        loss = self.barcode_terms([(D1, D2, m) for D1, D2 in directions for m in modes], B[0])
         return 0.5 * loss if self.symmetric else loss
 
 

@@ -232,7 +232,7 @@ class _ReportPage:
         combined_mp4 = self._file(folder, combined.get("mp4"))
         if combined_gif or combined_mp4:
             media = (
-                self._img(combined_gif, "all directions", lazy=False, fill=2 * CARD_WIDTH)
+                self._img(combined_gif, "all directions", lazy=False, fill=400)
                 if combined_gif
                 else ""
             )

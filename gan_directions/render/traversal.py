@@ -64,22 +64,27 @@ def traversal_images(
     """Generate traversals of ``z`` [S, z_dim] along directions ``indices`` (default: all).
 
     Returns ``(frames, originals)``: uint8 [K, S, T, H, W, C] with T = len(alphas), and the
-    unedited images [S, H, W, C]. All latents go through ``synthesis`` in batches of
-    ``batch_size`` (with a progress bar when ``progress``).
+    unedited images [S, H, W, C]. A zero shift is the identity edit, so its frames are the
+    originals themselves (generated once, not once per direction). The other latents go
+    through ``synthesis`` in batches of ``batch_size`` (with a progress bar when ``progress``).
     """
     directions.check_fits(generator)
     indices = list(range(directions.k)) if indices is None else list(indices)
     device = generator.device
     z = z.to(device=device, dtype=torch.float32)
     c = None if c is None else c.to(device)
-    seeds, steps = z.shape[0], len(alphas)
-    shifts = torch.as_tensor(np.asarray(alphas, dtype=np.float32), device=device).repeat(seeds)
-    z_each = z.repeat_interleave(steps, 0)  # seed-major, then shift
-    c_each = None if c is None else c.repeat_interleave(steps, 0)
+    alphas = np.asarray(alphas, dtype=np.float32)
+    moving = np.flatnonzero(alphas != 0)
+    seeds = z.shape[0]
+    shifts = torch.as_tensor(alphas[moving], device=device).repeat(seeds)
+    z_each = z.repeat_interleave(len(moving), 0)  # seed-major, then shift
+    c_each = None if c is None else c.repeat_interleave(len(moving), 0)
     ws = [generator.mapping(z, c, truncation_psi=truncation_psi)]
-    ws += [
-        edited_ws(generator, z_each, directions, k, shifts, c_each, truncation_psi) for k in indices
-    ]
+    if len(moving):
+        ws += [
+            edited_ws(generator, z_each, directions, k, shifts, c_each, truncation_psi)
+            for k in indices
+        ]
     ws = torch.cat(ws)
     images = []
     with tqdm(total=len(ws), desc="generating", unit="img", disable=not progress) as bar:
@@ -89,7 +94,10 @@ def traversal_images(
             bar.update(len(batch))
     images = np.concatenate(images)
     originals = images[:seeds]
-    frames = images[seeds:].reshape(len(indices), seeds, steps, *images.shape[1:])
+    frames = np.empty((len(indices), seeds, len(alphas), *images.shape[1:]), dtype=np.uint8)
+    frames[:, :, alphas == 0] = originals[None, :, None]
+    shape = (len(indices), seeds, len(moving), *images.shape[1:])
+    frames[:, :, moving] = images[seeds:].reshape(shape)
     return frames, originals
 
 

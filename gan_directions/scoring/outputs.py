@@ -53,7 +53,7 @@ def _plot_wrlt(result: dict, index: int, path: Path) -> None:
     used = np.flatnonzero(wrlts.max(axis=0) > 1e-3)
     upper = int(min(wrlts.shape[1], max(used.max() + 2 if used.size else 2, 6)))
     fig, ax = plt.subplots(figsize=(4.5, 3))
-    for value, row in zip(result["values"][index], wrlts):
+    for value, row in zip(result["values"][index], wrlts, strict=False):
         ax.plot(np.arange(upper), row[:upper], marker="o", ms=3, lw=1, label=f"v={value:+.2f}")
     ax.set_xlabel("number of H1 holes")
     ax.set_ylabel("W. RLT")
@@ -84,6 +84,10 @@ def write_scores(run_dir: str | os.PathLike, result: dict) -> dict[str, Path]:
         _plot_wrlt(result, index, path)
         plots[f"wrlt_{index}"] = path
     del result["directions_bicluster_order"]
+    written = {path.name for path in plots.values()}
+    for stale in run_dir.glob("wrlt_*.png"):  # plots of an earlier scoring of other directions
+        if stale.name not in written:
+            stale.unlink()
     result["plots"] = {key: path.name for key, path in plots.items()}
     atomic_write_text(run_dir / SCORES_JSON, json.dumps(result, indent=1) + "\n")
     return {"scores": run_dir / SCORES_JSON, **plots}

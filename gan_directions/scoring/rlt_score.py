@@ -101,8 +101,8 @@ def _wrlts(generator, vectors, space, layers, values, z, embed, settings, seed, 
     return np.stack(samples)  # [clouds, n_redraws, i_max]
 
 
-def _wrlt_summary(samples: np.ndarray, aggregated: np.ndarray, mode: str, n: int,
-                  i_max: int) -> tuple[np.ndarray, np.ndarray]:
+def _wrlt_summary(aggregated: np.ndarray, mode: str, n: int, i_max: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
     """Per cloud: the W. RLT on integer bins (for plots) and its mean number of holes."""
     if mode == "paper":
         hist = aggregated
@@ -193,7 +193,7 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
     similarity = similarity_from_distance(distance, mode)
     searched = search_k(distance, similarity, mode)
     fixed = score_at_k(distance, similarity, fixed_k, mode)
-    hist, mean_holes = _wrlt_summary(samples, aggregated, mode, n_redraws, i_max)
+    hist, mean_holes = _wrlt_summary(aggregated, mode, n_redraws, i_max)
     labels = [directions.label(i) for i in range(k_dirs)]
     mean_by_direction = mean_holes.reshape(k_dirs, n_values)
     records = [

@@ -119,8 +119,24 @@ def histogram_w1_matrix(cdf_a: np.ndarray, cdf_b: np.ndarray | None, step: float
     return cdist(cdf_a, cdf_b, "cityblock") * step
 
 
+def close_overflow(samples: np.ndarray) -> np.ndarray:
+    """Give each RLT's missing mass (time with >= B holes, dropped by the RLT) to its last bin.
+
+    The last bin then reads "B - 1 or more holes" and every RLT sums to 1. An RLT spent
+    entirely beyond B holes would otherwise be all zeros (the official barycenter then
+    returns NaN).
+    """
+    samples = np.array(samples, dtype=np.float64)
+    samples[..., -1] += np.clip(1.0 - samples.sum(axis=-1), 0.0, None)
+    return samples
+
+
 def aggregate_rlts(samples: np.ndarray, mode: str) -> np.ndarray:
-    """The W. RLT of each set of RLT samples [..., n, B]: see the module docstring."""
+    """The W. RLT of each set of RLT samples [..., n, B]: see the module docstring.
+
+    Overflowing mass goes to the last bin first (``close_overflow``).
+    """
+    samples = close_overflow(samples)
     if check_mode(mode) == "paper":
         return entropic_barycenter(samples)
     return quantile_barycenter_cdf(samples)

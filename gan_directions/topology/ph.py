@@ -48,7 +48,7 @@ def _import_ripser():
 
 
 gph_ripser = _import_ripser()
-_HEADER = struct.Struct("<qdq")  # number of vertices, threshold, doubled flag
+_HEADER = struct.Struct("<qd")  # number of vertices, threshold
 _COUNT = struct.Struct("<q")
 
 
@@ -60,43 +60,39 @@ def available_cores() -> int:
         return os.cpu_count() or 1
 
 
-def _condense(M: np.ndarray) -> tuple[np.ndarray, float]:
-    """Upper triangle (float32, row-major) and enclosing radius of a distance matrix.
+@lru_cache(maxsize=4)
+def _edge_index(n: int, doubled: bool) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """Upper-triangle indices of an n x n matrix (Ripser's condensed order), and the mask of the
+    entries set to +inf.
 
-    Every bar of a Vietoris-Rips filtration dies by the enclosing radius (the complex is a cone
-    from then on), so it is an exact threshold.
+    ``doubled``: the matrix is an R-Cross-Barcode matrix ``[[0, X], [X, Y]]`` on 2N = n vertices;
+    then the edges A_i-B_j with j < i are removed (the RTD paper's w₊ form), which gives the
+    identical barcode with a quarter fewer edges.
     """
-    n = M.shape[0]
-    radius = np.float32(np.min(np.max(M, axis=1)))  # rounded like the entries it is compared to
-    return M[np.triu_indices(n, 1)].astype(np.float32), float(radius)
-
-
-@lru_cache(maxsize=8)
-def _cylinder_edges(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Upper-triangle edge list of a 2N-vertex doubled matrix and the mask of the edges kept by
-    the w₊ form: the edges A_i-B_j with j < i are dropped (set to +inf)."""
     rows, cols = np.triu_indices(n, 1)
     half = n // 2
-    dropped = (rows < half) & (cols >= half) & (cols - half < rows)
-    return rows, cols, ~dropped
+    removed = doubled & (rows < half) & (cols >= half) & (cols - half < rows)
+    return (rows, cols), removed
 
 
-def _rips_h1(condensed: np.ndarray, n: int, threshold: float, doubled: bool) -> np.ndarray:
-    """[K, 4] int64 rows (birth edge u, v, death edge u, v) of the finite H1 bars.
+def _edges(M: np.ndarray, doubled: bool) -> tuple[np.ndarray, float]:
+    """Condensed float32 edge values of ``M`` and its enclosing radius.
 
-    ``doubled``: the matrix is an R-Cross-Barcode matrix ``[[0, X], [X, Y]]``; then the edges
-    A_i-B_j with j < i are left out (the RTD paper's w₊ form), which gives the identical barcode
-    with about a quarter fewer edges.
+    Every bar of a Vietoris-Rips filtration dies by the enclosing radius (the complex is a cone
+    from then on), so it is an exact threshold; it is taken from ``M`` before the w₊ removal,
+    whose barcode is the same.
     """
-    if doubled:
-        rows, cols, kept = _cylinder_edges(n)
-        keep = kept & (condensed <= threshold)
-        res = gph_ripser.rips_dm_sparse(
-            rows[keep], cols[keep], condensed[keep], int(keep.sum()), n, 2, 1, threshold, 1, True
-        )
-    else:
-        diagonal = np.zeros(n, dtype=np.float32)
-        res = gph_ripser.rips_dm(condensed, diagonal, 2, 1, threshold, 1, True)
+    index, removed = _edge_index(M.shape[0], doubled)
+    values = M[index].astype(np.float32)
+    values[removed] = np.inf
+    radius = np.float32(np.min(np.max(M, axis=1)))  # rounded like the entries it is compared to
+    return values, float(radius)
+
+
+def _rips_h1(values: np.ndarray, n: int, threshold: float) -> np.ndarray:
+    """[K, 4] int64 rows (birth edge u, v, death edge u, v) of the finite H1 bars."""
+    diagonal = np.zeros(n, dtype=np.float32)
+    res = gph_ripser.rips_dm(values, diagonal, 2, 1, threshold, 1, True)
     gens = res.flag_persistence_generators_by_dim.finite_higher
     return np.asarray(gens[0] if gens else [], dtype=np.int64).reshape(-1, 4)
 
@@ -111,10 +107,10 @@ def h1_pairs(M: np.ndarray, doubled: bool = False) -> tuple[np.ndarray, np.ndarr
     Exact giotto-ph (Ripser) cohomology in float32, threshold = enclosing radius. Returns the
     birth edges and death edges as two [K, 2] int64 arrays of vertex indices (sorted in each
     edge); ``M[birth edge]`` and ``M[death edge]`` are the bar's birth and death. Set
-    ``doubled`` for R-Cross-Barcode matrices (see ``_rips_h1``).
+    ``doubled`` for R-Cross-Barcode matrices (see ``_edge_index``).
     """
-    condensed, threshold = _condense(M)
-    return _split(_rips_h1(condensed, M.shape[0], threshold, doubled))
+    values, threshold = _edges(M, doubled)
+    return _split(_rips_h1(values, M.shape[0], threshold))
 
 
 def _read_exact(stream, size: int) -> bytes:
@@ -132,12 +128,17 @@ class _Worker:
             [sys.executable, "-m", "gan_directions.topology.ph"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"},
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(p for p in sys.path if p),  # find this package
+                "OMP_NUM_THREADS": "1",
+                "OPENBLAS_NUM_THREADS": "1",
+            },
         )
 
-    def submit(self, condensed: np.ndarray, n: int, threshold: float, doubled: bool) -> None:
-        self.proc.stdin.write(_HEADER.pack(n, threshold, doubled))
-        self.proc.stdin.write(condensed.tobytes())
+    def submit(self, values: np.ndarray, n: int, threshold: float) -> None:
+        self.proc.stdin.write(_HEADER.pack(n, threshold))
+        self.proc.stdin.write(values.tobytes())
         self.proc.stdin.flush()
 
     def result(self) -> np.ndarray:
@@ -152,24 +153,43 @@ class _Worker:
             self.proc.kill()
 
 
+def _helper_count() -> int:
+    """``GANDIR_PH_WORKERS`` if set to a non-negative integer, else ``min(cores, 4) - 1``."""
+    default = min(available_cores(), 4) - 1
+    value = os.environ.get("GANDIR_PH_WORKERS", "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        warnings.warn(
+            f"ignoring GANDIR_PH_WORKERS={value!r} (not a non-negative integer)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        return default
+    return int(value)
+
+
 class _Pool:
     def __init__(self):
         self.lock = threading.Lock()
         self.workers: list[_Worker] = []
         self.threads: ThreadPoolExecutor | None = None
-        self.size = int(os.environ.get("GANDIR_PH_WORKERS", min(available_cores(), 4) - 1))
+        self.size = _helper_count()
+        self.pid = os.getpid()
 
     def _ensure(self, n_helpers: int) -> None:
+        if self.pid != os.getpid():  # a forked child: the helpers belong to the parent
+            self.workers, self.threads, self.pid = [], None, os.getpid()
         while len(self.workers) < n_helpers:
             self.workers.append(_Worker())
         if self.threads is None:
             self.threads = ThreadPoolExecutor(self.size, thread_name_prefix="gandir-ph")
 
     def map(self, matrices: list[np.ndarray], doubled: bool) -> list[np.ndarray]:
-        jobs = [(*_condense(M), M.shape[0]) for M in matrices]
+        jobs = [(*_edges(M, doubled), M.shape[0]) for M in matrices]
         n_helpers = min(self.size, len(jobs) - 1)
         if n_helpers <= 0:
-            return [_rips_h1(c, n, t, doubled) for c, t, n in jobs]
+            return [_rips_h1(c, n, t) for c, t, n in jobs]
         with self.lock:
             try:
                 self._ensure(n_helpers)
@@ -179,7 +199,7 @@ class _Pool:
                 def run_remote(helper: int) -> list[np.ndarray]:
                     out = []
                     for c, t, n in jobs[helper + 1 :: stride]:
-                        self.workers[helper].submit(c, n, t, doubled)
+                        self.workers[helper].submit(c, n, t)
                         out.append(self.workers[helper].result())
                     return out
 
@@ -187,7 +207,7 @@ class _Pool:
                 results: list[np.ndarray | None] = [None] * len(jobs)
                 for k in range(0, len(jobs), stride):
                     c, t, n = jobs[k]
-                    results[k] = _rips_h1(c, n, t, doubled)
+                    results[k] = _rips_h1(c, n, t)
                 for helper, future in enumerate(futures):
                     results[helper + 1 :: stride] = future.result()
                 return results
@@ -201,7 +221,7 @@ class _Pool:
                     stacklevel=3,
                 )
                 self.size = 0
-                return [_rips_h1(c, n, t, doubled) for c, t, n in jobs]
+                return [_rips_h1(c, n, t) for c, t, n in jobs]
 
     def close(self) -> None:
         for worker in self.workers:
@@ -228,15 +248,15 @@ def h1_pairs_many(
 
 
 def _serve() -> None:
-    """Worker loop: read (n, threshold, doubled, condensed float32 matrix), write pair rows."""
+    """Worker loop: read (n, threshold, condensed float32 matrix), write the pair rows."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         header = stdin.read(_HEADER.size)
         if len(header) < _HEADER.size:
             return
-        n, threshold, doubled = _HEADER.unpack(header)
-        condensed = np.frombuffer(_read_exact(stdin, 4 * (n * (n - 1) // 2)), np.float32)
-        quads = _rips_h1(condensed, n, threshold, bool(doubled))
+        n, threshold = _HEADER.unpack(header)
+        values = np.frombuffer(_read_exact(stdin, 4 * (n * (n - 1) // 2)), np.float32)
+        quads = _rips_h1(values, n, threshold)
         stdout.write(_COUNT.pack(len(quads)))
         stdout.write(np.ascontiguousarray(quads, dtype=np.int64).tobytes())
         stdout.flush()

@@ -14,13 +14,13 @@ from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_all_start_methods, get_context
 
 import numpy as np
-from scipy.spatial.distance import cdist
+from scipy.spatial.distance import cdist, pdist, squareform
 
 from gan_directions.errors import InvalidInputError
-from gan_directions.topology.witness import witness_diagram_from_distances
+from gan_directions.topology.witness import _diagram, warm_up, witness_diagram_from_distances
 
-# Above this many witness x point entries the full distance matrix is not precomputed.
-FULL_MATRIX_LIMIT = 25_000_000
+# Up to this many point x point entries (3000 points, 72 MB) the distance matrix is shared.
+FULL_MATRIX_LIMIT = 9_000_000
 
 
 def relative_living_times(intervals: np.ndarray, alpha_max: float, i_max: int = 100) -> np.ndarray:
@@ -79,14 +79,22 @@ def rlt_from_distances(distances: np.ndarray, gamma: float = 1 / 128, i_max: int
 
     ``gudhi_compatible``: see ``witness_diagram_from_distances`` (True: as the official code).
     """
-    alpha_max = gamma * float(np.max(distances))
+    return _rlt(np.ascontiguousarray(distances, dtype=np.float64), gamma, i_max,
+                gudhi_compatible, validate=True)
+
+
+def _rlt(table: np.ndarray, gamma: float, i_max: int, gudhi_compatible: bool,
+         validate: bool) -> np.ndarray:
+    alpha_max = gamma * float(table.max())
     if alpha_max <= 0:  # every point coincides with every landmark: no hole, ever
         out = np.zeros(i_max)
         out[0] = 1.0
         return out
-    return relative_living_times(
-        witness_diagram_from_distances(distances, alpha_max, gudhi_compatible), alpha_max, i_max
-    )
+    if validate:
+        intervals = witness_diagram_from_distances(table, alpha_max, gudhi_compatible)
+    else:
+        intervals = _diagram(table, alpha_max, gudhi_compatible)
+    return relative_living_times(intervals, alpha_max, i_max)
 
 
 def rlt(X: np.ndarray, landmarks: int | np.ndarray = 64, gamma: float = 1 / 128,
@@ -115,16 +123,20 @@ def rlts(X: np.ndarray, n: int = 100, n_landmarks: int = 64, gamma: float = 1 / 
     """``n`` RLT samples [n, i_max] of ``X`` with independent landmark draws.
 
     The point-to-point distance matrix is computed once and shared by the draws (each table is
-    a column selection of it, bit-identical to computing it per draw).
+    a selection of it, bit-identical to ``cdist(X, X[landmarks])``: the Euclidean distance is
+    computed from the same differences in the same order either way).
     """
     X = _check_points(X, n_landmarks)
     rng = np.random.default_rng(seed)
     draws = [random_landmarks(X.shape[0], n_landmarks, rng) for _ in range(n)]
-    full = cdist(X, X) if X.shape[0] ** 2 <= FULL_MATRIX_LIMIT else None
+    full = squareform(pdist(X)) if X.shape[0] ** 2 <= FULL_MATRIX_LIMIT else None
     out = np.empty((n, i_max))
     for row, landmarks in enumerate(draws):
-        table = full[:, landmarks] if full is not None else cdist(X, X[landmarks])
-        out[row] = rlt_from_distances(table, gamma, i_max, gudhi_compatible)
+        if full is not None:
+            table = np.ascontiguousarray(full[landmarks].T)
+        else:
+            table = cdist(X, X[landmarks])
+        out[row] = _rlt(table, gamma, i_max, gudhi_compatible, validate=False)
     return out
 
 
@@ -151,7 +163,7 @@ def rlts_many(clouds: Sequence[np.ndarray], n: int = 100, n_landmarks: int = 64,
     tasks = [
         (_check_points(X, n_landmarks), n, n_landmarks, gamma, i_max, np.random.default_rng(s),
          gudhi_compatible)
-        for X, s in zip(clouds, children)
+        for X, s in zip(clouds, children, strict=False)
     ]
     workers = default_workers() if workers is None else max(1, int(workers))
     if workers == 1 or len(tasks) <= 1:
@@ -164,6 +176,8 @@ def rlts_many(clouds: Sequence[np.ndarray], n: int = 100, n_landmarks: int = 64,
     # fork: workers need no re-import of the caller's script (spawn would re-run an unguarded
     # __main__); they only run numpy/scipy code.
     method = "fork" if "fork" in get_all_start_methods() else None
+    if method == "fork":
+        warm_up()  # forked workers inherit the compiled kernels
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
                              mp_context=get_context(method)) as pool:
         results = []

@@ -14,6 +14,8 @@ from gan_directions.errors import InvalidInputError
 from gan_directions.vae.generator import VAEGenerator, load_vae
 
 ENCODE_BATCH = 256
+# Smaller RLT sample sizes for ``fast`` (the paper's: 1000 points, 10 values, 100 redraws).
+RLT_FAST = {"n_points": 300, "n_values": 4, "n_landmarks": 50, "n_redraws": 20}
 
 
 def mean_representation(vae, device: str | torch.device = "cpu"):
@@ -41,11 +43,13 @@ def evaluate_vae(
     data_dir: str | None = None,
     rlt: bool = True,
     device: str = "cpu",
+    progress: bool = True,
 ) -> dict:
     """All disentanglement metrics (``evaluate_all``) with the encoder mean as representation,
     and the RLT score of the latent axes (``score_directions``); returns a JSON-able dict.
 
-    The dataset is the one the model was trained on (``dataset`` overrides it).
+    The dataset is the one the model was trained on (``dataset`` overrides it). ``fast``
+    uses the metrics' fast settings and ``RLT_FAST`` sample sizes for the RLT score.
     """
     vae, header = load_vae(checkpoint)
     from gan_directions.vae.metrics import evaluate_all
@@ -63,7 +67,8 @@ def evaluate_vae(
             f"the model expects {vae.config.channels}-channel images; the dataset has {channels}"
         )
     started = time.perf_counter()
-    metrics = evaluate_all(mean_representation(vae, device), dataset, seed=seed, fast=fast)
+    metrics = evaluate_all(mean_representation(vae, device), dataset, seed=seed, fast=fast,
+                           progress=progress)
     result = {
         "gandir_version": __version__,
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
@@ -81,5 +86,6 @@ def evaluate_vae(
 
         generator = VAEGenerator(vae, name=f"vae:{checkpoint}").to(device).requires_grad_(False)
         axes = DirectionSet(np.eye(vae.config.latent, dtype=np.float32), space="z")
-        result["rlt"] = score_directions(generator, axes, seed=seed)
+        result["rlt"] = score_directions(generator, axes, seed=seed, progress=progress,
+                                         **(RLT_FAST if fast else {}))
     return result

@@ -114,7 +114,8 @@ def evaluate_all(
 
     Every metric starts from ``numpy.random.default_rng(seed)``, so its value does not depend
     on which other metrics run. ``dci_estimator`` overrides the mode's DCI estimator
-    (``"gbt"`` reference or ``"random_forest"`` fast). The progress bar goes to stderr.
+    (``"gbt"`` reference or ``"random_forest"`` fast). The progress bar (stderr) counts encoded
+    observations; it pauses while classifiers and trees are fitted.
     """
     names = list(METRICS) if metrics is None else [str(m) for m in metrics]
     unknown = [m for m in names if m not in METRICS]
@@ -131,14 +132,26 @@ def evaluate_all(
         settings["dci"]["estimator"] = dci_estimator
     result: dict = {"mode": "fast" if fast else "reference", "dataset": dataset.name}
     seconds = {}
-    with tqdm(total=len(names), desc="metrics", unit="metric", disable=not progress) as bar:
+    needed = {name: images_needed(name, settings[name]) for name in names}
+    with tqdm(
+        total=sum(needed.values()), desc="metrics", unit="img", unit_scale=True,
+        disable=not progress,
+    ) as bar:  # fmt: skip
+
+        def counted(observations):
+            codes = representation_fn(observations)
+            bar.update(len(observations))
+            return codes
+
+        done = 0
         for name in names:
             bar.set_postfix_str(name)
             started = time.perf_counter()
             rng = np.random.default_rng(seed)
-            result[name] = METRICS[name](representation_fn, dataset, rng, **settings[name])
+            result[name] = METRICS[name](counted, dataset, rng, **settings[name])
             seconds[name] = round(time.perf_counter() - started, 3)
-            bar.update(1)
+            done += needed[name]
+            bar.update(done - bar.n)
     result["seed"] = int(seed)
     result["seconds"] = seconds
     result["settings"] = {
@@ -146,6 +159,16 @@ def evaluate_all(
     }
     result["notes"] = NOTES
     return result
+
+
+def images_needed(metric: str, settings: dict) -> int:
+    """Observations a metric renders and encodes with these settings (for progress bars)."""
+    points = settings["num_train"] + settings.get("num_eval", settings.get("num_test", 0))
+    if metric == "beta_vae":
+        return 2 * settings["batch_size"] * points
+    if metric == "factor_vae":
+        return settings["num_variance_estimate"] + settings["batch_size"] * points
+    return points
 
 
 def headline_scores(result: dict) -> dict[str, float]:

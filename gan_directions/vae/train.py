@@ -182,8 +182,10 @@ class Trainer:
 
         The coordinate is drawn with P(i) ∝ ‖W[:, i]‖ of the decoder's first layer, the sign
         uniformly; centre and scale are the batch mean and std of that coordinate (gradient
-        flows through them, as in the official code). The unshifted decodings are the
-        reconstruction logits already computed for this batch.
+        flows through them, as in the official code). TopDis runs on the training batch (as
+        the official β-TCVAE code does; its β-VAE/FactorVAE code draws a second batch), so the
+        unshifted decodings are the reconstruction logits already computed: only the shifted
+        batch is decoded again. That is B's ``TopDisLoss`` with the first decode reused.
         """
         from gan_directions.losses.topdis import topdis_shift
 
@@ -267,6 +269,8 @@ class Trainer:
             tensors.update({f"disc.{k}": v for k, v in self.disc.state_dict().items()})
             tensors.update(optimizer_tensors(self.disc_opt, "disc"))
         tensors["rng.torch"] = self.gen.get_state()
+        if self.gmg_loss is not None and self.gmg_loss.previous_plan is not None:
+            tensors["gmg.previous_plan"] = self.gmg_loss.previous_plan  # the solver warm start
         return tensors
 
     def header(self) -> dict:
@@ -288,6 +292,8 @@ class Trainer:
             self.disc.load_state_dict(split_prefix(tensors, "disc"))
             restore_optimizer(self.disc_opt, tensors, "disc")
         self.gen.set_state(tensors["rng.torch"])
+        if self.gmg_loss is not None:
+            self.gmg_loss.previous_plan = tensors.get("gmg.previous_plan")
         self.data_rng.bit_generator.state = header["data_rng"]
         self.step_count = int(header["step"])
 

@@ -1,0 +1,95 @@
+"""``gandir vae train`` / ``gandir vae eval``: outputs, and one-line errors for bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+from gan_directions.cli.main import cli
+
+
+def _invoke(*args):
+    return CliRunner().invoke(cli, ["vae", *map(str, args)])
+
+
+def _assert_one_line_error(result, fragment):
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0]
+    assert "Traceback" not in result.output
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    result = _invoke("train", "--steps", 6, "--batch", 8, "--log-every", 3, "--out", out,
+                     "--quiet")
+    assert result.exit_code == 0, result.output
+    assert "trained 6 steps" in result.stdout
+    return out
+
+
+def test_train_writes_a_complete_run(trained):
+    assert (trained / "checkpoint.safetensors").is_file()
+    run = json.loads((trained / "run.json").read_text())
+    assert run["step"] == 6 and run["train_config"]["beta"] == 4.0
+    assert (trained / "losses.csv").read_text().splitlines()[0].startswith("step,loss,recon")
+    assert sorted(p.name for p in (trained / "images").iterdir()) == [
+        "recon_0000006.png", "traversal_0000006.png"]
+
+
+def test_resume_extends_the_run(trained, tmp_path):
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(trained, copy)
+    result = _invoke("train", "--resume", "--steps", 9, "--out", copy, "--quiet")
+    assert result.exit_code == 0, result.output
+    assert json.loads((copy / "run.json").read_text())["step"] == 9
+
+
+def test_eval_fast_writes_json(trained, tmp_path):
+    out = tmp_path / "scores.json"
+    result = _invoke("eval", trained, "--fast", "--no-rlt", "--quiet", "--out", out)
+    assert result.exit_code == 0, result.output
+    saved = json.loads(out.read_text())
+    assert saved["metrics"]["mode"] == "fast" and saved["step"] == 6
+    for metric in ("beta_vae", "factor_vae", "mig", "sap", "dci", "modularity"):
+        assert metric in saved["metrics"]
+    assert "mig" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--dataset", "mnist"], "unknown dataset 'mnist'"),
+        (["--dataset", "dsprites-file", "--data-dir", "{tmp}"],
+         "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"),
+        (["--beta", "-1"], "--beta must be >= 0"),
+        (["--topdis", "-0.5"], "--topdis must be >= 0"),
+        (["--resume"], "VAE checkpoint not found"),
+    ],
+    ids=["unknown-dataset", "missing-file", "negative-beta", "negative-topdis", "no-checkpoint"],
+)
+def test_train_bad_input(tmp_path, args, fragment):
+    out = tmp_path / "out"
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    result = _invoke("train", *args, "--steps", 2, "--out", out, "--quiet")
+    _assert_one_line_error(result, fragment)
+    assert not out.exists()
+
+
+def test_eval_corrupt_and_missing_checkpoint(tmp_path):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"\x00" * 64)
+    _assert_one_line_error(_invoke("eval", bad), "cannot read VAE checkpoint")
+    _assert_one_line_error(_invoke("eval", tmp_path / "none"), "VAE checkpoint not found")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.safetensors"]
+
+
+def test_help_explains_options():
+    result = _invoke("train", "--help")
+    assert result.exit_code == 0
+    for option in ("--topdis-delay", "--orthogonalize", "--gmg", "--resume", "--overwrite"):
+        assert option in result.output
