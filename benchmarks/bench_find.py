@@ -5,7 +5,7 @@ for this model) and report the Hungarian-matched |cos| with the true directions 
 disentanglement of the direction→factor effect matrix (mean ± std over seeds). The trained
 methods get the same step budget and batch. Then steps/s of both trained methods at batch 32.
 
-    python benchmarks/bench_find.py                # defaults: 300 steps, seeds 0-2
+    python benchmarks/bench_find.py                # defaults: 600 steps, seeds 0-2
     python benchmarks/bench_find.py --steps 1000 --seeds 0-4 --workers 2
 
 Each run uses one torch thread; ``--workers`` runs that many searches at once.
@@ -57,7 +57,7 @@ def throughput(method: str, batch: int, steps: int) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seeds", default="0-2")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))

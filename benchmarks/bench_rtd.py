@@ -69,8 +69,8 @@ def main() -> None:
 
         mats = doubled_matrices(x, y)
         ours = median_ms(loss_step, repeats)
-        barcodes = median_ms(lambda mats=mats: h1_pairs_many(mats), repeats)
-        serial = median_ms(lambda mats=mats: [h1_pairs(M) for M in mats], repeats)
+        barcodes = median_ms(lambda mats=mats: h1_pairs_many(mats, doubled=True), repeats)
+        serial = median_ms(lambda mats=mats: [h1_pairs(M, doubled=True) for M in mats], repeats)
         plain = median_ms(
             lambda mats=mats: [
                 ripser.ripser(M, maxdim=1, distance_matrix=True) for M in mats

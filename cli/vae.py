@@ -87,13 +87,16 @@ def train(out, resume, overwrite, device, quiet, **options) -> None:
 @click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
 @click.option("--data-dir", type=click.Path(), default=None,
               help="Folder holding the real dataset files, if the model used one.")
+@click.option("--metrics", default=None,
+              help="Comma-separated subset of beta_vae, factor_vae, mig, sap, dci, modularity "
+                   "[default: all].")
 @click.option("--no-rlt", is_flag=True, help="Skip the RLT score of the latent axes.")
 @click.option("--out", type=click.Path(), default=None,
               help="Result JSON. [default: eval.json (eval-fast.json with --fast) next to the "
                    "checkpoint]")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def evaluate(checkpoint, fast, seed, data_dir, no_rlt, out, device, quiet) -> None:
+def evaluate(checkpoint, fast, seed, data_dir, metrics, no_rlt, out, device, quiet) -> None:
     """Score a trained VAE (CHECKPOINT: a run folder or .safetensors file) with the encoder
     mean as representation: BetaVAE and FactorVAE scores, MIG, SAP, DCI, modularity and
     explicitness (disentanglement_lib definitions), plus the RLT score of the latent axes."""
@@ -103,8 +106,9 @@ def evaluate(checkpoint, fast, seed, data_dir, no_rlt, out, device, quiet) -> No
     from gan_directions.vae.metrics import headline_scores
 
     path = resolve_checkpoint(checkpoint)
+    subset = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
     result = evaluate_vae(path, fast=fast, seed=seed, data_dir=data_dir, rlt=not no_rlt,
-                          device=device, progress=not quiet)
+                          device=device, progress=not quiet, metrics=subset)
     out = Path(out) if out else path.parent / ("eval-fast.json" if fast else "eval.json")
     atomic_write_text(out, json.dumps(result, indent=2, default=_jsonable))
     scores = headline_scores(result["metrics"])

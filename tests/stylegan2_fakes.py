@@ -106,21 +106,26 @@ def module_record(module: torch.nn.Module, module_src: str = PLACEHOLDER_SRC,
     return Record(class_name, state, module_src)
 
 
-def generator_init_kwargs(config: dict) -> dict:
+def generator_init_kwargs(config: dict, flat: bool = False) -> dict:
+    """Init kwargs as stylegan2-ada-pytorch stores them, or flattened as the stylegan3 repo."""
     kwargs = {key: config[key] for key in ("z_dim", "c_dim", "w_dim", "img_resolution",
                                            "img_channels")}
     kwargs["mapping_kwargs"] = EasyDict(config["mapping"])
-    kwargs["synthesis_kwargs"] = EasyDict(config["synthesis"])
+    if flat:
+        kwargs.update(config["synthesis"], magnitude_ema_beta=0.999)
+    else:
+        kwargs["synthesis_kwargs"] = EasyDict(config["synthesis"])
     return kwargs
 
 
 def network_pickle_bytes(generator, module_src: str = PLACEHOLDER_SRC, protocol: int = 4,
-                         g_network=None) -> bytes:
+                         g_network=None, flat_kwargs: bool = False) -> bytes:
     """Bytes of an official-format pickle holding ``generator`` as G_ema (and G)."""
     with fake_nvidia_modules():
-        g_ema = module_record(generator, module_src, generator_init_kwargs(generator.config))
+        g_ema = module_record(generator, module_src,
+                              generator_init_kwargs(generator.config, flat_kwargs))
         g = g_ema if g_network is None else module_record(
-            g_network, module_src, generator_init_kwargs(g_network.config))
+            g_network, module_src, generator_init_kwargs(g_network.config, flat_kwargs))
         data = {"G": g, "D": None, "G_ema": g_ema, "augment_pipe": None,
                 "training_set_kwargs": None}
         return pickle.dumps(data, protocol=protocol)

@@ -49,15 +49,31 @@ def test_resume_extends_the_run(trained, tmp_path):
     assert json.loads((copy / "run.json").read_text())["step"] == 9
 
 
-def test_eval_fast_writes_json(trained, tmp_path):
+def test_eval_fast_writes_json(trained, tmp_path, monkeypatch):
+    import gan_directions.vae.evaluate as evaluate
+
+    tiny_rlt = {"n_points": 40, "n_values": 2, "n_landmarks": 10, "n_redraws": 2}
+    monkeypatch.setattr(evaluate, "RLT_FAST", tiny_rlt)
     out = tmp_path / "scores.json"
-    result = _invoke("eval", trained, "--fast", "--no-rlt", "--quiet", "--out", out)
+    result = _invoke("eval", trained, "--fast", "--metrics", "mig", "--quiet", "--out", out)
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     assert saved["metrics"]["mode"] == "fast" and saved["step"] == 6
+    assert 0 <= saved["metrics"]["mig"]["discrete_mig"] <= 1
+    assert "sap" not in saved["metrics"]
+    assert saved["rlt"]["space"] == "z" and len(saved["rlt"]["labels"]) == 10
+    assert saved["rlt"]["settings"]["n_points"] == 40
+    assert "mig" in result.stdout and "rlt_score" in result.stdout
+
+
+@pytest.mark.slow
+def test_eval_full_suite_fast_mode(trained, tmp_path):
+    result = _invoke("eval", trained, "--fast", "--no-rlt", "--quiet", "--out",
+                     tmp_path / "e.json")
+    assert result.exit_code == 0, result.output
+    saved = json.loads((tmp_path / "e.json").read_text())
     for metric in ("beta_vae", "factor_vae", "mig", "sap", "dci", "modularity"):
         assert metric in saved["metrics"]
-    assert "mig" in result.stdout
 
 
 @pytest.mark.parametrize(

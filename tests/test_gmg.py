@@ -191,8 +191,8 @@ def test_gradient_is_the_envelope_gradient_of_the_entropic_gap():
     """Autograd of gmg (plan held fixed) vs central differences of DST - (f + eps KL)/2."""
     x = gaussian(12, 3)
     y0 = random_mlp(x, out_dim=2)
-    cost, eps0 = "scaled_sqeuclidean", 0.05
-    options = {"anneal": 1, "max_outer": 3000, "max_inner": 1000, "tol": 1e-13, "inner_tol": 1e-13}
+    cost, eps0 = "scaled_sqeuclidean", 0.2
+    options = {"anneal": 1, "max_outer": 3000, "max_inner": 1000, "tol": 1e-9, "inner_tol": 1e-9}
     x_var, y_var = x.clone().requires_grad_(True), y0.clone().requires_grad_(True)
     result = gmg_estimate(x_var, y_var, cost=cost, eps0=eps0, **options)
     assert result.solver.converged and not result.used_identity
@@ -260,12 +260,13 @@ def test_loss_module_warm_starts_and_backpropagates_to_both_sides():
     z = torch.randn(32, 4, requires_grad=True)
     loss = GMGLoss(cost="scaled_sqeuclidean")
     first = loss(z, decoder(z))
-    assert loss.previous_plan is not None and loss.calls == 1 and float(first) > 0
+    assert loss.previous_plan is not None and loss.calls == 1 and float(first.detach()) > 0
     first.backward()
     assert z.grad.abs().sum() > 0
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in decoder.parameters())
     second = loss(z, decoder(z))  # same batch: starts from the stored plan, at the target eps
-    assert float(second) >= 0.9 * float(first)
+    assert float(second.detach()) >= float(first.detach()) - 1e-9  # the old plan is a candidate
+    assert loss.last_info["coupling"] in ("solver", "warm start")
     assert "previous_plan" not in loss.state_dict()
     loss(z, z.detach() * 2)  # an isometry up to scale: the identity wins, warm start dropped
     assert loss.previous_plan is None and loss.identity_fraction == pytest.approx(1 / 3)
@@ -285,7 +286,7 @@ def test_minimising_gmg_reduces_it():
         value = loss(z, net(z))
         value.backward()
         opt.step()
-        values.append(float(value))
+        values.append(float(value.detach()))
     assert all(math.isfinite(v) and v >= 0 for v in values)
     assert values[-1] < 0.7 * values[0]
 

@@ -75,6 +75,18 @@ def test_pickle_protocols(tmp_path, protocol):
         assert torch.equal(loaded(z), generator(z))
 
 
+def test_stylegan3_repo_flattened_kwargs(tmp_path):
+    generator = tiny_generator(synthesis={**default_config()["synthesis"], "channel_base": 64,
+                                          "channel_max": 8, "conv_clamp": 256})
+    path = tmp_path / "sg3.pkl"
+    path.write_bytes(network_pickle_bytes(generator, flat_kwargs=True))
+    loaded = load_stylegan2_pickle(path)
+    assert loaded.config == generator.config
+    z = torch.randn(2, 8)
+    with torch.no_grad():
+        assert torch.equal(loaded(z), generator(z))
+
+
 def test_old_numpy_core_names_are_accepted(tmp_path):
     data = network_pickle_bytes(tiny_generator(), protocol=2)  # text GLOBAL opcodes, no frames
     assert b"cnumpy._core.multiarray\nscalar\n" in data
@@ -84,12 +96,38 @@ def test_old_numpy_core_names_are_accepted(tmp_path):
     assert load_stylegan2_pickle(path).num_ws == tiny_generator().num_ws
 
 
-def test_embedded_module_source_is_never_executed(tmp_path):
+def test_file_writing_module_source_is_refused_and_never_executed(tmp_path):
     marker = tmp_path / "pwned"
     source = f"open({str(marker)!r}, 'w').write('x')\n"
     path = write_network_pickle(tiny_generator(), tmp_path / "net.pkl", module_src=source)
-    load_stylegan2_pickle(path)
+    with pytest.raises(UnsafePickleError, match=r"calls open\(\)"):
+        load_stylegan2_pickle(path)
     assert not marker.exists()
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("import subprocess\n", "imports 'subprocess'"),
+        ("import os\nos.system('touch x')\n", "imports 'os'"),
+        ("x = eval('1')\n", r"calls eval\(\)"),
+        ("def broken(:\n", "not valid Python"),
+    ],
+)
+def test_suspicious_module_source_is_refused(tmp_path, source, message):
+    path = write_network_pickle(tiny_generator(), tmp_path / "net.pkl", module_src=source)
+    with pytest.raises(UnsafePickleError, match=message):
+        load_stylegan2_pickle(path)
+
+
+def test_network_like_module_source_is_accepted(tmp_path):
+    source = (
+        "import numpy as np\nimport torch\nfrom torch_utils import misc\n"
+        "class Generator(torch.nn.Module):\n    def forward(self, x):\n"
+        "        return getattr(self, 'fc0')(x) * np.sqrt(2)\n"
+    )
+    path = write_network_pickle(tiny_generator(), tmp_path / "net.pkl", module_src=source)
+    assert load_stylegan2_pickle(path).num_ws == tiny_generator().num_ws
 
 
 def test_os_system_reduce_is_refused(tmp_path):

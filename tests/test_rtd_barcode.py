@@ -186,6 +186,8 @@ def test_symmetric_rtd_is_symmetric_and_asymmetric_parts_differ():
     backward = rtd_from_distances(B, A, symmetric=False)
     assert forward != pytest.approx(backward)
     assert rtd_from_distances(A, B) == pytest.approx(0.5 * (forward + backward))
+    # the 'max' construction is not the 'min' one with the arguments swapped
+    assert rtd_from_distances(A, B, False, "max") != pytest.approx(backward)
 
 
 def test_subsampled_rtd_is_deterministic_and_full_when_subset_covers_all():

@@ -120,3 +120,23 @@ def test_random_vgg_features_are_seeded():
     assert torch.equal(first, RandomVGGFeatures(seed=1)(images))
     assert not torch.allclose(first, RandomVGGFeatures(seed=2)(images))
     assert make_embedding("pixels", 3)(images).shape == (5, 3 * 32 * 32)
+
+
+def test_conditioning_in_z_and_intervention_in_w():
+    from scipy.special import ndtr
+
+    from gan_directions.scoring.conditioning import condition_z, intervene_w
+
+    z = torch.randn(50, 4, generator=torch.Generator().manual_seed(0))
+    d = np.array([3.0, 4.0, 0.0, 0.0])  # normalised inside
+    conditioned = condition_z(z, d, 0.7)
+    unit = torch.tensor(d / 5, dtype=torch.float32)
+    assert torch.allclose(conditioned @ unit, torch.full((50,), 0.7), atol=1e-6)
+    assert torch.allclose(conditioned - (conditioned @ unit)[:, None] * unit,
+                          z - (z @ unit)[:, None] * unit, atol=1e-6)
+    ws = torch.randn(50, 3, 4, generator=torch.Generator().manual_seed(1))
+    moved = intervene_w(ws, d, -0.5, layers=(1, 2))
+    target = torch.quantile(ws[:, 1] @ unit, float(ndtr(-0.5)))
+    assert torch.allclose(moved[:, 1:] @ unit - (ws[:, 1:] @ unit - ws[:, 1:2] @ unit),
+                          target.expand(50, 2), atol=1e-5)
+    assert torch.equal(moved[:, 0], ws[:, 0])

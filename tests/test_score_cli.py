@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 from click.testing import CliRunner
-
 from gan_directions.cli.main import cli
+
 from gan_directions.directions import DirectionSet
 from gan_directions.generators.registry import load_generator
 

@@ -101,3 +101,19 @@ def test_random_noise_follows_the_torch_rng(case):
         other = generator(z, c, noise_mode="random")
     assert torch.equal(first, again)
     assert not torch.equal(first, other)
+
+
+def test_fp16_blocks_stay_close(case, monkeypatch):
+    """The GPU fp16 path (top resolutions in half precision), exercised on CPU."""
+    from gan_directions.generators import stylegan2
+
+    name, generator, reference, meta, z, c = case
+    if meta["init_kwargs"]["synthesis_kwargs"]["num_fp16_res"] == 0:
+        pytest.skip("no fp16 blocks in this model")
+    monkeypatch.setattr(stylegan2, "FP16_DEVICE_TYPES", ("cuda", "cpu"))
+    with torch.no_grad():
+        half = generator(z, c)
+        forced = generator(z, c, force_fp32=True)
+    assert half.dtype == torch.float32
+    assert 1e-4 < max_error(half, reference["img_psi1_const"]) < 3e-2
+    assert max_error(forced, reference["img_psi1_const"]) <= IMG_TOL

@@ -143,3 +143,17 @@ def test_triangle_free_complex_matches_gudhi_quirk():
     assert gudhi_h1(d, 0.1).shape == (0, 2)
     cycle = witness_diagram(X, landmarks, 0.1, gudhi_compatible=False)
     assert cycle.tolist() == [[0.0, np.inf]]
+
+
+def test_equal_to_gudhi_with_ties_and_few_landmarks():
+    rng = np.random.default_rng(5)
+    for trial in range(80):
+        n_landmarks, n_points = int(rng.integers(1, 6)), int(rng.integers(1, 20))
+        dim = int(rng.integers(1, 4))
+        X = np.round(rng.standard_normal((n_points, dim)), 1)  # rounding makes distance ties
+        d = cdist(X, np.round(rng.standard_normal((n_landmarks, dim)), 1))
+        alpha = d.max() * [0.0, 1 / 8, 1 / 2][trial % 3]
+        assert witness_filtration(d, alpha).simplices() == gudhi_simplices(d, alpha), trial
+        assert np.array_equal(
+            canonical(witness_diagram_from_distances(d, alpha)), canonical(gudhi_h1(d, alpha))
+        ), trial

@@ -43,6 +43,7 @@ SYNTHESIS_DEFAULTS: dict[str, Any] = {
 ARCHITECTURES = ("orig", "skip", "resnet")
 NOISE_MODES = ("const", "random", "none")
 HOMOGENEOUS_ACTIVATIONS = ("linear", "relu", "lrelu")
+FP16_DEVICE_TYPES = ("cuda",)  # as the original: fp16 blocks only on GPU, CPU stays fp32
 
 
 def default_config(**sizes: Any) -> dict[str, Any]:
@@ -178,8 +179,8 @@ class SynthesisLayer(nn.Module):
 
     def prepared_weight(self, x: torch.Tensor):
         """``ops.prepare_weight`` for x's dtype/layout, cached while the weight is frozen."""
-        if self.weight.requires_grad and torch.is_grad_enabled():
-            return None
+        if x.dtype == torch.float16 or (self.weight.requires_grad and torch.is_grad_enabled()):
+            return None  # fp16 re-scales the weight per call; trained weights change
         memory_format = x.is_contiguous(memory_format=torch.channels_last)
         key = (self.weight._version, self.weight.data_ptr(), x.dtype, memory_format)
         if self._prepared is None or self._prepared[0] != key:
@@ -293,7 +294,7 @@ class SynthesisBlock(nn.Module):
                                     resample_filter=resample_filter)
 
     def forward(self, x, img, ws, noise_mode="const", force_fp32=False):
-        fp16 = self.use_fp16 and not force_fp32 and ws.device.type == "cuda"
+        fp16 = self.use_fp16 and not force_fp32 and ws.device.type in FP16_DEVICE_TYPES
         dtype = torch.float16 if fp16 else torch.float32
         # channels-last suits oneDNN's CPU convolutions (notably the transposed ones).
         memory_format = torch.channels_last if ws.device.type == "cpu" else torch.contiguous_format

@@ -3,8 +3,8 @@
 The pickle is read with an allow-list ``find_class`` and no fallback: every global it names must
 map to one of gandir's own inert stand-ins or to a vetted torch function. The persistent-object
 records of NVIDIA's ``torch_utils.persistence`` become :class:`PersistentRecord` values; their
-embedded ``module_src`` is hashed, never executed. Tensor storages (nested legacy ``torch.save``
-payloads) are decoded by ``torch.load(weights_only=True)``. The generator is then rebuilt from
+embedded ``module_src`` is hashed and statically audited, never executed. Tensor storages
+(nested legacy ``torch.save`` payloads) are decoded by ``torch.load(weights_only=True)``. The generator is then rebuilt from
 the stored init kwargs and the weights are loaded with ``strict=True``.
 """
 
@@ -25,6 +25,7 @@ import numpy as np
 import torch
 
 from gan_directions.errors import ModelLoadError, UnsafePickleError
+from gan_directions.generators.source_audit import audit_module_source
 from gan_directions.generators.stylegan2 import (
     MAPPING_DEFAULTS,
     SYNTHESIS_DEFAULTS,
@@ -111,6 +112,8 @@ def _reconstruct_persistent_obj(meta: Any) -> PersistentRecord:
     if not isinstance(state, dict):
         raise UnsafePickleError(f"refused persistent object {class_name}: state is not a dict")
     source = meta.get("module_src")
+    if isinstance(source, str):
+        audit_module_source(source, class_name)
     source_bytes = source.encode("utf-8", "replace") if isinstance(source, str) else b""
     return PersistentRecord(class_name, state, hashlib.sha256(source_bytes).hexdigest())
 
@@ -248,7 +251,9 @@ def _plain(value: Any) -> Any:
 
 GENERATOR_ARG_NAMES = ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels",
                        "mapping_kwargs", "synthesis_kwargs")
-IGNORED_KWARGS = {"channels_last", "fp16_channels_last", "fused_modconv_default"}
+# Layout/speed switches and training-only statistics: no effect on the outputs.
+IGNORED_KWARGS = {"channels_last", "fp16_channels_last", "fused_modconv_default",
+                  "magnitude_ema_beta"}
 
 
 def config_from_record(generator: PersistentRecord) -> dict[str, Any]:

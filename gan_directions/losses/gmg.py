@@ -11,7 +11,8 @@ where Cx, Cy are cost matrices of the flattened inputs and outputs.  GW is estim
 entropic solver (:mod:`gan_directions.losses.gromov`) run without autograd at
 eps = eps0 * mean|Cx| * mean|Cy| (the paper's relative epsilon, "mean" statistic).  The safe
 estimate keeps the cheaper of the solver's coupling and the identity coupling I/n, whose cost is
-exactly DST, so 0 <= GMG_est <= GMG.  For a fixed coupling P with uniform marginals the gap simplifies to
+exactly DST, so 0 <= GMG_est <= GMG.  For a fixed coupling P with uniform marginals the gap
+simplifies to
 
     GMG(P) = <P, Cx P Cy> - <Cx, Cy> / n^2,
 
@@ -28,7 +29,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from gan_directions.errors import InvalidInputError
-from gan_directions.losses.gromov import GWSolution, entropic_gw_coupling, identity_coupling
+from gan_directions.losses.gromov import (
+    GWSolution,
+    entropic_gw_coupling,
+    identity_coupling,
+    round_to_coupling,
+)
 
 DEFAULT_EPS0 = 1e-2
 
@@ -123,10 +129,14 @@ class GMGResult:
     value: torch.Tensor  # the safe estimate, >= 0, differentiable
     distortion: torch.Tensor  # DST, differentiable
     solver_value: float  # DST - GW cost of the solver's plan alone; can be < 0
-    used_identity: bool  # True when the identity coupling beat the solver's plan
+    coupling: str  # the cheapest candidate, kept: "solver", "warm start" or "identity"
     eps: float  # the absolute entropic regularization used
-    plan: torch.Tensor  # the coupling kept (solver's plan or I/n), no graph
+    plan: torch.Tensor  # the coupling kept, no graph
     solver: GWSolution
+
+    @property
+    def used_identity(self) -> bool:
+        return self.coupling == "identity"
 
 
 def _work_dtype(device: torch.device) -> torch.dtype:
@@ -147,9 +157,10 @@ def gmg_estimate(
 
     ``x`` [n, ...] are the map's inputs and ``y`` [n, ...] its outputs on the same samples;
     both are flattened.  Gradients flow into whichever of them requires grad.  ``init`` warm-starts
-    the solver (e.g. the previous batch's ``plan``).  ``safe=False`` returns the solver's raw
-    estimate DST - GW(P_eps) instead (it can be negative, but its gradient is never switched
-    off by the identity candidate).  ``solver_options`` (``max_outer``,
+    the solver (e.g. the previous batch's ``plan``).  The safe estimate keeps the cheapest of the
+    solver's coupling, ``init`` (any coupling bounds GW) and the identity.  ``safe=False``
+    returns the solver's raw estimate DST - GW(P_eps) instead: it can be negative, but its
+    gradient is never switched off by the identity.  ``solver_options`` (``max_outer``,
     ``max_inner``, ``tol``, ``inner_tol``, ``anneal``) go to :func:`entropic_gw_coupling`.
     """
     if eps0 <= 0:
@@ -164,16 +175,22 @@ def gmg_estimate(
     dst = _distortion_from_costs(cx, cy)
     gap = _coupling_gap(cx, cy, solution.plan)
     solver_value = float(gap.detach())
-    used_identity = safe and not solver_value > 0
-    if used_identity:
-        gap = dst - dst  # identity coupling: GMG estimate is exactly 0 (and so is its gradient)
+    coupling, plan = "solver", solution.plan
+    if safe and init is not None:
+        start = round_to_coupling(init.detach().to(cx))
+        start_gap = _coupling_gap(cx, cy, start)
+        if float(start_gap.detach()) > solver_value:
+            coupling, plan, gap = "warm start", start, start_gap
+    if safe and not float(gap.detach()) > 0:
+        # the identity coupling costs exactly DST: the estimate is 0, and so is its gradient
+        coupling, plan, gap = "identity", identity_coupling(len(cx), cx), dst - dst
     return GMGResult(
         value=gap.to(out_dtype),
         distortion=dst.to(out_dtype),
         solver_value=solver_value,
-        used_identity=used_identity,
+        coupling=coupling,
         eps=eps,
-        plan=identity_coupling(len(cx), cx) if used_identity else solution.plan,
+        plan=plan,
         solver=solution,
     )
 
@@ -243,7 +260,7 @@ class GMGLoss(nn.Module):
             "gmg": float(result.value.detach()),
             "distortion": float(result.distortion.detach()),
             "solver_value": result.solver_value,
-            "used_identity": result.used_identity,
+            "coupling": result.coupling,
             "eps": result.eps,
             "outer_iterations": result.solver.outer_iterations,
             "converged": result.solver.converged,

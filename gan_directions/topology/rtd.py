@@ -122,8 +122,9 @@ def barcode_from_pairs(M: np.ndarray, births: np.ndarray, deaths: np.ndarray) ->
 
 
 def pairwise_distances(X: np.ndarray) -> np.ndarray:
-    """Euclidean distance matrix of the rows of ``X`` (float64, via the Gram matrix)."""
+    """Euclidean distance matrix of the rows of ``X`` (float64, Gram matrix of centred rows)."""
     X = np.asarray(X, dtype=np.float64).reshape(len(X), -1)
+    X = X - X.mean(axis=0)
     sq = np.einsum("ij,ij->i", X, X)
     D2 = sq[:, None] + sq[None, :] - 2.0 * (X @ X.T)
     D = np.sqrt(np.maximum(D2, 0.0))
