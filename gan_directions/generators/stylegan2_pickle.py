@@ -5,7 +5,7 @@ map to one of gandir's own inert stand-ins or to a vetted torch function. The pe
 records of NVIDIA's ``torch_utils.persistence`` become :class:`PersistentRecord` values; their
 embedded ``module_src`` is hashed and statically audited, never executed. Tensor storages
 (nested legacy ``torch.save`` payloads) are decoded by ``torch.load(weights_only=True)``.
-The generator is then rebuilt from the stored init kwargs and the weights are loaded with ``strict=True``.
+The generator is then rebuilt from the stored init kwargs and loaded with ``strict=True``.
 """
 
 from __future__ import annotations
