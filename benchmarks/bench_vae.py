@@ -36,26 +36,24 @@ STUDY_CONFIGS = {
 }
 
 
-def seconds_per_step(options: dict, dataset, batch: int, steps: int, warmup: int) -> float:
-    trainer = Trainer(TrainConfig(batch=batch, **options), dataset)
-    for _ in range(warmup):
-        trainer.step()
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        trainer.step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
 def speed(batch: int, steps: int, warmup: int) -> None:
+    """Median seconds per step; the objectives take turns step by step, so a busy machine
+    slows them alike and the ratios stay meaningful."""
     dataset = get_dataset("dsprites")
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, batch {batch}, "
-          f"median of {steps} steps after {warmup} warm-up steps")
-    base = None
-    for name, options in SPEED_CONFIGS.items():
-        seconds = seconds_per_step(options, dataset, batch, steps, warmup)
-        base = base or seconds
+          f"median of {steps} steps after {warmup} warm-up steps (interleaved)")
+    trainers = {name: Trainer(TrainConfig(batch=batch, **options), dataset)
+                for name, options in SPEED_CONFIGS.items()}
+    times: dict[str, list[float]] = {name: [] for name in trainers}
+    for round_index in range(warmup + steps):
+        for name, trainer in trainers.items():
+            start = time.perf_counter()
+            trainer.step()
+            if round_index >= warmup:
+                times[name].append(time.perf_counter() - start)
+    base = statistics.median(times["betavae"])
+    for name, samples in times.items():
+        seconds = statistics.median(samples)
         print(f"{name:<22} {seconds:8.4f} s/step   {seconds / base:5.2f}x vs betavae")
 
 

@@ -66,6 +66,15 @@ def test_eval_fast_writes_json(trained, tmp_path, monkeypatch):
     assert "mig" in result.stdout and "rlt_score" in result.stdout
 
 
+def test_find_runs_on_the_vae_decoder(trained, tmp_path):
+    out = tmp_path / "find"
+    result = CliRunner().invoke(cli, ["find", "--model", f"vae:{trained}", "--method",
+                                      "ganspace", "--k", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    run = json.loads((out / "run.json").read_text())
+    assert run["model"] == f"vae:{trained}" and run["k"] == 3
+
+
 @pytest.mark.slow
 def test_eval_full_suite_fast_mode(trained, tmp_path):
     result = _invoke("eval", trained, "--fast", "--no-rlt", "--quiet", "--out",

@@ -9,10 +9,10 @@ Gromov-Monge Gap" (ICLR 2025, arXiv 2407.07829), eq. 2 on the empirical batch wi
 
 where Cx, Cy are cost matrices of the flattened inputs and outputs.  GW is estimated with an
 entropic solver (:mod:`gan_directions.losses.gromov`) run without autograd at
-eps = eps0 * mean|Cx| * mean|Cy| (the paper's relative epsilon, "mean" statistic).  The safe
-estimate keeps the cheaper of the solver's coupling and the identity coupling I/n, whose cost is
-exactly DST, so 0 <= GMG_est <= GMG.  For a fixed coupling P with uniform marginals the gap
-simplifies to
+eps = eps0 * mean|Cx| * mean|Cy| (the paper's relative epsilon, "mean" statistic).  Any coupling
+bounds GW from above, so the safe estimate keeps the cheapest of the solver's coupling, the warm
+start (if given) and the identity coupling I/n, whose cost is exactly DST: 0 <= GMG_est <= GMG.
+For a fixed coupling P with uniform marginals the gap simplifies to
 
     GMG(P) = <P, Cx P Cy> - <Cx, Cy> / n^2,
 
@@ -247,6 +247,7 @@ class GMGLoss(nn.Module):
         return self.identity_wins / self.calls if self.calls else 0.0
 
     def forward(self, x, y) -> torch.Tensor:
+        x, y = _check_batch(x, y)
         init = self.previous_plan
         if not self.warm_start or init is None or init.shape[0] != len(x):
             init = None

@@ -86,7 +86,8 @@ class TrainConfig:
             _check(math.isfinite(value) and value >= 0, f"--{name} must be >= 0, got {value}")
         for name in ("lr", "disc_lr"):
             value = getattr(config, name)
-            _check(math.isfinite(value) and value > 0, f"--{name} must be > 0, got {value}")
+            option = name.replace("_", "-")
+            _check(math.isfinite(value) and value > 0, f"--{option} must be > 0, got {value}")
         for name, low in (
             ("latent", 1),
             ("steps", 1),
