@@ -104,10 +104,13 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
 @click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
               show_default=True, help="Write RUN/checkpoint.pt every N steps.")
 @click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="CPU threads for torch [default: torch's choice]. Small models on a busy "
+                   "machine often run fastest with 1.")
 @click.option("--render", is_flag=True,
               help="Also render traversal grids/GIFs and an HTML report into the run folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def command(model, out, resume, device, render, quiet, **options):
+def command(model, out, resume, device, threads, render, quiet, **options):
     """Find K directions in a model's latent space and write a run folder.
 
     The folder holds directions.npz, run.json (every setting, versions, loss history and,
@@ -125,6 +128,10 @@ def command(model, out, resume, device, render, quiet, **options):
 
     if resume and out is None:
         raise GandirError("--resume needs --out (the run folder to continue)")
+    if threads is not None:
+        import torch
+
+        torch.set_num_threads(threads)
     generator = load_generator(model, device=device)
     out = out if out is not None else default_out(model, options["method"])
     try:

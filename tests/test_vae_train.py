@@ -64,7 +64,7 @@ def test_betavae_resume_is_bit_identical(tmp_path, dsprites):
 
 
 def test_factorvae_topdis_orthogonalized_resume_is_bit_identical(tmp_path, dsprites):
-    _run_resume_check(tmp_path, dsprites, steps=20, model="factorvae", topdis=5.0,
+    _run_resume_check(tmp_path, dsprites, steps=12, model="factorvae", topdis=5.0,
                       orthogonalize=True)
 
 
