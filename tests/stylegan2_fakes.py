@@ -17,7 +17,6 @@ from collections import OrderedDict
 from pathlib import Path
 
 import numpy as np
-import pytest
 import torch
 
 PLACEHOLDER_SRC = "# module source omitted\n"
@@ -146,11 +145,3 @@ def perturb(generator, seed: int = 0) -> None:
                 tensor.copy_(torch.randn(tensor.shape, generator=rng) * 0.2
                              + (1.0 if name.endswith("affine.bias") else 0.0))
 
-
-@pytest.fixture(autouse=True, scope="module")
-def single_thread():
-    """Small networks run far faster on one thread, above all on a busy machine."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)

@@ -11,7 +11,6 @@ import threading
 import pytest
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
-from stylegan2_fakes import single_thread  # noqa: F401 (autouse fixture)
 
 from gan_directions.errors import DownloadError, ModelLoadError
 from gan_directions.generators import catalogue

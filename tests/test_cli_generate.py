@@ -13,7 +13,6 @@ from click.testing import CliRunner
 from gan_directions.cli.generate import generate_images
 from gan_directions.cli.main import cli
 from PIL import Image
-from stylegan2_fakes import single_thread  # noqa: F401 (autouse fixture)
 
 from gan_directions.generators.registry import load_generator
 

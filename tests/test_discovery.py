@@ -34,23 +34,7 @@ from gan_directions.losses.reconstructor import (
 DATA = Path(__file__).parent / "data"
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: these tiny workloads only lose time to thread contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
-
-@pytest.fixture(scope="module")
-def shapes():
-    return load_generator("synthetic-shapes")
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return load_generator(DATA / "tiny64.pkl")
 
 
 @pytest.mark.parametrize("parametrization", ["expm", "cayley"])

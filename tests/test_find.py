@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
 from PIL import Image
@@ -21,23 +20,7 @@ RUN_KEYS = {"gandir_version", "created", "model", "model_sha256", "method", "spa
 FAST = {"batch": 12, "rtd_size": 16, "pca_samples": 256}
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: these tiny workloads only lose time to thread contention."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
-
-@pytest.fixture(scope="module")
-def shapes():
-    return load_generator("synthetic-shapes")
-
-
-@pytest.fixture(scope="module")
-def tiny():
-    return load_generator(DATA / "tiny64.pkl")
 
 
 def check_run_folder(out: Path, k: int, method: str) -> dict:

@@ -8,12 +8,7 @@ import shutil
 
 import pytest
 import torch
-from stylegan2_fakes import (  # noqa: F401 (single_thread is an autouse fixture)
-    network_pickle_bytes,
-    perturb,
-    single_thread,
-    write_network_pickle,
-)
+from stylegan2_fakes import network_pickle_bytes, perturb, write_network_pickle
 
 from gan_directions.errors import ModelLoadError, UnsafePickleError
 from gan_directions.generators.registry import load_generator

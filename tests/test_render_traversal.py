@@ -9,7 +9,6 @@ import torch
 from gan_directions.directions import DirectionSet, seeded_z
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.generators.base import Generator
-from gan_directions.generators.registry import load_generator
 from gan_directions.render import render_traversals
 from gan_directions.render.animation import pingpong
 from gan_directions.render.images import to_uint8
@@ -32,10 +31,6 @@ class LayerProbe(Generator):
         level = torch.tanh(ws.mean(dim=2) / 4)  # [N, 3]: one value per layer
         return level[:, :, None, None].expand(-1, -1, 8, 8)
 
-
-@pytest.fixture(scope="module")
-def shapes():
-    return load_generator("synthetic-shapes")
 
 
 def test_to_uint8_follows_nvidia_rule():

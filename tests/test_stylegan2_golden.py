@@ -7,7 +7,6 @@ import json
 import numpy as np
 import pytest
 import torch
-from stylegan2_fakes import single_thread  # noqa: F401 (autouse fixture)
 
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.weights import load_generator_file, save_generator

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 import torch.nn.functional as F
-from stylegan2_fakes import perturb, single_thread, write_network_pickle  # noqa: F401
+from stylegan2_fakes import perturb, write_network_pickle
 
 from gan_directions.generators import ops
 from gan_directions.generators.stylegan2 import StyleGAN2Generator, default_config

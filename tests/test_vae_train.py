@@ -22,14 +22,6 @@ def dsprites():
     return get_dataset("dsprites")
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny batches gain nothing from threads, and the suite shares 2 cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
 
 def _weights(folder):
     return load_file(str(folder / CHECKPOINT_NAME))
