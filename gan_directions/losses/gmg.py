@@ -25,7 +25,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from gan_directions.errors import InvalidInputError
@@ -55,9 +54,13 @@ def scaled_sqeuclidean_cost(u: torch.Tensor) -> torch.Tensor:
 
 
 def cosine_cost(u: torch.Tensor) -> torch.Tensor:
-    """Cosine similarities <u_i, u_k> / (||u_i|| ||u_k||); norms are clamped at 1e-8."""
-    unit = F.normalize(u, dim=1, eps=1e-8)
-    cost = unit @ unit.T
+    """Cosine similarities <u_i, u_k> / (||u_i|| ||u_k||); norms are clamped at 1e-8.
+
+    Computed from the Gram matrix, so the backward pass costs one [n, n] x [n, d] product.
+    """
+    gram = u @ u.T
+    norms = gram.diagonal().clamp(min=1e-16).sqrt()
+    cost = gram / (norms[:, None] * norms[None, :])
     return (cost + cost.T) / 2
 
 
