@@ -17,14 +17,9 @@ from gan_directions.directions import parse_seeds, seeded_z
 from gan_directions.errors import InvalidInputError
 from gan_directions.fileio import check_output_dir, staged_output_dir
 from gan_directions.generators.base import Generator
+from gan_directions.render.images import to_uint8
 
 NOISE_MODES = ("const", "random", "none")
-
-
-def to_uint8(images: torch.Tensor) -> np.ndarray:
-    """[N, C, H, W] in ~[-1, 1] → uint8 [N, H, W, C] (x·127.5 + 128, clamped, as NVIDIA's tools)."""
-    images = (images.permute(0, 2, 3, 1) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
-    return images.cpu().numpy()
 
 
 def image_grid(images: np.ndarray, columns: int | None = None) -> np.ndarray:

@@ -32,14 +32,6 @@ def _parse_directions(text: str | None) -> list[int] | None:
         raise InvalidInputError(f"bad --directions {text!r}: expected e.g. 0-4,7") from None
 
 
-def _pick_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 @click.command(name="render")
 @click.argument("source", metavar="RUN_DIR_OR_NPZ", type=click.Path(path_type=Path))
 @click.option(
@@ -213,7 +205,7 @@ def command(
         out=out,
         names=names,
         truncation_psi=truncation_psi,
-        device=_pick_device(device),
+        device=device,
         network=network,
         report=report,
         seeds=parse_seeds(seeds),

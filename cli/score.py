@@ -88,10 +88,6 @@ def command(run_dir: Path, model, mode, embedding, n_points, n_values, n_landmar
         raise GandirError(f"no model given and {run_dir / 'run.json'} names none; pass --model")
     if truncation_psi is None:
         truncation_psi = float(run.get("truncation_psi") or 1.0)
-    if device == "auto":
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
     generator = load_generator(model, device=device)
     result = score_directions(
         generator, directions, mode=mode, embedding=embedding, seed=seed, n_points=n_points,

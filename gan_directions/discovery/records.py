@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import hashlib
 import io
 import json
 import platform
@@ -42,22 +41,6 @@ def load_checkpoint(path: Path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a truncated or foreign file: say which one
         raise GandirError(f"cannot read checkpoint {path}: {error}") from None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def model_sha256(name: str) -> str | None:
-    """SHA-256 of the model file when the model was loaded from a path, else None."""
-    path = Path(str(name)).expanduser()
-    if path.is_file():
-        return file_sha256(path)
-    return None
 
 
 def library_versions() -> dict[str, str]:
@@ -125,7 +108,7 @@ def run_record(generator, directions: DirectionSet, settings, extra: dict,
         "gandir_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "model": name,
-        "model_sha256": model_sha256(name),
+        "model_sha256": getattr(generator, "source_sha256", None),
         "method": settings.method,
         "space": directions.space,
         "layers": list(directions.layers) if directions.layers is not None else None,

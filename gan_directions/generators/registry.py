@@ -20,6 +20,15 @@ def _resolve(target: str):
     return getattr(importlib.import_module(module_name), attribute)
 
 
+def resolve_device(device: str) -> str:
+    """``"auto"`` becomes ``"cuda"`` when a GPU is available, else ``"cpu"``; others pass."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def load_generator(
     name_or_path: str | Path, device: str = "cpu", network: str = "G_ema"
 ) -> Generator:
@@ -28,6 +37,7 @@ def load_generator(
     Files may be official StyleGAN2-ADA ``.pkl`` network pickles (loaded safely, without
     executing embedded code; ``network`` picks ``G_ema`` or ``G``) or gandir's own
     safetensors + JSON weights. Catalogue names are downloaded once into the cache.
+    ``device`` may be ``"auto"`` (CUDA when available).
     """
     text = str(name_or_path)
     if text in BUILTIN_MODELS:
@@ -50,7 +60,7 @@ def load_generator(
             path, network=network
         )
     generator.name = text
-    return generator.to(device).eval().requires_grad_(False)
+    return generator.to(resolve_device(device)).eval().requires_grad_(False)
 
 
 def known_model_names() -> list[str]:

@@ -86,7 +86,7 @@ def render_run(
     out: str | os.PathLike | None = None,
     names: str | os.PathLike | None = None,
     truncation_psi: float | None = None,
-    device: str = "cpu",
+    device: str = "cpu",  # or "auto": CUDA when available
     network: str = "G_ema",
     report: bool = True,
     **options,
