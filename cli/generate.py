@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 import numpy as np
 import torch
-from PIL import Image
 from tqdm import tqdm
 
 from gan_directions import __version__
@@ -17,7 +16,8 @@ from gan_directions.directions import parse_seeds, seeded_z
 from gan_directions.errors import InvalidInputError
 from gan_directions.fileio import check_output_dir, staged_output_dir
 from gan_directions.generators.base import Generator
-from gan_directions.render.images import to_uint8
+from gan_directions.render.grid import save_png
+from gan_directions.render.images import to_pil, to_uint8
 
 NOISE_MODES = ("const", "random", "none")
 
@@ -32,10 +32,6 @@ def image_grid(images: np.ndarray, columns: int | None = None) -> np.ndarray:
         row, col = divmod(index, columns)
         grid[row * h:(row + 1) * h, col * w:(col + 1) * w] = image
     return grid
-
-
-def save_png(image: np.ndarray, path: Path) -> None:
-    Image.fromarray(image[..., 0] if image.shape[-1] == 1 else image).save(path)
 
 
 def class_label(generator: Generator, class_index: int | None, n: int) -> torch.Tensor | None:
@@ -134,8 +130,8 @@ def command(model, seeds, truncation_psi, truncation_cutoff, class_index, noise_
     }
     with staged_output_dir(out, overwrite) as stage:
         for seed, image in zip(seed_list, images, strict=True):
-            save_png(image, stage / f"seed{seed:04d}.png")
-        save_png(image_grid(images), stage / "grid.png")
+            save_png(to_pil(image), stage / f"seed{seed:04d}.png")
+        save_png(to_pil(image_grid(images)), stage / "grid.png")
         (stage / "generate.json").write_text(json.dumps(record, indent=1) + "\n")
     if not quiet:
         click.echo(f"wrote {len(seed_list)} images and grid.png to {out}", err=True)

@@ -25,6 +25,8 @@ from gan_directions import __version__
 from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.fileio import atomic_path, atomic_write_text, check_output_dir
+from gan_directions.render.grid import save_png
+from gan_directions.render.images import as_rgb, to_pil
 from gan_directions.vae import objectives as obj
 from gan_directions.vae.checkpoint import (
     CHECKPOINT_NAME,
@@ -327,17 +329,9 @@ def _tiles(images: torch.Tensor) -> np.ndarray:
 
 def _grid(tiles: np.ndarray) -> np.ndarray:
     """uint8 tiles [R, n, H, W, C] → one RGB grid [R·H, n·W, 3]."""
-    if tiles.shape[-1] == 1:
-        tiles = np.repeat(tiles, 3, axis=-1)
+    tiles = as_rgb(tiles)
     r, n, h, w, c = tiles.shape
     return np.ascontiguousarray(tiles.transpose(0, 2, 1, 3, 4).reshape(r * h, n * w, c))
-
-
-def _save_png(path: Path, array: np.ndarray) -> None:
-    from PIL import Image
-
-    with atomic_path(path) as tmp:
-        Image.fromarray(array).save(tmp, format="PNG")
 
 
 @torch.no_grad()
@@ -352,7 +346,7 @@ def write_previews(trainer: Trainer, out: Path) -> None:
     recon = trainer.vae.mean_image(mean)
     folder = out / "images"
     tag = f"{trainer.step_count:07d}"
-    _save_png(folder / f"recon_{tag}.png", _grid(np.stack([_tiles(x), _tiles(recon)])))
+    save_png(to_pil(_grid(np.stack([_tiles(x), _tiles(recon)]))), folder / f"recon_{tag}.png")
     axes = DirectionSet(np.eye(trainer.config.latent, dtype=np.float32), space="z")
     frames = render_traversals(
         VAEGenerator(trainer.vae),
@@ -362,7 +356,7 @@ def write_previews(trainer: Trainer, out: Path) -> None:
         max_shift=TRAVERSAL_RANGE,
         progress=False,
     )
-    _save_png(folder / f"traversal_{tag}.png", _grid(frames[:, 0]))
+    save_png(to_pil(_grid(frames[:, 0])), folder / f"traversal_{tag}.png")
 
 
 class _CsvLog:
