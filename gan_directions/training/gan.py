@@ -1,0 +1,270 @@
+"""Train gandir's StyleGAN2 on procedural images with known factors, with exact resume.
+
+The objective is the one of StyleGAN2 (Karras et al., CVPR 2020): the non-saturating logistic
+loss of Goodfellow et al. (2014), softplus(-D(G(z))) for G and softplus(D(G(z))) + softplus(-D(x))
+for D, with lazy R1 (Mescheder et al., ICML 2018), gamma/2 · ||∇ₓD(x)||² every ``r1_interval``
+D steps and scaled by that interval; style mixing; Adam with the lazy-regularization correction
+of the learning rate and betas; and an exponential moving average of G whose half-life is
+``ema_kimg`` thousand images, ramped up over the first ``ema_rampup`` of training as in
+StyleGAN2-ADA (Karras et al., NeurIPS 2020).
+
+A run folder holds ``checkpoint.pt`` (written atomically every ``checkpoint_seconds`` and at the
+end), ``log.jsonl`` (one line per logged step) and, after ``export_generator``, the exported
+EMA generator. The checkpoint holds every tensor, optimizer moment and random-number state, so
+``train_gan(..., resume=True)`` continues a stopped run bit-identically on CPU (for the same
+number of torch threads).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import signal
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.nn import functional as F
+
+from gan_directions.errors import GandirError
+from gan_directions.fileio import atomic_path
+from gan_directions.generators.stylegan2 import StyleGAN2Generator
+from gan_directions.training.discriminator import Discriminator
+from gan_directions.training.shapes_data import ShapesImageSource
+
+CHECKPOINT_FILE = "checkpoint.pt"
+LOG_FILE = "log.jsonl"
+CHECKPOINT_VERSION = 1
+
+
+@dataclasses.dataclass(frozen=True)
+class GANTrainConfig:
+    """Every setting of a training run; stored in the checkpoint and the exported JSON."""
+
+    resolution: int = 64
+    z_dim: int = 128
+    w_dim: int = 128
+    mapping_layers: int = 4
+    channel_base: int = 1024
+    channel_max: int = 128
+    batch: int = 32
+    g_lr: float = 0.0025
+    d_lr: float = 0.0025
+    r1_gamma: float = 0.05
+    r1_interval: int = 16
+    style_mixing: float = 0.9
+    ema_kimg: float = 10.0
+    ema_rampup: float | None = 0.05
+    w_avg_beta: float = 0.995
+    seed: int = 0
+    steps: int = 10000
+
+    def generator_config(self) -> dict[str, Any]:
+        return {
+            "z_dim": self.z_dim, "c_dim": 0, "w_dim": self.w_dim,
+            "img_resolution": self.resolution, "img_channels": 3,
+            "mapping": {"num_layers": self.mapping_layers, "w_avg_beta": self.w_avg_beta},
+            "synthesis": {"channel_base": self.channel_base, "channel_max": self.channel_max,
+                          "use_noise": False},
+        }
+
+    def validate(self) -> None:
+        if self.batch < 4 or self.batch % 4:
+            raise GandirError(f"batch must be a positive multiple of 4, got {self.batch}")
+        if self.steps < 1:
+            raise GandirError(f"steps must be at least 1, got {self.steps}")
+        if self.resolution != 64:
+            raise GandirError("the procedural shapes data are 64x64: resolution must be 64")
+        for name in ("g_lr", "d_lr", "ema_kimg"):
+            if getattr(self, name) <= 0:
+                raise GandirError(f"{name} must be positive")
+
+
+class GANTrainer:
+    """Networks, optimizers and random states of one run; ``step()`` runs one G and one D step."""
+
+    def __init__(self, config: GANTrainConfig):
+        config.validate()
+        self.config = config
+        torch.manual_seed(config.seed)
+        self.G = StyleGAN2Generator(config.generator_config()).train()
+        self.D = Discriminator(config.resolution, 3, config.channel_base, config.channel_max).train()
+        self.G_ema = StyleGAN2Generator(config.generator_config()).eval().requires_grad_(False)
+        self.G_ema.load_state_dict(self.G.state_dict())
+        self.opt_G = torch.optim.Adam(self.G.parameters(), lr=config.g_lr, betas=(0.0, 0.99),
+                                      eps=1e-8)
+        ratio = config.r1_interval / (config.r1_interval + 1)
+        self.opt_D = torch.optim.Adam(self.D.parameters(), lr=config.d_lr * ratio,
+                                      betas=(0.0, 0.99**ratio), eps=1e-8)
+        self.latents = torch.Generator().manual_seed(config.seed)
+        self.data = ShapesImageSource(seed=config.seed)
+        self.step_index = 0
+        self.elapsed = 0.0
+
+    # --- one step -----------------------------------------------------------------------------
+    def _sample_ws(self, n: int) -> torch.Tensor:
+        cfg = self.config
+        z = torch.randn([n, cfg.z_dim], generator=self.latents)
+        ws = self.G.mapping(z)
+        with torch.no_grad():
+            w_avg = self.G.mapping.w_avg
+            w_avg.copy_(ws[:, 0].mean(dim=0).lerp(w_avg, cfg.w_avg_beta))
+        mix = torch.rand([], generator=self.latents) < cfg.style_mixing
+        cutoff = int(torch.randint(1, ws.shape[1], [], generator=self.latents))
+        z2 = torch.randn([n, cfg.z_dim], generator=self.latents)
+        if mix:
+            ws = torch.cat([ws[:, :cutoff], self.G.mapping(z2)[:, cutoff:]], dim=1)
+        return ws
+
+    def step(self) -> dict[str, float]:
+        cfg = self.config
+        # G: non-saturating loss.
+        self.D.requires_grad_(False)
+        self.G.requires_grad_(True)
+        fake = self.G.synthesis(self._sample_ws(cfg.batch))
+        g_loss = F.softplus(-self.D(fake)).mean()
+        self.opt_G.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self.opt_G.step()
+        # D: logistic loss, plus lazy R1 on real images.
+        self.G.requires_grad_(False)
+        self.D.requires_grad_(True)
+        with torch.no_grad():
+            fake = self.G.synthesis(self._sample_ws(cfg.batch))
+        real = torch.from_numpy(self.data.batch(cfg.batch))
+        do_r1 = self.step_index % cfg.r1_interval == 0
+        real.requires_grad_(do_r1)
+        real_logits = self.D(real)
+        d_loss = F.softplus(self.D(fake)).mean() + F.softplus(-real_logits).mean()
+        total = d_loss
+        r1 = torch.zeros([])
+        if do_r1:
+            (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
+            r1 = grad.square().sum(dim=[1, 2, 3]).mean()
+            total = d_loss + r1 * (cfg.r1_gamma / 2 * cfg.r1_interval)
+        self.opt_D.zero_grad(set_to_none=True)
+        total.backward()
+        self.opt_D.step()
+        self._update_ema()
+        self.step_index += 1
+        return {"g_loss": g_loss.item(), "d_loss": d_loss.item(), "r1": r1.item()}
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        cfg = self.config
+        ema_nimg = cfg.ema_kimg * 1000
+        if cfg.ema_rampup is not None:
+            ema_nimg = min(ema_nimg, (self.step_index + 1) * cfg.batch * cfg.ema_rampup)
+        beta = 0.5 ** (cfg.batch / max(ema_nimg, 1e-8))
+        for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
+            p_ema.copy_(p.detach().lerp(p_ema, beta))
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            b_ema.copy_(b)
+
+    # --- checkpoints --------------------------------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        return {
+            "version": CHECKPOINT_VERSION,
+            "config": dataclasses.asdict(self.config),
+            "step": self.step_index,
+            "elapsed": self.elapsed,
+            "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
+            "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
+            "latents_rng": self.latents.get_state(),
+            "data_rng": self.data.rng_state(),
+        }
+
+    def save(self, path: Path) -> None:
+        with atomic_path(path) as tmp:
+            torch.save(self.state(), tmp)
+
+    @classmethod
+    def load(cls, path: Path) -> GANTrainer:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as error:  # noqa: BLE001 - any unreadable file gets one line
+            raise GandirError(f"cannot read training checkpoint {path}: {error}") from None
+        if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
+            raise GandirError(f"{path} is not a gandir GAN-training checkpoint")
+        trainer = cls(GANTrainConfig(**state["config"]))
+        trainer.G.load_state_dict(state["G"])
+        trainer.D.load_state_dict(state["D"])
+        trainer.G_ema.load_state_dict(state["G_ema"])
+        trainer.opt_G.load_state_dict(state["opt_G"])
+        trainer.opt_D.load_state_dict(state["opt_D"])
+        trainer.latents.set_state(state["latents_rng"])
+        trainer.data.set_rng_state(state["data_rng"])
+        trainer.step_index = int(state["step"])
+        trainer.elapsed = float(state["elapsed"])
+        return trainer
+
+
+def train_gan(
+    out: str | Path,
+    config: GANTrainConfig | None = None,
+    resume: bool = False,
+    checkpoint_seconds: float = 180.0,
+    checkpoint_every: int | None = None,
+    log_every: int = 50,
+    progress: Callable[[int, int, dict[str, float]], None] | None = None,
+) -> GANTrainer:
+    """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
+
+    When resuming, ``config`` may only raise ``steps``; every other setting comes from the
+    checkpoint. A checkpoint is written every ``checkpoint_seconds`` (or every
+    ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before exiting.
+    """
+    out = Path(out)
+    checkpoint = out / CHECKPOINT_FILE
+    if resume and checkpoint.is_file():
+        trainer = GANTrainer.load(checkpoint)
+        if config is not None:
+            stored = dataclasses.asdict(trainer.config)
+            asked = dataclasses.asdict(config)
+            changed = [k for k in stored if k != "steps" and stored[k] != asked[k]]
+            if changed:
+                raise GandirError(f"cannot resume with changed settings: {', '.join(changed)}")
+            trainer.config = dataclasses.replace(trainer.config, steps=config.steps)
+    else:
+        if checkpoint.exists():
+            raise GandirError(f"{out} already holds a training run; pass --resume to continue")
+        trainer = GANTrainer(config or GANTrainConfig())
+    out.mkdir(parents=True, exist_ok=True)
+    stop = {"signal": None}
+
+    def request_stop(signum, _frame):
+        stop["signal"] = signum
+
+    previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    last_save = time.monotonic()
+    try:
+        while trainer.step_index < trainer.config.steps and stop["signal"] is None:
+            started = time.monotonic()
+            stats = trainer.step()
+            trainer.elapsed += time.monotonic() - started
+            step = trainer.step_index
+            if step % log_every == 0 or step == trainer.config.steps:
+                _append_log(out / LOG_FILE, {"step": step, "elapsed": round(trainer.elapsed, 2),
+                                             **{k: round(v, 5) for k, v in stats.items()}})
+            if progress is not None:
+                progress(step, trainer.config.steps, stats)
+            due = (checkpoint_every is not None and step % checkpoint_every == 0) or (
+                checkpoint_every is None and time.monotonic() - last_save >= checkpoint_seconds)
+            if due:
+                trainer.save(checkpoint)
+                last_save = time.monotonic()
+        trainer.save(checkpoint)
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if stop["signal"] is not None:
+        raise KeyboardInterrupt(f"stopped at step {trainer.step_index}; checkpoint saved")
+    return trainer
+
+
+def _append_log(path: Path, record: dict[str, Any]) -> None:
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps(record) + "\n")
