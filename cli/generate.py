@@ -120,7 +120,7 @@ def command(model, seeds, truncation_psi, truncation_cutoff, class_index, noise_
     record = {
         "gandir_version": __version__,
         "model": str(model),
-        "model_sha256": getattr(generator, "source_sha256", None),
+        "model_sha256": generator.source_sha256,
         "seeds": seed_list,
         "truncation_psi": truncation_psi,
         "truncation_cutoff": truncation_cutoff,

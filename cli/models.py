@@ -27,7 +27,7 @@ def command() -> None:
 def list_models(as_json: bool) -> None:
     """List catalogue models, their resolution and whether they are downloaded."""
     from gan_directions.generators.catalogue import cached_path, load_catalogue
-    from gan_directions.generators.registry import BUILTIN_MODELS
+    from gan_directions.generators.registry import builtin_names
 
     catalogue = load_catalogue()
     rows = []
@@ -36,7 +36,7 @@ def list_models(as_json: bool) -> None:
                      "cached": cached_path(entry.name, catalogue).is_file(),
                      "description": entry.description, "url": entry.url})
     if as_json:
-        click.echo(json.dumps({"builtin": sorted(BUILTIN_MODELS), "catalogue": rows}, indent=1))
+        click.echo(json.dumps({"builtin": builtin_names(), "catalogue": rows}, indent=1))
         return
     width = max(len(row["name"]) for row in rows)
     click.echo(f"{'name':<{width}}  {'res':>5}  {'cached':<6}  description")
@@ -44,7 +44,7 @@ def list_models(as_json: bool) -> None:
         cached = "yes" if row["cached"] else "no"
         click.echo(f"{row['name']:<{width}}  {row['resolution'] or '':>5}  {cached:<6}  "
                    f"{row['description']}")
-    click.echo(f"built-in (no download): {', '.join(sorted(BUILTIN_MODELS))}")
+    click.echo(f"built-in (no download): {', '.join(builtin_names())}")
 
 
 @command.command(name="download")
@@ -60,6 +60,9 @@ def download_model(name: str, quiet: bool) -> None:
 
 def describe(generator: Any) -> dict[str, Any]:
     """JSON-able summary of a loaded generator."""
+    from gan_directions.generators.capabilities import declared
+    from gan_directions.generators.stylegan2 import StyleGAN2Generator
+
     info: dict[str, Any] = {
         "name": generator.name,
         "class": type(generator).__name__,
@@ -71,9 +74,10 @@ def describe(generator: Any) -> dict[str, Any]:
         "img_channels": generator.img_channels,
         "parameters": sum(p.numel() for p in generator.parameters()),
         "buffer_values": sum(b.numel() for b in generator.buffers()),
-        "sha256": getattr(generator, "source_sha256", None),
+        "sha256": generator.source_sha256,
+        "capabilities": declared(generator),
     }
-    if hasattr(generator, "config"):
+    if isinstance(generator, StyleGAN2Generator):
         info["config"] = generator.config
     return info
 

@@ -76,19 +76,23 @@ def command(run_dir: Path, model, mode, embedding, n_points, n_values, n_landmar
       gandir score runs/shapes --mode corrected --points 300 --redraws 20
     """
     from gan_directions.directions import DirectionSet
-    from gan_directions.generators.registry import load_generator
+    from gan_directions.generators.registry import load_generator, load_recorded_generator
+    from gan_directions.generators.source import recorded_model
     from gan_directions.scoring import score_directions, write_scores
 
     if not run_dir.is_dir():
         raise GandirError(f"run folder not found: {run_dir}")
     directions = DirectionSet.load(run_dir)
     run = _read_run(run_dir)
-    model = model or run.get("model")
-    if not model:
+    recorded = recorded_model(run)
+    if model is None and recorded is None:
         raise GandirError(f"no model given and {run_dir / 'run.json'} names none; pass --model")
     if truncation_psi is None:
         truncation_psi = float(run.get("truncation_psi") or 1.0)
-    generator = load_generator(model, device=device)
+    if model is not None:
+        generator = load_generator(model, device=device)
+    else:
+        generator = load_recorded_generator(recorded, device=device, run_dir=run_dir)
     result = score_directions(
         generator, directions, mode=mode, embedding=embedding, seed=seed, n_points=n_points,
         n_values=n_values, n_landmarks=n_landmarks, gamma=gamma, i_max=i_max,
@@ -96,7 +100,7 @@ def command(run_dir: Path, model, mode, embedding, n_points, n_values, n_landmar
         truncation_psi=truncation_psi, workers=workers,
         progress=not quiet and sys.stderr.isatty(),
     )
-    result["model"] = str(model)
+    result["model"] = generator.source.spec
     written = write_scores(run_dir, result)
     if (run_dir / "index.html").is_file():
         from gan_directions.render.report import write_report

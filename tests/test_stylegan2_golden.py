@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from gan_directions.generators.registry import load_generator
-from gan_directions.generators.weights import load_generator_file, save_generator
+from gan_directions.generators.weights import save_generator
 
 FIXTURES = ["tiny32_cond", "tiny64", "gray128",
             pytest.param("paper256_narrow_cond", marks=pytest.mark.slow)]
@@ -82,7 +82,7 @@ def test_safetensors_round_trip_is_identical(case, tmp_path):
     tensors_path, json_path = save_generator(generator, tmp_path / name)
     assert tensors_path.is_file() and json_path.is_file()
     for path in (tensors_path, json_path):
-        loaded = load_generator_file(path)
+        loaded = load_generator(path)
         with torch.no_grad():
             for kwargs in ({}, {"truncation_psi": 0.7, "noise_mode": "none"}):
                 assert torch.equal(loaded(z, c, **kwargs), generator(z, c, **kwargs))

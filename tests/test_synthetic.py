@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from gan_directions.errors import InvalidInputError
+from gan_directions.generators.capabilities import supports
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.synthetic import (
     FACTOR_NAMES,
@@ -20,7 +21,7 @@ def model():
 
 def test_protocol_and_image_range(model):
     assert (model.z_dim, model.w_dim, model.num_ws, model.c_dim) == (6, 6, 1, 0)
-    assert model.has_factors() and model.name == "synthetic-shapes"
+    assert supports(model, "known_factors") and model.name == "synthetic-shapes"
     z = torch.randn(5, 6, generator=torch.Generator().manual_seed(0))
     ws = model.mapping(z)
     assert ws.shape == (5, 1, 6) and torch.equal(ws[:, 0], z)

@@ -18,6 +18,7 @@ from scipy.optimize import linear_sum_assignment
 
 from gan_directions.directions import DirectionSet
 from gan_directions.generators.base import Generator
+from gan_directions.generators.capabilities import known_factors, true_directions
 
 
 def matched_abs_cosine(found: np.ndarray, true: np.ndarray) -> tuple[float, list[int]]:
@@ -76,13 +77,15 @@ def effect_matrix(
         raise ValueError("factor effects need z-space directions or a model with w = z")
     rng = torch.Generator().manual_seed(seed)
     z = torch.randn(samples, generator.z_dim, generator=rng).to(generator.device)
-    before = generator.factors(z)
-    circular = list(getattr(generator, "factor_is_circular", [False] * before.shape[1]))
+    known = known_factors(generator)
+    if known is None:
+        raise ValueError("factor effects need a model with known factors")
+    before = known.values(z)
     rows = []
     for index in range(directions.k):
         d = torch.as_tensor(directions.directions[index], device=z.device)
         step = alpha * float(directions.scales[index]) * d
-        change = [factor_change(before, generator.factors(z + sign * step), circular)
+        change = [factor_change(before, known.values(z + sign * step), known.circular)
                   for sign in (1.0, -1.0)]
         rows.append(torch.stack(change).mean(dim=(0, 1)))
     return torch.stack(rows).cpu().numpy().astype(np.float64)
@@ -92,13 +95,14 @@ def recovery_report(generator, directions: DirectionSet, alpha: float = 1.0,
                     samples: int = 256, seed: int = 0) -> dict | None:
     """Matched |cos| (when the model has true directions of the same dimension) and DCI of the
     effect matrix, as a JSON-able dict; None for models without factors."""
-    if not generator.has_factors():
+    known = known_factors(generator)
+    if known is None:
         return None
-    report: dict = {"factor_names": list(getattr(generator, "factor_names", []))}
-    true = getattr(generator, "true_directions", None)
+    report: dict = {"factor_names": known.names}
+    true = true_directions(generator)
     comparable = directions.space == "z" or _identity_mapping(generator)
-    if callable(true) and comparable and true().shape[1] == directions.dim:
-        cosine, match = matched_abs_cosine(directions.directions, true())
+    if true is not None and comparable and true.shape[1] == directions.dim:
+        cosine, match = matched_abs_cosine(directions.directions, true)
         report["matched_abs_cos"] = cosine
         report["matched_factor"] = match
     if comparable:

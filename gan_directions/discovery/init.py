@@ -12,6 +12,7 @@ import numpy as np
 
 from gan_directions.discovery.latents import LatentStats
 from gan_directions.errors import InvalidInputError
+from gan_directions.generators.capabilities import sefa_weight
 
 # Official StyleGAN2(-ADA) names: synthesis.b<res>.<conv0|conv1|torgb>.affine.weight
 AFFINE_NAME = re.compile(r"^synthesis\.b(\d+)\.(conv0|conv1|torgb)\.affine\.weight$")
@@ -46,7 +47,7 @@ def style_weights(generator, layers: tuple[int, int] | None) -> list[np.ndarray]
 
     Like SeFa, only the convolution layers' affines are used; the toRGB affine of the last
     ws entry (which feeds no convolution) is used only when the range holds no convolution.
-    Models without StyleGAN2 affines may provide ``sefa_weight()`` -> [out, dim].
+    Other models declare the ``sefa_weight`` capability (``generators/capabilities.py``).
     """
     state = generator.state_dict()
     convs, torgbs = [], []
@@ -60,8 +61,9 @@ def style_weights(generator, layers: tuple[int, int] | None) -> list[np.ndarray]
             target.append(tensor.detach().double().cpu().numpy())
     if convs or torgbs:
         return convs or torgbs
-    if callable(getattr(generator, "sefa_weight", None)):
-        return [np.asarray(generator.sefa_weight(), dtype=np.float64)]
+    declared = sefa_weight(generator)
+    if declared is not None:
+        return [declared]
     raise InvalidInputError(
         "SeFa needs a StyleGAN2 generator (style affine layers named "
         "synthesis.b<res>.<conv>.affine.weight) or a model with sefa_weight()"

@@ -25,6 +25,8 @@ from gan_directions.fileio import (
     atomic_write_text,
     staged_output_dir,
 )
+from gan_directions.generators.capabilities import declared
+from gan_directions.generators.source import model_entry
 
 PREVIEW_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 PREVIEW_TILE = 96
@@ -103,12 +105,13 @@ def png_bytes(image: Image.Image) -> bytes:
 def run_record(generator, directions: DirectionSet, settings, extra: dict,
                history: list[dict]) -> dict:
     """The run.json content (keys of COMMON.md plus ``timing`` and ``scales``)."""
-    name = getattr(generator, "name", "generator")
+    model = model_entry(generator)
     return {
         "gandir_version": __version__,
         "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "model": name,
-        "model_sha256": getattr(generator, "source_sha256", None),
+        "model": model["spec"],
+        "model_sha256": model["sha256"],
+        "model_capabilities": declared(generator),
         "method": settings.method,
         "space": directions.space,
         "layers": list(directions.layers) if directions.layers is not None else None,

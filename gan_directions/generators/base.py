@@ -10,12 +10,16 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from gan_directions.generators.source import ModelSource
+
 
 class Generator(nn.Module):
     """Base class: subclasses set the size attributes and implement ``synthesis``.
 
     Attributes: ``z_dim``, ``w_dim``, ``c_dim``, ``num_ws``, ``img_resolution``,
-    ``img_channels``; ``name`` identifies the model in run records.
+    ``img_channels``; ``name`` identifies the model in run records. ``load_generator`` sets
+    ``source`` (how to load the model again: spec, file, sha256). Optional features (known
+    factors, SeFa weights, ...) are declared in ``generators/capabilities.py``.
     """
 
     z_dim: int
@@ -25,6 +29,7 @@ class Generator(nn.Module):
     img_resolution: int
     img_channels: int
     name: str = "generator"
+    source: ModelSource | None = None
 
     def mapping(
         self,
@@ -50,9 +55,10 @@ class Generator(nn.Module):
         ws = self.mapping(z, c, truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
         return self.synthesis(ws, noise_mode=noise_mode)
 
-    def has_factors(self) -> bool:
-        """True when the model knows its ground-truth factors (``factors(z)``)."""
-        return callable(getattr(self, "factors", None))
+    @property
+    def source_sha256(self) -> str | None:
+        """sha256 of the file the model was loaded from (None for built-ins)."""
+        return self.source.sha256 if self.source is not None else None
 
     @property
     def device(self) -> torch.device:

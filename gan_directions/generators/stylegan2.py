@@ -374,7 +374,6 @@ class StyleGAN2Generator(Generator):
         self.num_ws = self.synthesis.num_ws
         self.mapping = MappingNetwork(cfg["z_dim"], cfg["c_dim"], cfg["w_dim"], self.num_ws,
                                       **cfg["mapping"])
-        self.source_sha256: str | None = None
 
     @classmethod
     def from_config(cls, config: dict[str, Any]) -> StyleGAN2Generator:

@@ -1,4 +1,4 @@
-"""gandir's own StyleGAN2 weight format (safetensors + JSON config) and file-type dispatch.
+"""gandir's own StyleGAN2 weight format (safetensors + JSON config).
 
 A model saved as ``NAME.safetensors`` has its configuration in ``NAME.json`` next to it:
 
@@ -22,7 +22,7 @@ from safetensors.torch import load_file, save_file
 from gan_directions.errors import ModelLoadError
 from gan_directions.fileio import atomic_path
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
-from gan_directions.generators.stylegan2_pickle import load_state_dict_strict, load_stylegan2_pickle
+from gan_directions.generators.stylegan2_pickle import load_state_dict_strict
 
 FORMAT_NAME = "gandir-stylegan2"
 FORMAT_VERSION = 1
@@ -102,31 +102,3 @@ def load_safetensors_generator(path: str | Path) -> StyleGAN2Generator:
         raise ModelLoadError(f"{tensors_path} is not a valid safetensors file ({error})") from None
     load_state_dict_strict(generator, tensors)
     return generator
-
-
-def load_generator_file(path: str | Path, network: str = "G_ema") -> StyleGAN2Generator:
-    """Load a StyleGAN2 generator from an official ``.pkl`` or gandir's safetensors + JSON.
-
-    ``network`` selects 'G_ema' (default) or 'G' in pickles. The returned generator's
-    ``source_sha256`` is the sha256 of the file read (the weights file for our format).
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ModelLoadError(f"file not found: {path}")
-    if path.is_dir():
-        raise ModelLoadError(f"{path} is a folder, expected a .pkl or .safetensors file")
-    if path.suffix in (".safetensors", ".json"):
-        generator = load_safetensors_generator(path)
-        hashed = weights_paths(path)[0]
-    else:
-        if path.suffix != ".pkl" and not _looks_like_pickle(path):
-            raise ModelLoadError(f"{path}: unknown model file type (expected .pkl or .safetensors)")
-        generator = load_stylegan2_pickle(path, network=network)
-        hashed = path
-    generator.source_sha256 = file_sha256(hashed)
-    return generator
-
-
-def _looks_like_pickle(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(1) == b"\x80"

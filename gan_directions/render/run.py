@@ -15,6 +15,7 @@ import numpy as np
 
 from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError, ModelLoadError
+from gan_directions.generators.source import ModelSource, recorded_model
 from gan_directions.render.names import load_names
 from gan_directions.render.report import write_report
 from gan_directions.render.traversal import render_traversals
@@ -53,18 +54,13 @@ class RenderSource:
             return self.run_dir / "traversals"
         return self.directions_path.parent / f"{self.directions_path.stem}_render"
 
-    def model(self) -> str:
-        model = self.run.get("model")
-        if not model:
+    def model(self) -> ModelSource:
+        model = recorded_model(self.run)
+        if model is None:
             raise GandirError(
                 f"no model given and none recorded next to {self.directions_path}; pass --model"
             )
-        recorded = Path(str(model)).expanduser()
-        if not recorded.is_absolute() and not recorded.exists() and self.run_dir is not None:
-            beside = self.run_dir / recorded
-            if beside.exists():
-                return str(beside)
-        return str(model)
+        return model
 
     def names_file(self) -> Path | None:
         if self.run_dir is None:
@@ -98,7 +94,7 @@ def render_run(
     ``NAME_render`` beside a bare ``.npz``). The report goes into the run folder when ``out``
     is inside it, else into ``out``. Other keyword arguments go to ``render_traversals``.
     """
-    from gan_directions.generators.registry import load_generator
+    from gan_directions.generators.registry import load_generator, load_recorded_generator
 
     where = RenderSource.resolve(source)
     directions = DirectionSet.load(where.directions_path)
@@ -107,9 +103,12 @@ def render_run(
     if truncation_psi is None:
         truncation_psi = float(where.run.get("truncation_psi") or 1.0)
     out_dir = Path(out) if out is not None else where.default_out()
-    model_name = model or where.model()
     try:
-        generator = load_generator(model_name, device=device, network=network)
+        if model is not None:
+            generator = load_generator(model, device=device, network=network)
+        else:
+            generator = load_recorded_generator(where.model(), device=device, network=network,
+                                                run_dir=where.run_dir)
     except ModelLoadError as error:
         if model is None:
             raise ModelLoadError(

@@ -166,7 +166,7 @@ def render_traversals(
     )
     if out_dir is not None:
         settings = {
-            "model": getattr(generator, "name", None),
+            "model": generator.name,
             "space": directions.space,
             "layers": list(directions.layers) if directions.layers is not None else None,
             "steps": int(steps),

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet
 from gan_directions.errors import InvalidInputError
+from gan_directions.generators.capabilities import known_factors, true_directions
 from gan_directions.scoring.conditioning import condition_z, intervene_w
 from gan_directions.scoring.embedding import make_embedding
 from gan_directions.topology.barycenter import (
@@ -146,7 +147,9 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
         )
     if not 0 < gamma <= 1:
         raise InvalidInputError(f"gamma must be in (0, 1], got {gamma}")
-    has_truth = generator.has_factors() and callable(getattr(generator, "true_directions", None))
+    known = known_factors(generator)
+    truths = true_directions(generator)
+    has_truth = known is not None and truths is not None
     if supervised is None:
         supervised = has_truth
     elif supervised and not has_truth:
@@ -171,7 +174,7 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
     value_rng = np.random.default_rng(int(seed))
     values = value_rng.standard_normal((k_dirs, n_values))
     embed = make_embedding(embedding, generator.img_channels, seed=int(seed)).to(device)
-    truths = generator.true_directions() if supervised else None
+    truths = truths if supervised else None
     truth_values = value_rng.standard_normal((truths.shape[0], n_values)) if supervised else None
     n_clouds = (k_dirs + (truths.shape[0] if supervised else 0)) * n_values
     bar = tqdm(total=2 * n_clouds, desc="score", unit="set", disable=not progress)
@@ -253,8 +256,8 @@ def _supervised(generator, aggregated: np.ndarray, truth_samples: np.ndarray,
                                          exclude_same_value=False)
     similarity = similarity_from_distance(distance, mode)
     searched = search_k(distance, similarity, mode)
-    names = list(getattr(generator, "factor_names", [f"f{j}" for j in range(n_factors)]))
-    circular = list(getattr(generator, "factor_is_circular", [None] * n_factors))
+    known = known_factors(generator)
+    names, circular = known.names[:n_factors], known.circular[:n_factors]
     nearest = distance.argmin(axis=1)
     for i, record in enumerate(records):
         record["nearest_factor"] = names[nearest[i]]
