@@ -36,7 +36,9 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--model", "-m", required=True,
-              help="Built-in name (synthetic-shapes), catalogue name, vae:PATH or a .pkl file.")
+              help="Built-in name (synthetic-shapes), catalogue name, vae:PATH, a .pkl or "
+                   ".safetensors file, or your own model: py:FILE.py:FACTORY or "
+                   "module.sub:factory (runs that code).")
 @click.option("--method", type=click.Choice(METHODS), default="topdis", show_default=True,
               help="topdis: RTD + reconstructor (default); vb: Voynov-Babenko reconstructor; "
                    "ganspace: PCA of sampled latents; sefa: style-weight eigenvectors; "

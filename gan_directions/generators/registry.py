@@ -145,7 +145,7 @@ def _choose(text: str) -> tuple[LoaderFamily, str]:
     module_name = text.split(":")[0]
     if MODULE_FACTORY.match(text) and Path(module_name).suffix not in file_suffixes:
         return MODULE_FAMILY, text
-    looks_like_path = any(ch in text for ch in "/\\") or Path(text).suffix in file_suffixes
+    looks_like_path = any(ch in text for ch in "/\\") or Path(module_name).suffix in file_suffixes
     what = "file not found" if looks_like_path else "unknown model name"
     raise ModelLoadError(f"{what}: {text!r} (known models: {', '.join(known_model_names())}; "
                          f"or a file, vae:PATH, py:FILE.py:FACTORY, module:factory)")
