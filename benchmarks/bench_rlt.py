@@ -9,8 +9,9 @@ over a process pool of --workers processes (default 2), one task per cloud:
   filtration, spanning forest + bitset reduction).
 Every H1 diagram is compared for exact equality.
 
-Part 2 (--score, on by default): wall time of `gandir score` on synthetic-shapes for 10 random
-z directions with the paper's settings (1000 points, 10 values, 100 landmarks, 100 redraws).
+Part 2 (--score, on by default): wall time of `score_run` (what `gandir score` runs) on
+synthetic-shapes for 10 random z directions with the paper's settings (1000 points, 10 values,
+100 landmarks, 100 redraws).
 
     python benchmarks/bench_rlt.py                  # both parts
     python benchmarks/bench_rlt.py --clouds 2 --no-score   # quick
@@ -19,10 +20,7 @@ z directions with the paper's settings (1000 points, 10 values, 100 landmarks, 1
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -32,6 +30,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial.distance import cdist, pdist, squareform
 
+from gan_directions.runs.layout import DIRECTIONS
 from gan_directions.topology.rlt import random_landmarks, relative_living_times
 from gan_directions.topology.witness import warm_up, witness_diagram_from_distances
 
@@ -119,24 +118,22 @@ def bench_rlts(clouds: int, gudhi_clouds: int, n: int, workers: int) -> None:
 
 
 def bench_score(workers: int) -> None:
+    from gan_directions.directions import DirectionSet
+    from gan_directions.workflows import ScoreSettings, score_run
+
     with tempfile.TemporaryDirectory() as tmp:
         run = Path(tmp)
         directions = np.random.default_rng(0).standard_normal((10, 6))
         directions /= np.linalg.norm(directions, axis=1, keepdims=True)
-        np.savez(run / "directions.npz", directions=directions.astype(np.float32),
-                 space=np.asarray("z"), layers=np.zeros(0, dtype=np.int64),
-                 scales=np.ones(10, dtype=np.float32), names=np.asarray([], dtype=str))
-        (run / "run.json").write_text(json.dumps({"model": "synthetic-shapes"}))
-        command = [sys.executable, "-m", "gan_directions.cli.main", "score", str(run),
-                   "--quiet", "--no-supervised", "--workers", str(workers)]
+        DirectionSet(directions, space="z").save(run / DIRECTIONS)
+        settings = ScoreSettings(model="synthetic-shapes", supervised=False, workers=workers,
+                                 device="cpu")
         start = time.perf_counter()
-        done = subprocess.run(command, capture_output=True, text=True)
+        result = score_run(run, settings)
         seconds = time.perf_counter() - start
-        if done.returncode:
-            raise SystemExit(f"gandir score failed: {done.stderr}")
-        print(f"`gandir score` synthetic-shapes, 10 z directions, paper settings (1000 points, "
+        print(f"score_run synthetic-shapes, 10 z directions, paper settings (1000 points, "
               f"10 values, 100 landmarks, 100 redraws, features), {workers} workers: "
-              f"{seconds:.1f} s wall\n  {done.stdout.strip()}")
+              f"{seconds:.1f} s wall\n  score {result['score']:.4g} (k={result['k']})")
 
 
 def main() -> None:

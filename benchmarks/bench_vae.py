@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gan_directions.runs.layout import RUN_RECORD, VAE_CHECKPOINT
 from gan_directions.vae.datasets import get_dataset
 from gan_directions.vae.train import TrainConfig, Trainer, train_vae
 
@@ -71,11 +72,11 @@ def study(out: Path, seeds: list[int], steps: int, lr: float, delay: int, full: 
     runs = [(name, seed) for seed in seeds for name in STUDY_CONFIGS]
     for name, seed in runs:  # train everything first, seed by seed, so pairs finish together
         run = out / f"{name}-s{seed}"
-        if not (run / "run.json").is_file():
+        if not (run / RUN_RECORD).is_file():
             config = TrainConfig(steps=steps, lr=lr, seed=seed, topdis_delay=delay,
                                  image_every=steps, checkpoint_every=250,
                                  **STUDY_CONFIGS[name])
-            resume = (run / "checkpoint.safetensors").is_file()
+            resume = (run / VAE_CHECKPOINT).is_file()
             started = time.perf_counter()
             train_vae(config, run, resume=resume, overwrite=not resume, quiet=True)
             print(f"trained {run} in {time.perf_counter() - started:.0f} s", flush=True)

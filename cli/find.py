@@ -2,36 +2,18 @@
 
 from __future__ import annotations
 
-import datetime
-import re
 from pathlib import Path
 
 import click
+from gan_directions.cli.options import device_option, truncation_option
 
+from gan_directions.discovery.methods import METHODS, closed_form_names, methods_help
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS
-from gan_directions.discovery.search import INITS, METHODS, SearchSettings
+from gan_directions.discovery.search import LR_SCHEDULES, RTD_EMBEDDINGS, SPACES, SearchSettings
+from gan_directions.workflows.find import FindSettings
 
 DEFAULTS = SearchSettings()
-
-
-def default_out(model: str, method: str) -> Path:
-    """``outputs/<model>-<method>-<UTC time>`` with the model reduced to a safe short name."""
-    stem = Path(model).stem if any(ch in model for ch in "/\\.") else model
-    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_") or "model"
-    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
-    return Path("outputs") / f"{stem}-{method}-{stamp}"
-
-
-def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> None:
-    """Traversal grids/GIFs/MP4s into RUN/traversals and RUN/index.html (helper F's render)."""
-    from gan_directions.directions import DirectionSet
-    from gan_directions.render import render_traversals, write_report
-
-    render_traversals(generator, DirectionSet.load(run_dir), out_dir=run_dir / "traversals",
-                      truncation_psi=truncation_psi, overwrite=True, progress=not quiet)
-    report = write_report(run_dir)
-    if not quiet:
-        click.echo(f"report: {report}", err=True)
+RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "render", "quiet")
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,14 +21,12 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
               help="Built-in name (synthetic-shapes), catalogue name, vae:PATH, a .pkl or "
                    ".safetensors file, or your own model: py:FILE.py:FACTORY or "
                    "module.sub:factory (runs that code).")
-@click.option("--method", type=click.Choice(METHODS), default="topdis", show_default=True,
-              help="topdis: RTD + reconstructor (default); vb: Voynov-Babenko reconstructor; "
-                   "ganspace: PCA of sampled latents; sefa: style-weight eigenvectors; "
-                   "random: random orthonormal.")
+@click.option("--method", type=click.Choice(list(METHODS)), default=DEFAULTS.method,
+              show_default=True, help=methods_help())
 @click.option("--k", "k", type=int, default=None,
               help="Number of directions, at most the latent dimension [default: 10, or the "
                    "dimension when smaller].")
-@click.option("--space", type=click.Choice(["z", "w", "w+"]), default="w", show_default=True,
+@click.option("--space", type=click.Choice(SPACES), default=DEFAULTS.space, show_default=True,
               help="Latent space the directions live in.")
 @click.option("--layers", default=None,
               help="Inclusive ws layer range edited in w/w+, e.g. 0-5 (default: all layers).")
@@ -58,10 +38,10 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
               help="Adam learning rate of the direction parameters.")
 @click.option("--recon-lr", type=float, default=DEFAULTS.recon_lr, show_default=True,
               help="Adam learning rate of the reconstructor.")
-@click.option("--lr-schedule", type=click.Choice(["constant", "cosine"]),
+@click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES),
               default=DEFAULTS.lr_schedule, show_default=True,
               help="cosine: anneal both learning rates to 0 over --steps.")
-@click.option("--seed", type=int, default=0, show_default=True,
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
               help="Seed of every random choice (same seed, same result on CPU).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run folder [default: outputs/<model>-<method>-<time>].")
@@ -69,7 +49,8 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from its checkpoint (same settings; --steps may "
                    "grow).")
-@click.option("--init", type=click.Choice(INITS), default=DEFAULTS.init, show_default=True,
+@click.option("--init", type=click.Choice(closed_form_names()), default=DEFAULTS.init,
+              show_default=True,
               help="Starting directions of trained methods.")
 @click.option("--parametrization", type=click.Choice(PARAMETRIZATIONS),
               default=DEFAULTS.parametrization, show_default=True,
@@ -91,7 +72,7 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
               help="TopDis shift C in Gaussian-CDF units.")
 @click.option("--rtd-size", type=int, default=DEFAULTS.rtd_size, show_default=True,
               help="Images are area-downsampled to this size before RTD.")
-@click.option("--rtd-embedding", type=click.Choice(["pixels", "features"]),
+@click.option("--rtd-embedding", type=click.Choice(RTD_EMBEDDINGS),
               default=DEFAULTS.rtd_embedding, show_default=True,
               help="Where TopDis measures RTD: downsampled pixels or seeded random VGG-like "
                    "features.")
@@ -101,18 +82,17 @@ def _render(generator, run_dir: Path, truncation_psi: float, quiet: bool) -> Non
               help="Image size the reconstructor sees (a multiple of 16).")
 @click.option("--max-shift", type=float, default=DEFAULTS.max_shift, show_default=True,
               help="Largest reconstructor shift ε, in standard deviations.")
-@click.option("--truncation-psi", type=float, default=1.0, show_default=True,
-              help="Truncation of w samples.")
+@truncation_option(default=DEFAULTS.truncation_psi, help="Truncation of w samples.")
 @click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
               show_default=True, help="Write RUN/checkpoint.pt every N steps.")
-@click.option("--device", default="cpu", show_default=True, help="cpu or cuda[:N].")
+@device_option()
 @click.option("--threads", type=click.IntRange(min=1), default=None,
               help="CPU threads for torch [default: torch's choice]. Small models on a busy "
                    "machine often run fastest with 1.")
 @click.option("--render", is_flag=True,
               help="Also render traversal grids/GIFs and an HTML report into the run folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
-def command(model, out, resume, device, threads, render, quiet, **options):
+def command(**options):
     """Find K directions in a model's latent space and write a run folder.
 
     The folder holds directions.npz, run.json (every setting, versions, loss history and,
@@ -124,29 +104,12 @@ def command(model, out, resume, device, threads, render, quiet, **options):
       gandir find --model ffhq.pkl --method sefa --k 10 --layers 0-5
       gandir find --model ffhq.pkl --method topdis --space w --pca-dims 50 --steps 2000
     """
-    from gan_directions.discovery import find_directions
-    from gan_directions.errors import GandirError
-    from gan_directions.generators.registry import load_generator
+    from gan_directions.workflows.find import find_run
 
-    if resume and out is None:
-        raise GandirError("--resume needs --out (the run folder to continue)")
-    if threads is not None:
-        import torch
-
-        torch.set_num_threads(threads)
-    generator = load_generator(model, device=device)
-    out = out if out is not None else default_out(model, options["method"])
-    try:
-        result = find_directions(generator, out=out, resume=resume, quiet=quiet, **options)
-    except KeyboardInterrupt:
-        if (out / "checkpoint.pt").is_file():
-            click.echo(f"Interrupted; continue with the same options plus --resume --out {out}",
-                       err=True)
-        raise
-    if render:
-        _render(generator, out, options["truncation_psi"], quiet)
-    if not quiet:
-        click.echo(f"wrote {out}", err=True)
+    run = {name: options.pop(name) for name in RUN_FIELDS}
+    result = find_run(FindSettings(search=SearchSettings(**options), **run))
+    if not run["quiet"]:
+        click.echo(f"wrote {result.out}", err=True)
         recovery = result.record.get("recovery")
         if recovery and "disentanglement" in recovery:
             cosine = recovery.get("matched_abs_cos")

@@ -6,11 +6,15 @@ import sys
 from pathlib import Path
 
 import click
+from gan_directions.cli.options import device_option, truncation_option
 
 from gan_directions.directions import parse_seeds
 from gan_directions.errors import InvalidInputError
+from gan_directions.workflows.render import RenderSettings
 
-FORMAT_CHOICES = ("png", "gif", "mp4")
+DEFAULTS = RenderSettings()
+
+FORMAT_CHOICES = DEFAULTS.formats
 
 
 def _parse_formats(text: str) -> tuple[str, ...]:
@@ -51,7 +55,7 @@ def _parse_directions(text: str | None) -> list[int] | None:
 @click.option(
     "--steps",
     type=click.IntRange(2, 201),
-    default=9,
+    default=DEFAULTS.steps,
     show_default=True,
     help="Shifts per traversal: grid columns and distinct animation frames.",
 )
@@ -59,23 +63,19 @@ def _parse_directions(text: str | None) -> list[int] | None:
     "--range",
     "max_shift",
     type=click.FloatRange(0, 100, min_open=True),
-    default=3.0,
+    default=DEFAULTS.max_shift,
     show_default=True,
     help="Largest shift in standard deviations along the direction; shifts run "
     "evenly from -RANGE to +RANGE.",
 )
 @click.option(
     "--seeds",
-    default="0-3",
+    default=f"{DEFAULTS.seeds[0]}-{DEFAULTS.seeds[-1]}",
     show_default=True,
     help="Samples, e.g. 0-3 or 1,5,9 (z from RandomState(seed), as NVIDIA's scripts).",
 )
-@click.option(
-    "--trunc",
-    "truncation_psi",
-    type=float,
-    default=None,
-    help="Truncation psi. Default: the run's, else 1 (no truncation).",
+@truncation_option(
+    default=None, help="Truncation psi. Default: the run's, else 1 (no truncation)."
 )
 @click.option(
     "--class",
@@ -100,14 +100,14 @@ def _parse_directions(text: str | None) -> list[int] | None:
 )
 @click.option(
     "--formats",
-    default="png,gif,mp4",
+    default=",".join(DEFAULTS.formats),
     show_default=True,
     help="Outputs, comma-separated: png (grids), gif, mp4.",
 )
 @click.option(
     "--fps",
     type=click.FloatRange(1, 50),
-    default=10.0,
+    default=DEFAULTS.fps,
     show_default=True,
     help="Frames per second of GIFs and MP4s.",
 )
@@ -119,43 +119,41 @@ def _parse_directions(text: str | None) -> list[int] | None:
 )
 @click.option(
     "--labels/--no-labels",
-    default=True,
+    default=DEFAULTS.labels,
     show_default=True,
     help="Write direction names, seeds and shift values on the images.",
 )
 @click.option(
     "--original/--no-original",
-    default=True,
+    default=DEFAULTS.original,
     show_default=True,
     help="Add a column with the unedited image to grids.",
 )
 @click.option(
-    "--loop/--no-loop", default=True, show_default=True, help="GIFs repeat forever (or play once)."
+    "--loop/--no-loop",
+    default=DEFAULTS.loop,
+    show_default=True,
+    help="GIFs repeat forever (or play once).",
 )
 @click.option(
     "--batch",
     "batch_size",
     type=click.IntRange(min=1),
-    default=8,
+    default=DEFAULTS.batch_size,
     show_default=True,
     help="Images generated per batch.",
 )
-@click.option(
-    "--device",
-    default="auto",
-    show_default=True,
-    help="Torch device: auto (CUDA when available), cpu, cuda, cuda:1, ...",
-)
+@device_option()
 @click.option(
     "--network",
     type=click.Choice(["G_ema", "G"]),
-    default="G_ema",
+    default=DEFAULTS.network,
     show_default=True,
     help="Which generator of an official .pkl to use.",
 )
 @click.option(
     "--report/--no-report",
-    default=True,
+    default=DEFAULTS.report,
     show_default=True,
     help="Write index.html (into the run folder when --out is inside it).",
 )
@@ -195,12 +193,12 @@ def command(
     Examples:
       gandir render runs/shapes-topdis
       gandir render runs/ffhq --seeds 0-7 --range 4 --formats png,gif --size 256
-      gandir render sefa.npz --model stylegan2-celebahq --trunc 0.7 --names names.txt
+      gandir render sefa.npz --model stylegan2-celebahq --truncation-psi 0.7 --names names.txt
     """
-    from gan_directions.render.run import render_run
+    from gan_directions.workflows.render import render_run
 
-    result = render_run(
-        source,
+    indices = _parse_directions(direction_list)
+    result = render_run(source, RenderSettings(
         model=model,
         out=out,
         names=names,
@@ -208,10 +206,10 @@ def command(
         device=device,
         network=network,
         report=report,
-        seeds=parse_seeds(seeds),
+        seeds=tuple(parse_seeds(seeds)),
         steps=steps,
         max_shift=max_shift,
-        indices=_parse_directions(direction_list),
+        indices=None if indices is None else tuple(indices),
         class_index=class_index,
         formats=_parse_formats(formats),
         fps=fps,
@@ -222,7 +220,7 @@ def command(
         batch_size=batch_size,
         overwrite=overwrite,
         progress=not quiet and sys.stderr.isatty(),
-    )
+    ))
     k, n_seeds, n_steps = result.frames.shape[:3]
     click.echo(f"Rendered {k} directions × {n_seeds} seeds × {n_steps} steps into {result.out_dir}")
     if result.report is not None:

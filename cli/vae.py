@@ -6,8 +6,12 @@ import json
 from pathlib import Path
 
 import click
+from gan_directions.cli.options import device_option
 
 from gan_directions.vae.models import DECODER_LOSSES, MODELS
+from gan_directions.vae.train import TrainConfig
+
+DEFAULTS = TrainConfig()
 
 
 @click.group(name="vae")
@@ -23,58 +27,63 @@ def command() -> None:
 
 
 @command.command(name="train")
-@click.option("--dataset", default="dsprites", show_default=True,
+@click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
               help="dsprites or shapes3d (rendered on demand), or dsprites-file / shapes3d-file "
                    "(DeepMind's files, read from --data-dir).")
 @click.option("--data-dir", type=click.Path(), default=None,
               help="Folder holding the real dataset files (default $GANDIR_DATA_DIR, else "
                    "~/.cache/gandir/data).")
-@click.option("--model", type=click.Choice(MODELS), default="betavae", show_default=True,
+@click.option("--model", type=click.Choice(MODELS), default=DEFAULTS.model, show_default=True,
               help="Base objective.")
 @click.option("--beta", type=float, default=None,
               help="β for betavae/tcvae, γ (TC weight) for factorvae. "
                    "[default: 4 betavae, 6 tcvae, 10 factorvae]")
-@click.option("--latent", type=int, default=10, show_default=True, help="Latent dimensions.")
-@click.option("--decoder-loss", type=click.Choice(DECODER_LOSSES), default="bernoulli",
-              show_default=True, help="Reconstruction loss (disentanglement_lib's).")
-@click.option("--topdis", type=float, default=0.0, show_default=True,
+@click.option("--latent", type=int, default=DEFAULTS.latent, show_default=True,
+              help="Latent dimensions.")
+@click.option("--decoder-loss", type=click.Choice(DECODER_LOSSES),
+              default=DEFAULTS.decoder_loss, show_default=True,
+              help="Reconstruction loss (disentanglement_lib's).")
+@click.option("--topdis", type=float, default=DEFAULTS.topdis, show_default=True,
               help="Weight γ of the TopDis loss (0 = off; the official scripts use 5-6).")
-@click.option("--topdis-delay", type=int, default=0, show_default=True,
+@click.option("--topdis-delay", type=int, default=DEFAULTS.topdis_delay, show_default=True,
               help="Steps before TopDis switches on (the official scripts use 100000).")
 @click.option("--orthogonalize", is_flag=True,
               help="Project the TopDis gradient off the reconstruction gradient when they "
                    "conflict.")
-@click.option("--gmg", type=float, default=0.0, show_default=True,
+@click.option("--gmg", type=float, default=DEFAULTS.gmg, show_default=True,
               help="Weight λ of the Gromov-Monge gap on the decoder (0 = off).")
-@click.option("--steps", type=int, default=10_000, show_default=True,
+@click.option("--steps", type=int, default=DEFAULTS.steps, show_default=True,
               help="Total training steps (with --resume: the new total).")
-@click.option("--batch", type=int, default=64, show_default=True, help="Batch size.")
-@click.option("--lr", type=float, default=1e-4, show_default=True, help="Adam learning rate.")
-@click.option("--disc-lr", type=float, default=1e-4, show_default=True,
+@click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True, help="Batch size.")
+@click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True,
+              help="Adam learning rate.")
+@click.option("--disc-lr", type=float, default=DEFAULTS.disc_lr, show_default=True,
               help="FactorVAE discriminator learning rate (Adam β 0.5, 0.9).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True, help="Random seed.")
 @click.option("--out", type=click.Path(), default=None,
               help="Run folder. [default: vae-MODEL-DATASET-sSEED]")
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from its checkpoint (stored options are kept).")
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty --out folder.")
-@click.option("--log-every", type=int, default=50, show_default=True,
+@click.option("--log-every", type=int, default=DEFAULTS.log_every, show_default=True,
               help="Steps between rows of losses.csv.")
-@click.option("--checkpoint-every", type=int, default=1000, show_default=True,
-              help="Steps between checkpoints.")
-@click.option("--image-every", type=int, default=1000, show_default=True,
+@click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
+              show_default=True, help="Steps between checkpoints.")
+@click.option("--image-every", type=int, default=DEFAULTS.image_every, show_default=True,
               help="Steps between reconstruction and traversal images.")
-@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+@device_option()
+@click.option("--threads", type=click.IntRange(min=1), default=None,
+              help="CPU threads for torch [default: torch's choice].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def train(out, resume, overwrite, device, quiet, **options) -> None:
+def train(out, resume, overwrite, device, threads, quiet, **options) -> None:
     """Train a VAE; writes checkpoint.safetensors, losses.csv, images/ and run.json."""
-    from gan_directions.vae.train import TrainConfig, train_vae
+    from gan_directions.workflows.vae import VaeTrainSettings, default_vae_out, vae_train_run
 
     config = TrainConfig(**options)
-    if out is None:
-        out = f"vae-{config.model}-{config.dataset}-s{config.seed}"
-    summary = train_vae(config, out, resume=resume, overwrite=overwrite, device=device,
-                        quiet=quiet)
+    out = Path(out) if out is not None else default_vae_out(config)
+    summary = vae_train_run(VaeTrainSettings(config=config, out=out, resume=resume,
+                                             overwrite=overwrite, device=device,
+                                             threads=threads, quiet=quiet))
     losses = ", ".join(f"{k} {v:.4g}" for k, v in sorted(summary["final_losses"].items()))
     click.echo(f"trained {summary['step']} steps -> {out} ({losses})")
 
@@ -94,7 +103,7 @@ def train(out, resume, overwrite, device, quiet, **options) -> None:
 @click.option("--out", type=click.Path(), default=None,
               help="Result JSON. [default: eval.json (eval-fast.json with --fast) next to the "
                    "checkpoint]")
-@click.option("--device", default="cpu", show_default=True, help="cpu or cuda.")
+@device_option()
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def evaluate(checkpoint, fast, seed, data_dir, metrics, no_rlt, out, device, quiet) -> None:
     """Score a trained VAE (CHECKPOINT: a run folder or .safetensors file) with the encoder

@@ -18,6 +18,7 @@ import torch
 
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.fileio import atomic_write_bytes
+from gan_directions.runs.layout import DIRECTIONS
 
 SPACES = ("z", "w", "w+")
 
@@ -123,7 +124,7 @@ class DirectionSet:
         """Read a directions ``.npz`` (or a run folder holding ``directions.npz``)."""
         path = Path(path)
         if path.is_dir():
-            path = path / "directions.npz"
+            path = path / DIRECTIONS
         if not path.is_file():
             raise GandirError(f"directions file not found: {path}")
         try:

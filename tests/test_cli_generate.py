@@ -10,11 +10,11 @@ import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
-from gan_directions.cli.generate import generate_images
 from gan_directions.cli.main import cli
 from PIL import Image
 
 from gan_directions.generators.registry import load_generator
+from gan_directions.render.samples import generate_images
 
 
 def run(*args):

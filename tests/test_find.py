@@ -15,8 +15,9 @@ from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.generators.registry import load_generator
 
 DATA = Path(__file__).parent / "data"
-RUN_KEYS = {"gandir_version", "created", "model", "model_sha256", "method", "space", "layers",
-            "k", "seed", "truncation_psi", "settings", "versions", "loss_history", "recovery"}
+RUN_KEYS = {"record_version", "kind", "gandir_version", "created", "model", "method", "space",
+            "layers", "k", "seed", "truncation_psi", "settings", "versions", "loss_history",
+            "recovery", "stages"}
 FAST = {"batch": 12, "rtd_size": 16, "pca_samples": 256}
 
 
@@ -47,7 +48,7 @@ def test_cli_end_to_end_on_synthetic_shapes(tmp_path):
     assert result.exit_code == 0, result.output
     assert time.time() - start < 60
     record = check_run_folder(out, 6, "topdis")
-    assert record["model"] == "synthetic-shapes" and record["model_sha256"] is None
+    assert record["model"] == {"spec": "synthetic-shapes", "path": None, "sha256": None}
     assert len(record["loss_history"]) == 200
     assert {"rtd", "recon", "loss"} <= set(record["loss_history"][-1])
     assert len((out / "losses.csv").read_text().splitlines()) == 201
@@ -111,7 +112,7 @@ def test_every_method_on_tiny_stylegan2(tmp_path, tiny, method):
                              pca_dims=8)
     record = check_run_folder(out, 3, method)
     assert record["layers"] == [0, 3] and record["recovery"] is None
-    assert record["model_sha256"] is not None and len(record["model_sha256"]) == 64
+    assert record["model"]["sha256"] is not None and len(record["model"]["sha256"]) == 64
     assert result.directions.space == "w" and result.directions.dim == 64
     assert np.all(result.directions.scales > 0)
     if method == "ganspace":  # the top principal axes of sampled w

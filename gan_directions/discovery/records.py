@@ -1,4 +1,4 @@
-"""Run folders: checkpoints, ``run.json``, ``losses.csv``, ``preview.png``, ``directions.npz``.
+"""A find run's folder: checkpoints, the run record, losses, preview and directions.
 
 Every file is written atomically (a temporary sibling renamed into place).
 """
@@ -6,17 +6,13 @@ Every file is written atomically (a temporary sibling renamed into place).
 from __future__ import annotations
 
 import csv
-import datetime
 import io
-import json
-import platform
 from pathlib import Path
 
 import numpy as np
 import torch
 from PIL import Image
 
-from gan_directions import __version__
 from gan_directions.directions import DirectionSet, edited_ws, seeded_z
 from gan_directions.errors import GandirError
 from gan_directions.fileio import (
@@ -27,10 +23,12 @@ from gan_directions.fileio import (
 )
 from gan_directions.generators.capabilities import declared
 from gan_directions.generators.source import model_entry
+from gan_directions.runs.layout import CHECKPOINT, DIRECTIONS, LOSSES_CSV, PREVIEW_PNG
+from gan_directions.runs.record import new_record, write_record
 
 PREVIEW_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
 PREVIEW_TILE = 96
-HISTORY_ROWS = 200  # run.json keeps at most this many (evenly thinned) loss rows
+HISTORY_ROWS = 200  # the run record keeps at most this many (evenly thinned) loss rows
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
@@ -43,18 +41,6 @@ def load_checkpoint(path: Path) -> dict:
         return torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # a truncated or foreign file: say which one
         raise GandirError(f"cannot read checkpoint {path}: {error}") from None
-
-
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version(), "torch": torch.__version__,
-                "numpy": np.__version__, "gandir": __version__}
-    try:
-        import gph
-
-        versions["giotto-ph"] = getattr(gph, "__version__", "unknown")
-    except ImportError:
-        pass
-    return versions
 
 
 def thin(history: list[dict], rows: int = HISTORY_ROWS) -> list[dict]:
@@ -104,25 +90,20 @@ def png_bytes(image: Image.Image) -> bytes:
 
 def run_record(generator, directions: DirectionSet, settings, extra: dict,
                history: list[dict]) -> dict:
-    """The run.json content (keys of COMMON.md plus ``timing`` and ``scales``)."""
-    model = model_entry(generator)
-    return {
-        "gandir_version": __version__,
-        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "model": model["spec"],
-        "model_sha256": model["sha256"],
-        "model_capabilities": declared(generator),
-        "method": settings.method,
-        "space": directions.space,
-        "layers": list(directions.layers) if directions.layers is not None else None,
-        "k": directions.k,
-        "seed": settings.seed,
-        "truncation_psi": settings.truncation_psi,
+    """The find run's record (``runs.record``, kind ``find``)."""
+    return new_record(
+        "find", model_entry(generator), settings.as_json(),
+        model_capabilities=declared(generator),
+        method=settings.method,
+        space=directions.space,
+        layers=list(directions.layers) if directions.layers is not None else None,
+        k=directions.k,
+        seed=settings.seed,
+        truncation_psi=settings.truncation_psi,
         **extra,
-        "scales": directions.scales.round(6).tolist(),
-        "versions": library_versions(),
-        "loss_history": thin(history),
-    }
+        scales=directions.scales.round(6).tolist(),
+        loss_history=thin(history),
+    )
 
 
 def write_run_folder(out: Path, generator, directions: DirectionSet, settings, extra: dict,
@@ -134,20 +115,20 @@ def write_run_folder(out: Path, generator, directions: DirectionSet, settings, e
     """
     record = run_record(generator, directions, settings, extra, history)
     files = {
-        "run.json": json.dumps(record, indent=2) + "\n",
-        "losses.csv": losses_csv(history),
-        "preview.png": png_bytes(preview_image(generator, directions, settings.truncation_psi)),
+        LOSSES_CSV: losses_csv(history),
+        PREVIEW_PNG: png_bytes(preview_image(generator, directions, settings.truncation_psi)),
     }
 
     def write(folder: Path) -> None:
-        directions.save(folder / "directions.npz")
+        directions.save(folder / DIRECTIONS)
         for name, content in files.items():
             if isinstance(content, bytes):
                 atomic_write_bytes(folder / name, content)
             else:
                 atomic_write_text(folder / name, content)
+        write_record(folder, record)
 
-    if out.is_dir() and (out / "checkpoint.pt").is_file():
+    if out.is_dir() and (out / CHECKPOINT).is_file():
         write(out)
     else:
         with staged_output_dir(out, overwrite=overwrite) as stage:

@@ -24,8 +24,8 @@ from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet, parse_layer_range
 from gan_directions.discovery.evaluate import recovery_report
-from gan_directions.discovery.init import ganspace_directions, random_directions, sefa_directions
 from gan_directions.discovery.latents import LatentSpace, LatentStats
+from gan_directions.discovery.methods import Method, closed_form_names, get_method
 from gan_directions.discovery.objectives import (
     ReconstructorTerm,
     TopDisTerm,
@@ -37,14 +37,11 @@ from gan_directions.discovery.records import load_checkpoint, save_checkpoint, w
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.fileio import check_output_dir
 from gan_directions.losses.reconstructor import Reconstructor
+from gan_directions.runs.layout import CHECKPOINT
 
-TRAINED_METHODS = ("topdis", "vb")
-CLOSED_FORM_METHODS = ("ganspace", "sefa", "random")
-METHODS = TRAINED_METHODS + CLOSED_FORM_METHODS
-INITS = CLOSED_FORM_METHODS
+SPACES = ("z", "w", "w+")
 RTD_EMBEDDINGS = ("pixels", "features")
 LR_SCHEDULES = ("constant", "cosine")
-CHECKPOINT = "checkpoint.pt"
 DEFAULT_K = 10
 # Settings that may change between a run and its resumption.
 RESUMABLE_CHANGES = ("steps", "checkpoint_every")
@@ -55,9 +52,9 @@ class SearchSettings:
     """Every option of a search (stored in run.json and checked on resume)."""
 
     method: str = "topdis"
-    k: int = 10
+    k: int | None = None  # None: DEFAULT_K, or the dimension of the space when smaller
     space: str = "w"
-    layers: tuple[int, int] | None = None
+    layers: tuple[int, int] | str | None = None  # inclusive ws range; "A-B" before parsing
     steps: int = 1000
     batch: int = 32
     lr: float = 0.01
@@ -96,26 +93,22 @@ class FindResult:
     out: Path | None = None
 
 
-def validate(settings: SearchSettings, generator) -> None:
-    """Raise InvalidInputError for any setting that cannot work with ``generator``."""
+def check_settings(settings: SearchSettings) -> None:
+    """Raise InvalidInputError for any setting that cannot work with any model."""
     s = settings
-    if s.method not in METHODS:
-        raise InvalidInputError(f"unknown method {s.method!r}; choose one of {', '.join(METHODS)}")
-    if s.init not in INITS:
-        raise InvalidInputError(f"unknown init {s.init!r}; choose one of {', '.join(INITS)}")
+    get_method(s.method)
+    if s.init not in closed_form_names():
+        raise InvalidInputError(
+            f"unknown init {s.init!r}; choose one of {', '.join(closed_form_names())}"
+        )
     if s.parametrization not in PARAMETRIZATIONS:
         raise InvalidInputError(
             f"unknown parametrization {s.parametrization!r}; choose one of "
             f"{', '.join(PARAMETRIZATIONS)}"
         )
-    dim = generator.z_dim if s.space == "z" else generator.w_dim
-    if s.pca_dims is not None and not s.k <= s.pca_dims <= dim:
-        raise InvalidInputError(f"--pca-dims must be between K={s.k} and the space's {dim}")
-    if not 1 <= s.k <= dim:
-        raise InvalidInputError(
-            f"K={s.k} directions do not fit the {s.space} space of dimension {dim}"
-        )
     checks = [
+        (s.space in SPACES, f"space must be one of {', '.join(SPACES)}"),
+        (s.k is None or s.k >= 1, "k must be >= 1"),
         (s.steps >= 0, "steps must be >= 0"),
         (s.batch >= 4, "batch must be >= 4"),
         (s.lr > 0 and s.recon_lr > 0, "learning rates must be > 0"),
@@ -137,15 +130,25 @@ def validate(settings: SearchSettings, generator) -> None:
             raise InvalidInputError(message)
 
 
-def closed_form(method: str, generator, latents: LatentSpace, stats: LatentStats,
+def validate(settings: SearchSettings, generator) -> None:
+    """Raise InvalidInputError for any setting that cannot work with ``generator``."""
+    s = settings
+    check_settings(s)
+    dim = generator.z_dim if s.space == "z" else generator.w_dim
+    if s.pca_dims is not None and not s.k <= s.pca_dims <= dim:
+        raise InvalidInputError(f"--pca-dims must be between K={s.k} and the space's {dim}")
+    if not 1 <= s.k <= dim:
+        raise InvalidInputError(
+            f"K={s.k} directions do not fit the {s.space} space of dimension {dim}"
+        )
+
+
+def closed_form(method: Method, generator, latents: LatentSpace, stats: LatentStats,
                 settings: SearchSettings) -> np.ndarray:
-    if method == "ganspace":
-        return ganspace_directions(stats, settings.k)
-    if method == "sefa":
-        if latents.space == "z" and generator.num_ws > 1:
-            raise InvalidInputError("SeFa directions live in w; use --space w or w+")
-        return sefa_directions(generator, settings.k, settings.layers)
-    return random_directions(latents.dim, settings.k, settings.seed)
+    """The directions of a closed-form ``method`` [k, dim]."""
+    if method.trained:
+        raise InvalidInputError(f"{method.name} is trained, not closed-form; it cannot be an init")
+    return method.directions(generator, latents, stats, settings)
 
 
 def _topdis_parts():
@@ -178,6 +181,7 @@ class Trainer:
     def __init__(self, settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
                  init: np.ndarray) -> None:
         s = self.settings = settings
+        self.method = get_method(s.method)
         self.latents = latents
         device = latents.device
         basis = stats.axes[: s.pca_dims] if s.pca_dims is not None else None
@@ -193,7 +197,7 @@ class Trainer:
         self.recon_term = ReconstructorTerm(latents, self.reconstructor, max_shift=s.max_shift)
         self.topdis_term = None
         self.gmg_loss = None
-        if s.method == "topdis":
+        if self.method.rtd:
             rtd_cls, shift_fn = _topdis_parts()
             self.gmg_loss = _gmg_loss() if s.gmg_weight > 0 else None
             self.topdis_term = TopDisTerm(
@@ -211,7 +215,7 @@ class Trainer:
 
     @property
     def uses_reconstructor(self) -> bool:
-        return self.settings.method == "vb" or self.settings.recon_weight > 0
+        return self.method.reconstructor_weight(self.settings.recon_weight) > 0
 
     def train_step(self) -> dict:
         """One Adam step on the method's objective; returns the logged values."""
@@ -220,7 +224,7 @@ class Trainer:
         scales = direction_scales(directions, self.covariance)
         total = torch.zeros((), device=directions.device)
         row: dict = {"step": self.step + 1}
-        if s.method == "topdis":
+        if self.method.rtd:
             index = int(torch.randint(0, s.k, (), generator=self.rng))
             rtd, gmg = self.topdis_term(directions[index], self.mean, scales[index], s.batch,
                                         self.rng)
@@ -231,8 +235,7 @@ class Trainer:
                 row["gmg"] = float(gmg.detach())
         if self.uses_reconstructor:
             recon, parts = self.recon_term(directions, scales, s.batch, self.rng)
-            weight = 1.0 if s.method == "vb" else s.recon_weight
-            total = total + weight * recon
+            total = total + self.method.reconstructor_weight(s.recon_weight) * recon
             row.update(recon=float(recon.detach()), **parts)
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
@@ -330,8 +333,8 @@ def find_directions(
     """Find ``k`` directions in ``space`` of ``generator`` with ``method``.
 
     ``k`` defaults to 10, or the dimension of the space when that is smaller.
-    ``method``: ``topdis`` (default; RTD + reconstructor, see ``objectives``), ``vb``
-    (Voynov-Babenko), ``ganspace``, ``sefa`` or ``random``. ``layers`` ("A-B" or a tuple,
+    ``method``: a name in the registry ``discovery.methods.METHODS`` (``topdis``, the default,
+    ``vb``, ``ganspace``, ``sefa``, ``random``, ...). ``layers`` ("A-B" or a tuple,
     inclusive) limits w edits to those layers. ``steps``/``batch``/``lr`` drive Adam for the
     trained methods. Further ``options`` are the fields of ``SearchSettings`` (e.g. ``init``,
     ``pca_dims``, ``rtd_weight``, ``recon_weight``, ``gmg_weight``, ``truncation_psi``,
@@ -352,7 +355,8 @@ def find_directions(
         settings.steps = int(steps)
     if lr is not None:
         settings.lr = float(lr)
-    if method in CLOSED_FORM_METHODS:
+    found_by = get_method(method)
+    if not found_by.trained:
         settings.steps = 0
     validate(settings, generator)
     out = Path(out) if out is not None else None
@@ -365,12 +369,12 @@ def find_directions(
     latents = LatentSpace(generator, settings.space, settings.layers, settings.truncation_psi)
     stats = (_standard_normal_stats(latents.dim) if settings.space == "z"
              else latents.statistics(settings.pca_samples, settings.seed))
-    init_method = settings.method if settings.method in CLOSED_FORM_METHODS else settings.init
+    init_method = get_method(settings.init) if found_by.trained else found_by
     initial = closed_form(init_method, generator, latents, stats, settings)
 
     history: list[dict] = []
     train_seconds = 0.0
-    if settings.method in TRAINED_METHODS:
+    if found_by.trained:
         trainer = Trainer(settings, latents, stats, initial)
         if resume:
             state = load_checkpoint(out / CHECKPOINT)
@@ -410,7 +414,6 @@ def find_directions(
     directions = DirectionSet(found, space=settings.space, layers=settings.layers,
                               scales=stats.scales(found))
     record = {
-        "settings": settings.as_json(),
         "timing": {
             "seconds": round(time.time() - started, 3),
             "train_seconds": round(train_seconds, 3),
@@ -420,7 +423,9 @@ def find_directions(
     }
     if out is not None:
         record = write_run_folder(out, generator, directions, settings, record, history,
-                                  overwrite=overwrite and settings.method not in TRAINED_METHODS)
+                                  overwrite=overwrite and not found_by.trained)
+    else:
+        record = {"settings": settings.as_json(), **record}
     return FindResult(directions, record, history, out)
 
 

@@ -1,8 +1,7 @@
-"""Loss curves of a run as one PNG: ``losses.csv`` (or run.json's ``loss_history``) → subplots."""
+"""Loss curves of a run as one PNG: a table of loss columns (``runs.folder``) → subplots."""
 
 from __future__ import annotations
 
-import csv
 import math
 from pathlib import Path
 
@@ -12,49 +11,6 @@ from gan_directions.fileio import atomic_path
 
 STEP_COLUMNS = ("step", "steps", "iteration", "iter", "epoch")
 MAX_PANELS = 8
-
-
-def read_loss_table(path: str | Path) -> dict[str, np.ndarray]:
-    """Numeric columns of a CSV with a header row, as ``{name: values}``.
-
-    Columns with any non-numeric entry are left out; empty cells become NaN.
-    """
-    with open(path, newline="", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
-    if not rows:
-        return {}
-    table = {}
-    for name in rows[0]:
-        if name is None:
-            continue
-        try:
-            values = [float(r[name]) if (r.get(name) or "").strip() else math.nan for r in rows]
-        except (TypeError, ValueError):
-            continue
-        table[name.strip()] = np.asarray(values, dtype=np.float64)
-    return table
-
-
-def loss_table_from_history(history) -> dict[str, np.ndarray]:
-    """run.json's ``loss_history`` (a list of numbers, a list of records or a dict of lists)."""
-    if isinstance(history, dict):
-        columns = history
-    elif isinstance(history, list) and history and all(isinstance(r, dict) for r in history):
-        keys = {k for r in history for k in r}
-        columns = {k: [r.get(k) for r in history] for k in sorted(keys)}
-    elif isinstance(history, list):
-        columns = {"loss": history}
-    else:
-        return {}
-    table = {}
-    for name, values in columns.items():
-        try:
-            table[str(name)] = np.asarray(
-                [math.nan if v is None else float(v) for v in values], dtype=np.float64
-            )
-        except (TypeError, ValueError):
-            continue
-    return table
 
 
 def plot_losses(table: dict[str, np.ndarray], path: str | Path, title: str | None = None) -> bool:

@@ -22,9 +22,10 @@ from gan_directions.fileio import atomic_write_text
 from gan_directions.render.animation import compose_frames, pingpong, write_gif, write_mp4
 from gan_directions.render.grid import save_png, traversal_grid
 from gan_directions.render.images import resize_tiles
+from gan_directions.runs.layout import RENDER_MANIFEST
 
 FORMATS = ("png", "gif", "mp4")
-MANIFEST = "render.json"
+MANIFEST = RENDER_MANIFEST
 MAX_COMBINED = 25  # tiles in the combined animation
 
 

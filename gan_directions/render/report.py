@@ -2,18 +2,17 @@
 
 The page is self-contained (inline CSS, no scripts, no network) and links only files inside the
 run folder by relative paths, so the folder can be moved, zipped or served as it is. It picks up
-whatever the folder holds and skips what is missing:
+whatever the folder holds and skips what is missing, reading it only through ``runs``:
 
 - ``render.json`` manifests (in the folder or a sub-folder) with their grids, GIFs and MP4s;
-- ``run.json`` (settings, versions, recovery scores) and ``directions.npz`` (names, scales);
-- ``losses.csv`` (or run.json's ``loss_history``), drawn into ``losses.png``;
-- ``scores.json`` and score plots (files named like ``*similarity*``, ``*rlt*``, ``*score*``);
+- the run record (settings, versions, recovery scores) and the directions (names, scales);
+- the loss history (``runs.folder.read_loss_table``), drawn into ``losses.png``;
+- the scores and score plots (files named like ``*similarity*``, ``*rlt*``, ``*score*``);
 - any other image or video, in a gallery, and every top-level file as a download link.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import html
 import json
@@ -24,15 +23,21 @@ from urllib.parse import quote
 
 from PIL import Image
 
-from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError
 from gan_directions.fileio import atomic_write_text
-from gan_directions.render.losses_plot import loss_table_from_history, plot_losses, read_loss_table
+from gan_directions.render.losses_plot import plot_losses
 from gan_directions.render.names import direction_labels
-from gan_directions.render.outputs import MANIFEST
+from gan_directions.runs.folder import (
+    read_directions,
+    read_json_object,
+    read_loss_table,
+    read_scores,
+    render_manifest_paths,
+)
+from gan_directions.runs.layout import LOSSES_PNG, RENDER_MANIFEST, REPORT_HTML
+from gan_directions.runs.record import read_record
 
-REPORT = "index.html"
-LOSSES_PNG = "losses.png"
+REPORT = REPORT_HTML
 IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".webp", ".svg")
 VIDEO_SUFFIXES = (".mp4", ".webm")
 SCORE_PLOT_WORDS = ("similarity", "rlt", "score")
@@ -63,49 +68,29 @@ class _ReportPage:
         self.title = title
         self.notes: list[str] = []
         self.shown: set[str] = {REPORT}
-        self.run = self._read_json("run.json")
-        self.directions = self._read_directions()
+        self.run = self._read(read_record, self.root, required=False)
+        self.directions = self._read(read_directions, self.root)
         self.renders = self._read_manifests()
-        self.scores = self._read_json("scores.json")
+        self.scores = self._read(read_scores, self.root)
         self.k = self.directions.k if self.directions else self._rendered_count()
         self.score_summary, self.score_columns = _score_columns(self.scores or {}, self.k)
 
     # ---- reading -------------------------------------------------------------------------
-    def _read_json(self, name: str) -> dict | None:
-        path = self.root / name
-        if not path.is_file():
-            return None
+    def _read(self, reader, *args, **kwargs):
+        """``reader(*args)``, or None with a note on the page when it cannot be read."""
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-            self.notes.append(f"{name} could not be read ({error}).")
-            return None
-        if not isinstance(data, dict):
-            self.notes.append(f"{name} does not hold a JSON object; left out.")
-            return None
-        return data
-
-    def _read_directions(self) -> DirectionSet | None:
-        if not (self.root / "directions.npz").is_file():
-            return None
-        try:
-            return DirectionSet.load(self.root / "directions.npz")
+            return reader(*args, **kwargs)
         except GandirError as error:
             self.notes.append(str(error))
             return None
 
     def _read_manifests(self) -> list[tuple[str, dict]]:
         found = []
-        candidates = [self.root / MANIFEST, *sorted(self.root.glob(f"*/{MANIFEST}"))]
-        for path in candidates:
-            if not path.is_file():
-                continue
-            rel = path.parent.relative_to(self.root).as_posix()
-            folder = "" if rel == "." else rel
-            manifest = self._read_json(f"{folder}/{MANIFEST}" if folder else MANIFEST)
+        for folder, path in render_manifest_paths(self.root):
+            manifest = self._read(read_json_object, path)
             if manifest is not None:
                 found.append((folder, manifest))
-                self.shown.add(f"{folder}/{MANIFEST}" if folder else MANIFEST)
+                self.shown.add(f"{folder}/{RENDER_MANIFEST}" if folder else RENDER_MANIFEST)
         return found
 
     def _file(self, folder: str, name) -> str | None:
@@ -181,9 +166,11 @@ class _ReportPage:
     def _subtitle(self) -> str:
         run = self.run or {}
         parts = []
-        for key, label in (("method", "method"), ("model", "model"), ("space", "space")):
-            if run.get(key) is not None:
-                parts.append(f"{label} <b>{_esc(run[key])}</b>")
+        model = (run.get("model") or {}).get("spec")
+        for label, value in (("method", run.get("method")), ("model", model),
+                             ("space", run.get("space"))):
+            if value is not None:
+                parts.append(f"{label} <b>{_esc(value)}</b>")
         if run.get("layers") not in (None, [], ""):
             parts.append(f"layers <b>{_esc(_layers_text(run['layers']))}</b>")
         k = run.get("k", self.directions.k if self.directions else None)
@@ -331,21 +318,9 @@ class _ReportPage:
         return "".join(out) + "</section>"
 
     def _section_training(self) -> str:
-        """Loss curves from losses.csv, else from run.json's loss_history."""
-        source = None
-        if (self.root / "losses.csv").is_file():
-            try:
-                table = read_loss_table(self.root / "losses.csv")
-            except (OSError, UnicodeDecodeError, ValueError, csv.Error) as error:
-                self.notes.append(f"losses.csv could not be read ({error}).")
-                table = {}
-            if plot_losses(table, self.root / LOSSES_PNG):
-                source = "losses.csv"
-        history = (self.run or {}).get("loss_history")
-        table = loss_table_from_history(history) if history else {}
-        if source is None and plot_losses(table, self.root / LOSSES_PNG):
-            source = "run.json"
-        if source is None:
+        """Loss curves from the loss history (losses.csv, else the record's rows)."""
+        table, source = self._read(read_loss_table, self.root) or ({}, None)
+        if source is None or not plot_losses(table, self.root / LOSSES_PNG):
             return ""
         return (
             f'<section id="training"><h2>Training</h2><figure>'

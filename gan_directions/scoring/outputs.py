@@ -11,9 +11,7 @@ import numpy as np
 
 from gan_directions.errors import GandirError
 from gan_directions.fileio import atomic_path, atomic_write_text
-
-SCORES_JSON = "scores.json"
-SIMILARITY_PNG = "similarity.png"
+from gan_directions.runs.layout import SCORES_JSON, SIMILARITY_PNG
 
 
 def _safe(label: str) -> str:

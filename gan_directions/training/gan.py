@@ -32,10 +32,11 @@ from torch.nn import functional as F
 from gan_directions.errors import GandirError
 from gan_directions.fileio import atomic_path
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
+from gan_directions.runs.layout import CHECKPOINT
 from gan_directions.training.discriminator import Discriminator
 from gan_directions.training.shapes_data import ShapesImageSource
 
-CHECKPOINT_FILE = "checkpoint.pt"
+CHECKPOINT_FILE = CHECKPOINT
 LOG_FILE = "log.jsonl"
 CHECKPOINT_VERSION = 1
 

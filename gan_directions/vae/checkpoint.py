@@ -17,8 +17,9 @@ from safetensors.torch import load_file, safe_open, save_file
 
 from gan_directions.errors import ModelLoadError
 from gan_directions.fileio import atomic_path
+from gan_directions.runs.layout import VAE_CHECKPOINT
 
-CHECKPOINT_NAME = "checkpoint.safetensors"
+CHECKPOINT_NAME = VAE_CHECKPOINT
 METADATA_KEY = "gandir_vae"
 FORMAT_VERSION = 1
 

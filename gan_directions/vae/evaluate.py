@@ -53,8 +53,11 @@ def evaluate_vae(
     uses the metrics' fast settings and ``RLT_FAST`` sample sizes for the RLT score;
     ``metrics`` picks a subset of ``evaluate_all``'s metrics (default: all).
     """
-    vae, header = load_vae(checkpoint)
+    from gan_directions.generators.registry import resolve_device
     from gan_directions.vae.metrics import evaluate_all
+
+    device = resolve_device(device)
+    vae, header = load_vae(checkpoint)
 
     train_config = header["train_config"]
     if dataset is None:

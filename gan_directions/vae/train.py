@@ -9,7 +9,6 @@ uninterrupted one on the same machine and thread count.
 from __future__ import annotations
 
 import csv
-import json
 import math
 import shutil
 import sys
@@ -24,9 +23,11 @@ from tqdm import tqdm
 from gan_directions import __version__
 from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError, InvalidInputError
-from gan_directions.fileio import atomic_path, atomic_write_text, check_output_dir
+from gan_directions.fileio import atomic_path, check_output_dir
 from gan_directions.render.grid import save_png
 from gan_directions.render.images import as_rgb, to_pil
+from gan_directions.runs.layout import LOSSES_CSV
+from gan_directions.runs.record import new_record, write_record
 from gan_directions.vae import objectives as obj
 from gan_directions.vae.checkpoint import (
     CHECKPOINT_NAME,
@@ -399,7 +400,8 @@ def train_vae(
     """Train a VAE into the folder ``out``; returns a summary dict.
 
     ``out`` holds ``checkpoint.safetensors`` (full training state, written atomically every
-    ``checkpoint_every`` steps and at the end), ``losses.csv``, ``images/`` and ``run.json``.
+    ``checkpoint_every`` steps and at the end), ``losses.csv``, ``images/`` and the run record
+    (``runs.record``, kind ``vae-train``).
     With ``resume=True`` training continues from ``out``'s checkpoint up to
     ``config.steps`` (only ``steps`` and the intervals may differ from the stored
     options). ``dataset`` overrides ``get_dataset(config.dataset)``.
@@ -418,7 +420,7 @@ def train_vae(
             raise InvalidInputError(
                 f"the checkpoint is at step {trainer.step_count}, beyond --steps {config.steps}"
             )
-        log = _CsvLog(out / "losses.csv", keep_until=trainer.step_count)
+        log = _CsvLog(out / LOSSES_CSV, keep_until=trainer.step_count)
     else:
         config = config.resolved()
         check_output_dir(out, overwrite)
@@ -426,7 +428,7 @@ def train_vae(
         if out.is_dir():
             shutil.rmtree(out)
         out.mkdir(parents=True)
-        log = _CsvLog(out / "losses.csv", keep_until=None)
+        log = _CsvLog(out / LOSSES_CSV, keep_until=None)
     started = time.perf_counter()
     history: list[dict[str, float]] = []
     last: dict[str, float] = {}
@@ -453,14 +455,9 @@ def train_vae(
                 write_previews(trainer, out)
             if step % config.checkpoint_every == 0 or step == config.steps:
                 trainer.save(out / CHECKPOINT_NAME)
-    summary = {
-        "gandir_version": __version__,
-        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "step": trainer.step_count,
-        "train_config": asdict(config),
-        "model_config": trainer.model_config.to_dict(),
-        "final_losses": last,
-        "versions": {"torch": torch.__version__, "numpy": np.__version__},
-    }
-    atomic_write_text(out / "run.json", json.dumps(summary, indent=2))
+    summary = new_record(
+        "vae-train", {"spec": config.model, "path": None, "sha256": None}, asdict(config),
+        step=trainer.step_count, model_config=trainer.model_config.to_dict(), final_losses=last,
+    )
+    write_record(out, summary)
     return summary

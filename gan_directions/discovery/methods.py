@@ -1,0 +1,92 @@
+"""The registry of discovery methods: closed-form (computed at once) and trained (Adam).
+
+A method is one ``Method`` and one ``register_method`` call. ``gandir find --method`` takes its
+choices and help from ``METHODS``; ``find_directions`` looks methods up with ``get_method`` and
+never falls back to another one.
+
+- A closed-form method gives ``directions(generator, latents, stats, settings) -> [k, dim]``.
+  Closed-form methods are also the starting points (``init``) of trained methods.
+- A trained method names the terms of its objective: ``rtd`` (the TopDis RTD term, with GMG
+  when its weight is set) and ``reconstructor`` (``"always"``: weight 1, the Voynov-Babenko
+  objective; ``"weighted"``: weight ``recon_weight``, off at 0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from gan_directions.discovery.init import ganspace_directions, random_directions, sefa_directions
+from gan_directions.errors import InvalidInputError
+
+RECONSTRUCTOR_USES = ("always", "weighted", "never")
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    summary: str  # one line for ``--help``
+    directions: Callable[..., np.ndarray] | None = None  # closed-form methods
+    rtd: bool = False  # trained: the TopDis RTD term
+    reconstructor: str = "never"  # trained: see RECONSTRUCTOR_USES
+
+    @property
+    def trained(self) -> bool:
+        return self.directions is None
+
+    def reconstructor_weight(self, recon_weight: float) -> float:
+        return {"always": 1.0, "weighted": recon_weight, "never": 0.0}[self.reconstructor]
+
+
+METHODS: dict[str, Method] = {}
+
+
+def register_method(method: Method) -> Method:
+    """Add ``method`` to the registry (its name must be new)."""
+    if method.name in METHODS:
+        raise ValueError(f"discovery method {method.name!r} is already registered")
+    if method.reconstructor not in RECONSTRUCTOR_USES:
+        raise ValueError(f"reconstructor must be one of {', '.join(RECONSTRUCTOR_USES)}")
+    if method.trained and not (method.rtd or method.reconstructor != "never"):
+        raise ValueError(f"trained method {method.name!r} has no objective term")
+    METHODS[method.name] = method
+    return method
+
+
+def get_method(name: str) -> Method:
+    if name not in METHODS:
+        raise InvalidInputError(f"unknown method {name!r}; choose one of {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def closed_form_names() -> tuple[str, ...]:
+    return tuple(name for name, method in METHODS.items() if not method.trained)
+
+
+def methods_help() -> str:
+    """``name: summary; ...`` for the CLI's ``--method`` help."""
+    return "; ".join(f"{m.name}: {m.summary}" for m in METHODS.values()) + "."
+
+
+def _ganspace(generator, latents, stats, settings) -> np.ndarray:
+    return ganspace_directions(stats, settings.k)
+
+
+def _sefa(generator, latents, stats, settings) -> np.ndarray:
+    if latents.space == "z" and generator.num_ws > 1:
+        raise InvalidInputError("SeFa directions live in w; use --space w or w+")
+    return sefa_directions(generator, settings.k, settings.layers)
+
+
+def _random(generator, latents, stats, settings) -> np.ndarray:
+    return random_directions(latents.dim, settings.k, settings.seed)
+
+
+register_method(Method("topdis", "RTD + reconstructor (default)", rtd=True,
+                       reconstructor="weighted"))
+register_method(Method("vb", "Voynov-Babenko reconstructor", reconstructor="always"))
+register_method(Method("ganspace", "PCA of sampled latents", directions=_ganspace))
+register_method(Method("sefa", "style-weight eigenvectors", directions=_sefa))
+register_method(Method("random", "random orthonormal", directions=_random))

@@ -1,0 +1,64 @@
+"""``find_run``: load a model, search directions into a run folder, optionally render them."""
+
+from __future__ import annotations
+
+import datetime
+import re
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from gan_directions.discovery.search import FindResult, SearchSettings, find_directions
+from gan_directions.errors import GandirError
+from gan_directions.runs.layout import CHECKPOINT
+from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
+from gan_directions.workflows.render import RenderSettings, render_directions
+
+
+@dataclass
+class FindSettings:
+    """A find run: the model, the search settings and where and how to run it."""
+
+    model: str
+    search: SearchSettings = field(default_factory=SearchSettings)
+    out: Path | None = None  # None: default_out(model, method)
+    overwrite: bool = False
+    resume: bool = False
+    device: str = DEFAULT_DEVICE
+    threads: int | None = None
+    render: bool = False  # also render traversals and the HTML report
+    quiet: bool = False
+
+
+def default_out(model: str, method: str) -> Path:
+    """``outputs/<model>-<method>-<UTC time>`` with the model reduced to a safe short name."""
+    stem = Path(model).stem if any(ch in model for ch in "/\\.") else model
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", stem).strip("_") or "model"
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%d-%H%M%S")
+    return Path("outputs") / f"{stem}-{method}-{stamp}"
+
+
+def find_run(settings: FindSettings) -> FindResult:
+    """Search directions as ``settings`` say and write the run folder (``result.out``)."""
+    from gan_directions.generators.registry import load_generator
+
+    if settings.resume and settings.out is None:
+        raise GandirError("--resume needs --out (the run folder to continue)")
+    set_threads(settings.threads)
+    generator = load_generator(settings.model, device=settings.device)
+    out = Path(settings.out) if settings.out is not None else default_out(
+        settings.model, settings.search.method)
+    try:
+        result = find_directions(generator, out=out, overwrite=settings.overwrite,
+                                 resume=settings.resume, quiet=settings.quiet,
+                                 **asdict(settings.search))
+    except KeyboardInterrupt:
+        if (out / CHECKPOINT).is_file() and not settings.quiet:
+            print(f"Interrupted; continue with the same options plus --resume --out {out}",
+                  file=sys.stderr)
+        raise
+    if settings.render:
+        render_directions(generator, out, RenderSettings(
+            truncation_psi=settings.search.truncation_psi, overwrite=True,
+            progress=not settings.quiet))
+    return result

@@ -1,0 +1,97 @@
+"""``score_run``: RLT topological similarity of a run's directions (Zhou et al., ICLR 2021)."""
+
+from __future__ import annotations
+
+import datetime
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from gan_directions.directions import DirectionSet
+from gan_directions.errors import GandirError
+from gan_directions.generators.source import recorded_model
+from gan_directions.runs.layout import REPORT_HTML, RUN_RECORD
+from gan_directions.runs.record import read_record, update_record
+from gan_directions.scoring.rlt_score import PAPER_SETTINGS
+from gan_directions.workflows.common import DEFAULT_DEVICE
+
+SCORE_MODES = ("paper", "corrected")
+SCORE_EMBEDDINGS = ("features", "pixels")
+
+
+@dataclass
+class ScoreSettings:
+    """RLT scoring options; the defaults are the paper's settings."""
+
+    model: str | None = None  # None: the run's model
+    mode: str = "paper"
+    embedding: str = "features"
+    n_points: int = PAPER_SETTINGS["n_points"]
+    n_values: int = PAPER_SETTINGS["n_values"]
+    n_landmarks: int = PAPER_SETTINGS["n_landmarks"]
+    gamma: float = PAPER_SETTINGS["gamma"]
+    n_redraws: int = PAPER_SETTINGS["n_redraws"]
+    i_max: int = PAPER_SETTINGS["i_max"]
+    fixed_k: int | None = None
+    supervised: bool | None = None  # None: when the model knows its factors
+    truncation_psi: float | None = None  # None: the run's, else 1
+    seed: int = 0
+    workers: int | None = None
+    device: str = DEFAULT_DEVICE
+    progress: bool = False
+
+
+def score_run(run_dir: str | os.PathLike, settings: ScoreSettings | None = None) -> dict:
+    """Score the directions of ``run_dir``; write scores.json and plots; return the scores.
+
+    The run record (when the folder has one) gets a ``score`` stage, and an existing HTML
+    report is refreshed.
+    """
+    from gan_directions.generators.registry import load_generator, load_recorded_generator
+    from gan_directions.scoring import score_directions, write_scores
+
+    settings = settings or ScoreSettings()
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise GandirError(f"run folder not found: {run_dir}")
+    directions = DirectionSet.load(run_dir)
+    record = read_record(run_dir, required=False) or {}
+    recorded = recorded_model(record)
+    if settings.model is None and recorded is None:
+        raise GandirError(f"no model given and {run_dir / RUN_RECORD} names none; pass --model")
+    truncation_psi = settings.truncation_psi
+    if truncation_psi is None:
+        truncation_psi = float(record.get("truncation_psi") or 1.0)
+    if settings.model is not None:
+        generator = load_generator(settings.model, device=settings.device)
+    else:
+        generator = load_recorded_generator(recorded, device=settings.device, run_dir=run_dir)
+    result = score_directions(
+        generator, directions, mode=settings.mode, embedding=settings.embedding,
+        seed=settings.seed, n_points=settings.n_points, n_values=settings.n_values,
+        n_landmarks=settings.n_landmarks, gamma=settings.gamma, i_max=settings.i_max,
+        n_redraws=settings.n_redraws, fixed_k=settings.fixed_k,
+        supervised=settings.supervised, truncation_psi=truncation_psi,
+        workers=settings.workers, progress=settings.progress,
+    )
+    result["model"] = generator.source.spec
+    write_scores(run_dir, result)
+    if record:
+        update_record(run_dir, "score", score_summary(result))
+    if (run_dir / REPORT_HTML).is_file():
+        from gan_directions.render.report import write_report
+
+        write_report(run_dir)
+    return result
+
+
+def score_summary(result: dict) -> dict:
+    """The headline numbers of a score result, as stored in the run record."""
+    supervised = result.get("supervised")
+    return {
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "score": float(result["score"]),
+        "k": int(result["k"]),
+        "mode": result["mode"],
+        "supervised_score": float(supervised["score"]) if supervised else None,
+    }
