@@ -27,12 +27,13 @@ def test_generate_writes_pngs_grid_and_record(tmp_path, data_dir):
                  "--trunc", "0.7", "--out", out, "-q")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["generate.json", "grid.png", "seed0000.png", "seed0001.png",
+    assert names == ["grid.png", "run.json", "seed0000.png", "seed0001.png",
                      "seed0002.png", "seed0007.png"]
     assert Image.open(out / "seed0007.png").size == (64, 64)
     assert Image.open(out / "grid.png").size == (128, 128)
-    record = json.loads((out / "generate.json").read_text())
-    assert record["seeds"] == [0, 1, 2, 7] and len(record["model_sha256"]) == 64
+    record = json.loads((out / "run.json").read_text())
+    assert record["kind"] == "generate" and record["truncation_psi"] == 0.7
+    assert record["seeds"] == [0, 1, 2, 7] and len(record["model"]["sha256"]) == 64
 
 
 def test_seed_convention_and_reference_match(data_dir):

@@ -33,7 +33,7 @@ def trained(tmp_path_factory):
 def test_train_writes_a_complete_run(trained):
     assert (trained / "checkpoint.safetensors").is_file()
     run = json.loads((trained / "run.json").read_text())
-    assert run["step"] == 6 and run["train_config"]["beta"] == 4.0
+    assert run["kind"] == "vae-train" and run["step"] == 6 and run["settings"]["beta"] == 4.0
     assert (trained / "losses.csv").read_text().splitlines()[0].startswith("step,loss,recon")
     assert sorted(p.name for p in (trained / "images").iterdir()) == [
         "recon_0000006.png", "traversal_0000006.png"]
@@ -72,7 +72,8 @@ def test_find_runs_on_the_vae_decoder(trained, tmp_path):
                                       "ganspace", "--k", "3", "--out", str(out)])
     assert result.exit_code == 0, result.output
     run = json.loads((out / "run.json").read_text())
-    assert run["model"] == f"vae:{trained}" and run["k"] == 3
+    assert run["model"]["spec"] == f"vae:{trained}" and run["k"] == 3
+    assert run["model"]["path"] == str(trained.resolve())
 
 
 @pytest.mark.slow

@@ -20,8 +20,9 @@ from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError
 from gan_directions.generators.registry import load_generator
 from gan_directions.render import write_report
-from gan_directions.render.losses_plot import loss_table_from_history
 from gan_directions.render.report import _score_columns
+from gan_directions.runs.folder import history_table
+from gan_directions.runs.record import new_record, write_record
 
 K = 3
 
@@ -33,23 +34,14 @@ def make_run(folder: Path, model: str = "synthetic-shapes") -> Path:
     DirectionSet(generator.true_directions()[:K], space="z", names=["x", "y", "scale"]).save(
         folder / "directions.npz"
     )
-    run = {
-        "gandir_version": "0.1.0",
-        "created": "2026-11-25T17:00:00Z",
-        "model": model,
-        "model_sha256": None,
-        "method": "topdis",
-        "space": "z",
-        "layers": None,
-        "k": K,
-        "seed": 0,
-        "truncation_psi": 1.0,
-        "settings": {"steps": 40, "lr": 0.01},
-        "versions": {"torch": "2.x"},
-        "loss_history": [3.0, 2.0, 1.0],
-        "recovery": {"mean_abs_cos": 0.97},
-    }
-    (folder / "run.json").write_text(json.dumps(run))
+    run = new_record(
+        "find", {"spec": model, "path": None, "sha256": None}, {"steps": 40, "lr": 0.01},
+        method="topdis", space="z", layers=None, k=K, seed=0, truncation_psi=1.0,
+        scales=[1.0] * K, recovery={"mean_abs_cos": 0.97},
+        loss_history=[{"step": step, "loss": loss} for step, loss in ((1, 3.0), (2, 2.0),
+                                                                      (3, 1.0))],
+    )
+    write_record(folder, run)
     with open(folder / "losses.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["step", "loss", "rtd"])
@@ -209,7 +201,8 @@ def test_score_columns_are_read_defensively():
     assert ("mode", "paper") in summary and ("nested.mean", "0.5") in summary
     assert columns == {"rlt": [0.1, 0.2], "by_index": [1.0, 2.0]}
     assert _score_columns({"rlt": [1, 2, 3]}, k=2) == ([("rlt", "1, 2, 3")], {})
-    assert loss_table_from_history([{"loss": 1}, {"loss": 0.5}])["loss"].tolist() == [1, 0.5]
+    assert history_table([{"step": 1, "loss": 1}, {"step": 2, "loss": 0.5}])["loss"].tolist() == [
+        1, 0.5]
 
 
 def _chromium() -> str | None:

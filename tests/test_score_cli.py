@@ -8,6 +8,7 @@ from gan_directions.cli.main import cli
 
 from gan_directions.directions import DirectionSet
 from gan_directions.generators.registry import load_generator
+from gan_directions.runs.record import model_entry, new_record, read_record, write_record
 
 FAST = ["--points", "60", "--values", "2", "--landmarks", "16", "--redraws", "3",
         "--gamma", "0.125", "--embedding", "pixels", "--workers", "1", "--quiet"]
@@ -19,7 +20,9 @@ def _run_dir(tmp_path, model="synthetic-shapes"):
         tmp_path / "directions.npz"
     )
     if model:
-        (tmp_path / "run.json").write_text(json.dumps({"model": model, "truncation_psi": 1.0}))
+        write_record(tmp_path, new_record(
+            "find", model_entry(model), {}, method="random", space="z", layers=None, k=3,
+            seed=0, truncation_psi=1.0, scales=[1.0, 1.0, 1.0]))
     return tmp_path
 
 
@@ -34,6 +37,9 @@ def test_score_writes_scores_and_plots(tmp_path):
     assert np.asarray(scores["distance"]).shape == (3, 3)
     assert scores["supervised"]["factors"][4] == "hue"
     assert (run / "similarity.png").is_file()
+    stage = read_record(run)["stages"]["score"]
+    assert stage["score"] == scores["score"] and stage["mode"] == "corrected"
+    assert stage["supervised_score"] == scores["supervised"]["score"]
     assert sorted(p.name for p in run.glob("wrlt_*.png")) == [
         "wrlt_00_hue.png", "wrlt_01_rotation.png", "wrlt_02_x.png"
     ]
@@ -57,3 +63,7 @@ def test_model_option_and_errors(tmp_path):
     assert too_few.exit_code == 1 and "n_landmarks" in too_few.output
     bad_mode = runner.invoke(cli, ["score", str(run), "--mode", "fast"])
     assert bad_mode.exit_code == 2
+    (run / "run.json").write_text(json.dumps({"model": "synthetic-shapes"}))
+    foreign = runner.invoke(cli, ["score", str(run), *FAST])
+    assert foreign.exit_code == 1 and "Traceback" not in foreign.output
+    assert "not a run record" in foreign.output and "--overwrite" in foreign.output
