@@ -45,7 +45,7 @@ def test_wrapped_dcgan_find_render_score(tmp_path):
     result = find_directions(generator, method="topdis", k=3, steps=3, batch=8,
                              pca_samples=200, recon_size=16, rtd_size=16, seed=0,
                              out=tmp_path / "run", quiet=True)
-    assert result.directions.k == 3 and result.record["model"] == "wrapped"
+    assert result.directions.k == 3 and result.record["model"]["spec"] == "wrapped"
     frames = render_traversals(generator, result.directions, seeds=[0, 1], steps=3,
                                out_dir=tmp_path / "run" / "traversals", formats=("png",),
                                overwrite=True, progress=False)
@@ -130,8 +130,8 @@ def test_cli_py_factory_find_then_render_and_score_from_the_run_folder(tmp_path,
     found = run("find", "--model", f"py:{factory_file}:factory", "--out", out, *FAST_TOPDIS)
     assert found.exit_code == 0, found.output
     record = json.loads((out / "run.json").read_text())
-    assert record["model"] == f"py:{factory_file.resolve()}:factory"
-    assert len(record["model_sha256"]) == 64
+    assert record["model"]["spec"] == f"py:{factory_file.resolve()}:factory"
+    assert len(record["model"]["sha256"]) == 64
     assert record["model_capabilities"] == ["sefa_weight"]
     monkeypatch.chdir(tmp_path / "user")  # the run folder alone names the model
     rendered = run("render", out, "--seeds", "0-1", "--steps", "3", "--formats", "png",
@@ -141,7 +141,7 @@ def test_cli_py_factory_find_then_render_and_score_from_the_run_folder(tmp_path,
         "d00_grid.png", "d01_grid.png", "d02_grid.png", "overview.png"]
     scored = run("score", out, *FAST_SCORE_CLI)
     assert scored.exit_code == 0, scored.output
-    assert json.loads((out / "scores.json").read_text())["model"] == record["model"]
+    assert json.loads((out / "scores.json").read_text())["model"] == record["model"]["spec"]
     # a changed factory file is refused before it runs
     factory_file.write_text(factory_file.read_text() + "\nraise SystemExit('ran')\n")
     changed = run("score", out, *FAST_SCORE_CLI)

@@ -12,7 +12,6 @@ from gan_directions.errors import GandirError
 from gan_directions.runs import layout
 from gan_directions.runs.record import (
     RUN_RECORD_VERSION,
-    model_entry,
     new_record,
     read_record,
     update_record,
@@ -20,6 +19,7 @@ from gan_directions.runs.record import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+SHAPES = {"spec": "synthetic-shapes", "path": None, "sha256": None}
 FIND_FIELDS = {"method": "random", "space": "z", "layers": None, "k": 2, "seed": 0,
                "truncation_psi": 1.0, "scales": [1.0, 1.0]}
 # A find record as gandir 0.1 wrote it before the versioned schema.
@@ -33,21 +33,12 @@ LEGACY_VAE = {"gandir_version": "0.1.0", "created": "2026-11-25T17:00:00Z", "ste
 
 
 def test_round_trip_and_stages(tmp_path):
-    record = new_record("find", model_entry("synthetic-shapes"), {"steps": 5}, **FIND_FIELDS)
+    record = new_record("find", SHAPES, {"steps": 5}, **FIND_FIELDS)
     assert record["record_version"] == RUN_RECORD_VERSION and record["stages"] == {}
     assert write_record(tmp_path, record) == tmp_path / layout.RUN_RECORD
     assert read_record(tmp_path) == record
     update_record(tmp_path, "score", {"score": 1.5})
     assert read_record(tmp_path)["stages"] == {"score": {"score": 1.5}}
-
-
-def test_model_entry_resolves_files(tmp_path):
-    weights = tmp_path / "net.pkl"
-    weights.write_bytes(b"x")
-    assert model_entry("synthetic-shapes") == {"spec": "synthetic-shapes", "path": None,
-                                               "sha256": None}
-    assert model_entry(str(weights), sha256="ab")["path"] == str(weights.resolve())
-    assert model_entry(f"vae:{tmp_path}")["path"] == str(tmp_path.resolve())
 
 
 @pytest.mark.parametrize("change, message", [
@@ -58,7 +49,7 @@ def test_model_entry_resolves_files(tmp_path):
     ({"record_version": RUN_RECORD_VERSION + 1}, "upgrade gandir"),
 ])
 def test_invalid_records_are_refused(tmp_path, change, message):
-    record = new_record("find", model_entry("synthetic-shapes"), {}, **FIND_FIELDS)
+    record = new_record("find", SHAPES, {}, **FIND_FIELDS)
     (tmp_path / layout.RUN_RECORD).write_text(json.dumps({**record, **change}))
     with pytest.raises(GandirError, match=re.escape(message)):
         read_record(tmp_path)

@@ -8,7 +8,7 @@ from gan_directions.cli.main import cli
 
 from gan_directions.directions import DirectionSet
 from gan_directions.generators.registry import load_generator
-from gan_directions.runs.record import model_entry, new_record, read_record, write_record
+from gan_directions.runs.record import new_record, read_record, write_record
 
 FAST = ["--points", "60", "--values", "2", "--landmarks", "16", "--redraws", "3",
         "--gamma", "0.125", "--embedding", "pixels", "--workers", "1", "--quiet"]
@@ -21,8 +21,8 @@ def _run_dir(tmp_path, model="synthetic-shapes"):
     )
     if model:
         write_record(tmp_path, new_record(
-            "find", model_entry(model), {}, method="random", space="z", layers=None, k=3,
-            seed=0, truncation_psi=1.0, scales=[1.0, 1.0, 1.0]))
+            "find", {"spec": model, "path": None, "sha256": None}, {}, method="random",
+            space="z", layers=None, k=3, seed=0, truncation_psi=1.0, scales=[1.0, 1.0, 1.0]))
     return tmp_path
 
 
