@@ -7,8 +7,10 @@ from pathlib import Path
 import click
 
 from gan_directions.training.gan import GANTrainConfig
+from gan_directions.training.regressor import RegressorTrainConfig
 
 DEFAULTS = GANTrainConfig()
+REGRESSOR_DEFAULTS = RegressorTrainConfig()
 
 
 @click.group(name="gan")
@@ -64,3 +66,91 @@ def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, thre
     finally:
         bar.close()
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")
+
+
+@command.command(name="train-regressor")
+@click.option("--out", type=click.Path(path_type=Path), required=True,
+              help="Output name: writes OUT.safetensors + OUT.json.")
+@click.option("--steps", type=int, default=REGRESSOR_DEFAULTS.steps, show_default=True)
+@click.option("--batch", type=int, default=REGRESSOR_DEFAULTS.batch, show_default=True)
+@click.option("--width", type=int, default=REGRESSOR_DEFAULTS.width, show_default=True,
+              help="Channels of the first convolution (doubled twice).")
+@click.option("--seed", type=int, default=REGRESSOR_DEFAULTS.seed, show_default=True)
+@click.option("--heldout", type=int, default=2000, show_default=True,
+              help="Held-out real images for the recorded accuracy.")
+@click.option("--threads", type=int, default=1, show_default=True, help="Torch CPU threads.")
+def train_regressor_command(out, steps, batch, width, seed, heldout, threads):
+    """Train the factor regressor shipped with stylegan2-shapes (a CNN with one head per factor).
+
+    \b
+    The shipped regressor was made with:
+      gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
+    """
+    import torch
+    from tqdm import tqdm
+
+    from gan_directions.training.regressor import train_and_save_regressor
+
+    torch.set_num_threads(threads)
+    config = RegressorTrainConfig(steps=steps, batch=batch, width=width, seed=seed)
+    with tqdm(total=steps, desc="regressor", unit="step", mininterval=5) as bar:
+        def progress(step, total, loss):
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+
+        paths, accuracy = train_and_save_regressor(out, config, heldout=heldout,
+                                                   threads=threads, progress=progress)
+    click.echo(f"held-out accuracy {accuracy['mean']:.4f} "
+               f"({', '.join(f'{k} {v:.3f}' for k, v in accuracy['per_factor'].items())})")
+    click.echo(f"wrote {paths[0]} and {paths[1]}")
+
+
+@command.command(name="export")
+@click.argument("run_dir", type=click.Path(file_okay=False, path_type=Path))
+@click.argument("name", type=click.Path(path_type=Path))
+@click.option("--regressor", type=click.Path(path_type=Path), default=None,
+              help="Factor regressor for the quality figures [default: NAME-regressor when it "
+                   "exists].")
+@click.option("--samples", type=int, default=2000, show_default=True,
+              help="Generated and real images per quality figure.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--threads", type=int, default=1, show_default=True, help="Torch CPU threads.")
+def export_command(run_dir, name, regressor, samples, seed, threads):
+    """Write RUN_DIR's EMA generator as NAME.safetensors (float16) + NAME.json.
+
+    \b
+    The JSON records the training command, step count, data settings and, with a regressor,
+    the quality figures. The shipped model was made with:
+      gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes
+    """
+    import torch
+
+    from gan_directions.training.export import export_generator
+
+    torch.set_num_threads(threads)
+    source = export_generator(run_dir, name, regressor=regressor, quality_samples=samples,
+                              seed=seed)
+    click.echo(f"exported step {source['step']} -> {name}.safetensors, {name}.json")
+    quality = source.get("quality")
+    if quality:
+        click.echo(format_quality(quality))
+
+
+def format_quality(quality: dict) -> str:
+    """The quality figures of ``training.quality`` as a few readable lines."""
+    accuracy = quality["regressor_heldout_accuracy"]
+    confidence = quality["regressor_confidence"]
+    coverage = quality["coverage"]
+    frechet = quality["frechet_regressor_features"]
+    return "\n".join([
+        f"regressor accuracy on held-out real images: {accuracy['mean']:.4f} "
+        f"(all factors right {accuracy['all_factors']:.4f})",
+        "regressor confidence on generated samples: " + ", ".join(
+            f"{k} {v:.3f}" for k, v in confidence["mean_top_probability"].items())
+        + f"; all factors confident: {confidence['fraction_all_confident']:.3f}",
+        f"coverage: smallest value frequency / expected = {coverage['min_ratio']:.3f} "
+        f"({'passes' if coverage['passes'] else 'FAILS'} >= {coverage['threshold']})",
+        f"Frechet distance (regressor features): generated-real {frechet['generated_vs_real']:.3f}"
+        f", real-real {frechet['real_vs_real']:.3f}",
+        f"generated pixel std: {quality['generated_pixel_std']:.4f}",
+    ])

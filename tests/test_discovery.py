@@ -8,12 +8,6 @@ import pytest
 import torch
 
 from gan_directions.directions import DirectionSet
-from gan_directions.discovery.evaluate import (
-    dci_scores,
-    effect_matrix,
-    matched_abs_cosine,
-    recovery_report,
-)
 from gan_directions.discovery.init import (
     random_directions,
     sefa_directions,
@@ -24,6 +18,12 @@ from gan_directions.discovery.latents import LatentSpace, LatentStats
 from gan_directions.discovery.objectives import TopDisTerm, embed_pixels
 from gan_directions.discovery.parametrization import DirectionModel
 from gan_directions.errors import InvalidInputError
+from gan_directions.evaluation import (
+    dci_scores,
+    effect_matrix,
+    matched_abs_cosine,
+    recovery_report,
+)
 from gan_directions.generators.registry import load_generator
 from gan_directions.losses.reconstructor import (
     Reconstructor,

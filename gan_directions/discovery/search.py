@@ -23,7 +23,6 @@ import torch
 from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet, parse_layer_range
-from gan_directions.discovery.evaluate import recovery_report
 from gan_directions.discovery.latents import LatentSpace, LatentStats
 from gan_directions.discovery.methods import Method, closed_form_names, get_method
 from gan_directions.discovery.objectives import (
@@ -35,6 +34,7 @@ from gan_directions.discovery.objectives import (
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS, DirectionModel
 from gan_directions.discovery.records import load_checkpoint, save_checkpoint, write_run_folder
 from gan_directions.errors import GandirError, InvalidInputError
+from gan_directions.evaluation import recovery_report
 from gan_directions.fileio import check_output_dir
 from gan_directions.losses.reconstructor import Reconstructor
 from gan_directions.runs.layout import CHECKPOINT
@@ -43,6 +43,7 @@ SPACES = ("z", "w", "w+")
 RTD_EMBEDDINGS = ("pixels", "features")
 LR_SCHEDULES = ("constant", "cosine")
 DEFAULT_K = 10
+RECOVERY_SAMPLES = 128  # latents of the recovery report (each runs 2K + 1 generator passes)
 # Settings that may change between a run and its resumption.
 RESUMABLE_CHANGES = ("steps", "checkpoint_every")
 
@@ -413,13 +414,17 @@ def find_directions(
     found = found / np.linalg.norm(found, axis=1, keepdims=True)
     directions = DirectionSet(found, space=settings.space, layers=settings.layers,
                               scales=stats.scales(found))
+    recovery = recovery_report(generator, directions, samples=RECOVERY_SAMPLES,
+                               seed=settings.seed, truncation_psi=settings.truncation_psi)
+    if recovery is not None and "direction_names" in recovery:
+        directions.names = recovery["direction_names"]
     record = {
         "timing": {
             "seconds": round(time.time() - started, 3),
             "train_seconds": round(train_seconds, 3),
             "steps_per_second": round(steps_run / train_seconds, 3) if train_seconds else None,
         },
-        "recovery": recovery_report(generator, directions, seed=settings.seed),
+        "recovery": recovery,
     }
     if out is not None:
         record = write_run_folder(out, generator, directions, settings, record, history,

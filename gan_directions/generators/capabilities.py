@@ -5,8 +5,11 @@ A model may also offer these capabilities, each through documented members:
 
 ``known_factors``
     ``factors(z) -> [N, F]``: the ground-truth factor values of latents z [N, z_dim], in
-    [0, 1]; ``factor_names`` (list of F strings) and ``factor_is_circular`` (list of F bools,
-    a circular factor has period 1) are optional attributes.
+    [0, 1]; ``factor_names`` (list of F strings), ``factor_is_circular`` (list of F bools,
+    a circular factor has period 1) and ``factor_is_categorical`` (list of F bools, a factor
+    whose values have no order) are optional attributes. ``ws_factors(ws) -> [N, F]``, also
+    optional, reads the factors of any ws [N, num_ws, w_dim], so that directions in w and w+
+    can be measured too (``stylegan2-shapes`` reads them from the image with its regressor).
 ``true_directions``
     ``true_directions() -> [F, z_dim]``: unit z-directions that each move one known factor.
 ``sefa_weight``
@@ -42,7 +45,8 @@ CAPABILITIES: dict[str, str] = {
 }
 # The members each capability is offered through; the getattr test reads this table.
 MEMBERS: dict[str, tuple[str, ...]] = {
-    "known_factors": ("factors", "factor_names", "factor_is_circular"),
+    "known_factors": ("factors", "factor_names", "factor_is_circular", "factor_is_categorical",
+                      "ws_factors"),
     "true_directions": ("true_directions",),
     "sefa_weight": ("sefa_weight",),
     "class_conditioning": ("c_dim",),
@@ -71,11 +75,14 @@ def declared(generator) -> list[str]:
 
 @dataclass(frozen=True)
 class KnownFactors:
-    """A model's ground-truth factors: ``values(z) -> [N, F]`` in [0, 1], names, circularity."""
+    """A model's ground-truth factors: ``values(z) -> [N, F]`` in [0, 1], names, circularity,
+    which are categorical, and ``of_ws(ws) -> [N, F]`` when the model reads factors of ws."""
 
     values: Callable[[torch.Tensor], torch.Tensor]
     names: list[str]
     circular: list[bool]
+    categorical: list[bool]
+    of_ws: Callable[[torch.Tensor], torch.Tensor] | None = None
 
 
 def known_factors(generator) -> KnownFactors | None:
@@ -85,11 +92,13 @@ def known_factors(generator) -> KnownFactors | None:
         return None
     names = list(getattr(generator, "factor_names", None) or [])
     circular = [bool(c) for c in (getattr(generator, "factor_is_circular", None) or [])]
-    if not names or not circular:
+    categorical = [bool(c) for c in (getattr(generator, "factor_is_categorical", None) or [])]
+    if not names or not circular or not categorical:
         count = int(values(torch.zeros(1, generator.z_dim, device=generator.device)).shape[1])
         names = names or [f"f{j}" for j in range(count)]
         circular = circular or [False] * count
-    return KnownFactors(values, names, circular)
+        categorical = categorical or [False] * count
+    return KnownFactors(values, names, circular, categorical, _method(generator, "ws_factors"))
 
 
 def true_directions(generator) -> np.ndarray | None:

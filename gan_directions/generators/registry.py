@@ -57,6 +57,8 @@ class LoaderFamily:
     help: str = ""
 
 
+# The model of find when none is given (synthetic-shapes is the fast model of the tests).
+DEFAULT_MODEL = "stylegan2-shapes"
 _BUILTINS: dict[str, str] = {}
 _FAMILIES: list[LoaderFamily] = []
 
@@ -302,6 +304,14 @@ def _module_canonical(target: str) -> tuple[str, Path | None]:
     return _resolve("gan_directions.generators.user_code:module_canonical")(target)
 
 
+def _load_shapes_gan(target: str, network: str = "G_ema"):
+    return _resolve("gan_directions.generators.shapes_gan:stylegan2_shapes")()
+
+
+def _shapes_gan_file(target: str) -> tuple[str, Path]:
+    return target, _resolve("gan_directions.generators.shapes_gan:shipped_weights_file")()
+
+
 BUILTIN_FAMILY = LoaderFamily("builtin", _load_builtin, help="built-in models (no download)")
 MODULE_FAMILY = LoaderFamily("module", _load_module, canonical=_module_canonical,
                              help="module.sub:factory of an installed package (runs its code)")
@@ -322,3 +332,7 @@ register_family(LoaderFamily("gandir-safetensors", _load_safetensors,
 register_family(LoaderFamily("catalogue", _load_catalogue, names=_catalogue_names,
                              canonical=_catalogue_file,
                              help="downloadable catalogue models (gandir models list)"))
+register_family(LoaderFamily("stylegan2-shapes", _load_shapes_gan,
+                             names=lambda: ("stylegan2-shapes",), canonical=_shapes_gan_file,
+                             help="gandir's StyleGAN2 trained on procedural 3D-Shapes-like "
+                                  "scenes, with its factor regressor (shipped, no download)"))

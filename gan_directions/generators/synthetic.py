@@ -80,6 +80,10 @@ class SyntheticShapes(Generator):
         u = z.to(self.rotation) @ self.rotation.T
         return torch.special.ndtr(u[:, :NUM_FACTORS])
 
+    def ws_factors(self, ws: torch.Tensor) -> torch.Tensor:
+        """Ground-truth factors of ws [N, 1, z_dim] (w = z)."""
+        return self.factors(ws[:, 0])
+
     def true_directions(self) -> np.ndarray:
         """The rows of R that drive the factors: [6, z_dim], unit norm, orthogonal."""
         return self.rotation[:NUM_FACTORS].detach().cpu().numpy().astype(np.float64)

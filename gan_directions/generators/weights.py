@@ -46,8 +46,13 @@ def weights_paths(path: str | Path) -> tuple[Path, Path]:
 
 
 def save_generator(generator: StyleGAN2Generator, path: str | Path,
-                   source: dict[str, Any] | None = None) -> tuple[Path, Path]:
-    """Write ``generator`` as ``<path>.safetensors`` + ``<path>.json`` (each atomically)."""
+                   source: dict[str, Any] | None = None,
+                   dtype: torch.dtype = torch.float32) -> tuple[Path, Path]:
+    """Write ``generator`` as ``<path>.safetensors`` + ``<path>.json`` (each atomically).
+
+    ``dtype`` is the storage type of the tensors (float16 halves the file); loading always
+    casts back to the network's float32.
+    """
     tensors_path, json_path = weights_paths(path)
     document = {
         "format": FORMAT_NAME,
@@ -56,7 +61,7 @@ def save_generator(generator: StyleGAN2Generator, path: str | Path,
         "source": source or {},
     }
     text = json.dumps(document, indent=1)
-    tensors = {k: v.detach().to("cpu", torch.float32).contiguous()
+    tensors = {k: v.detach().to("cpu", dtype).contiguous()
                for k, v in generator.state_dict().items()}
     with atomic_path(tensors_path) as tmp_tensors, atomic_path(json_path) as tmp_json:
         save_file(tensors, str(tmp_tensors), metadata={METADATA_KEY: text})

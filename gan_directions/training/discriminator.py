@@ -3,8 +3,8 @@ of StyleGAN", CVPR 2020, Fig. 7c / Table 1 config E), sized by the same ``channe
 ``channel_max`` rule as the generator.
 
 Blocks run from the image resolution down to 8; each is conv3×3, 2× down-sampling, conv3×3,
-added to a down-sampled 1×1 skip and scaled by sqrt(1/2). Down-sampling is 2×2 average pooling, before the second conv (as cheap as
-the original's strided conv).
+added to a down-sampled 1×1 skip and scaled by sqrt(1/2). Down-sampling is 2×2 average
+pooling, before the second conv (as cheap as the original's strided conv).
 The 4×4 epilogue appends the minibatch standard deviation (group of 4, one feature), then
 conv3×3 → fully connected → one logit. Layers use the equalized learning rate of the generator.
 """

@@ -25,7 +25,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.nn import functional as F
 
@@ -92,7 +91,8 @@ class GANTrainer:
         self.config = config
         torch.manual_seed(config.seed)
         self.G = StyleGAN2Generator(config.generator_config()).train()
-        self.D = Discriminator(config.resolution, 3, config.channel_base, config.channel_max).train()
+        self.D = Discriminator(config.resolution, 3, config.channel_base,
+                               config.channel_max).train()
         self.G_ema = StyleGAN2Generator(config.generator_config()).eval().requires_grad_(False)
         self.G_ema.load_state_dict(self.G.state_dict())
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=config.g_lr, betas=(0.0, 0.99),

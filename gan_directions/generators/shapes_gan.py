@@ -1,0 +1,89 @@
+"""``stylegan2-shapes``: gandir's own StyleGAN2 trained on procedural 3D-Shapes-like scenes,
+with the factor regressor that reads the six factors of its images.
+
+A trained GAN has no ground-truth factors of its latents, so the factors of a latent are those
+the shipped regressor reads from the generated image: ``factors(z)`` = regressor(G(z)) and
+``ws_factors(ws)`` = regressor(synthesis(ws)), each [N, 6] in [0, 1] (hues are circular,
+shape is categorical; see ``factor_regressor``). The model has no true latent directions.
+
+Files (in the package's ``pretrained/weights/``): ``stylegan2-shapes.{safetensors,json}`` (the
+EMA generator, written by ``gandir gan export``) and
+``stylegan2-shapes-regressor.{safetensors,json}`` (written by ``gandir gan train-regressor``).
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gan_directions.errors import ModelLoadError
+from gan_directions.generators.factor_regressor import FactorRegressor, load_regressor
+from gan_directions.generators.stylegan2 import StyleGAN2Generator
+from gan_directions.generators.weights import load_safetensors_generator, weights_paths
+
+MODEL_NAME = "stylegan2-shapes"
+REGRESSOR_SUFFIX = "-regressor"
+
+
+def shipped_weights_dir() -> Path:
+    return Path(str(resources.files("gan_directions.pretrained"))) / "weights"
+
+
+def regressor_path_for(generator_path: str | Path) -> Path:
+    """``<dir>/<name>-regressor`` for the generator saved as ``<dir>/<name>``."""
+    tensors, _ = weights_paths(generator_path)
+    return tensors.with_name(tensors.stem + REGRESSOR_SUFFIX)
+
+
+class StyleGAN2Shapes(StyleGAN2Generator):
+    """A StyleGAN2 generator whose images' factors are read by a ``FactorRegressor``."""
+
+    def __init__(self, config: dict[str, Any], regressor: FactorRegressor):
+        super().__init__(config)
+        self.regressor = regressor
+        self.factor_names = list(regressor.factor_names)
+        self.factor_sizes = list(regressor.factor_sizes)
+        self.factor_kinds = list(regressor.factor_kinds)
+        self.factor_is_circular = [kind == "circular" for kind in self.factor_kinds]
+        self.factor_is_categorical = [kind == "categorical" for kind in self.factor_kinds]
+
+    def image_factors(self, images: torch.Tensor) -> torch.Tensor:
+        """Factors [N, 6] in [0, 1] read from images [N, 3, 64, 64] in [-1, 1]."""
+        return self.regressor.read_factors(images.clamp(-1, 1))
+
+    def ws_factors(self, ws: torch.Tensor) -> torch.Tensor:
+        return self.image_factors(self.synthesis(ws, noise_mode="const"))
+
+    def factors(self, z: torch.Tensor) -> torch.Tensor:
+        return self.ws_factors(self.mapping(z))
+
+
+def load_shapes_gan(path: str | Path, regressor: str | Path | None = None) -> StyleGAN2Shapes:
+    """The generator saved at ``path`` with the regressor next to it (or at ``regressor``)."""
+    tensors_path, _ = weights_paths(path)
+    regressor = Path(regressor) if regressor is not None else regressor_path_for(path)
+    plain = load_safetensors_generator(tensors_path)
+    model = StyleGAN2Shapes(plain.config, load_regressor(regressor))
+    model.load_state_dict({**plain.state_dict(),
+                           **{f"regressor.{k}": v for k, v in
+                              model.regressor.state_dict().items()}}, strict=True)
+    return model
+
+
+def shipped_weights_file() -> Path:
+    """The shipped generator weights (whose sha256 run records keep)."""
+    return weights_paths(shipped_weights_dir() / MODEL_NAME)[0]
+
+
+def stylegan2_shapes() -> StyleGAN2Shapes:
+    """The shipped ``stylegan2-shapes`` model (no network access)."""
+    tensors_path = shipped_weights_file()
+    if not tensors_path.is_file():
+        raise ModelLoadError(
+            f"the {MODEL_NAME} weights are missing ({tensors_path}); make them with "
+            f"'gandir gan export RUN_DIR {tensors_path.with_suffix('')}'"
+        )
+    return load_shapes_gan(tensors_path)

@@ -1,0 +1,80 @@
+"""Export the EMA generator of a GAN-training run as gandir weights (safetensors + JSON).
+
+The JSON's ``source`` records how the weights were made: the training command, the step count
+and training time, every training setting, the data settings and, when a factor regressor is
+given (by default ``<out>-regressor`` next to the output), the quality figures of
+``training.quality`` measured on the exported (float16-rounded) weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from gan_directions.errors import GandirError
+from gan_directions.generators.factor_regressor import load_regressor, regressor_paths
+from gan_directions.generators.shapes_gan import StyleGAN2Shapes, regressor_path_for
+from gan_directions.generators.stylegan2 import StyleGAN2Generator
+from gan_directions.generators.weights import file_sha256, save_generator
+from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainer
+from gan_directions.training.quality import quality_figures
+from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES
+
+STORAGE_DTYPE = torch.float16
+# ``gandir gan train`` options and the GANTrainConfig fields they set (--lr sets g_lr and d_lr).
+TRAIN_CLI_FLAGS = (("batch", "batch"), ("seed", "seed"), ("channel-base", "channel_base"),
+                   ("channel-max", "channel_max"), ("lr", "g_lr"), ("r1-gamma", "r1_gamma"))
+
+
+def training_command(run_dir: str | Path, config: dict[str, Any], step: int) -> str:
+    """The ``gandir gan train`` command line that reproduces a run's checkpoint at ``step``
+    (nothing in training depends on the planned total, so stopping there is exact)."""
+    options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS)
+    return f"gandir gan train --out {run_dir} --steps {step} {options} --threads 1"
+
+
+def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path | None = None,
+                     quality_samples: int = 2000, seed: int = 0) -> dict[str, Any]:
+    """Write ``out.safetensors`` + ``out.json`` from ``run_dir``'s checkpoint; return the source.
+
+    ``regressor``: a factor regressor (``NAME`` of ``NAME.safetensors``); default
+    ``<out>-regressor`` when it exists. Without one, no quality figures are recorded.
+    """
+    run_dir = Path(run_dir)
+    trainer = GANTrainer.load(run_dir / CHECKPOINT_FILE)
+    config = dataclasses.asdict(trainer.config)
+    generator = StyleGAN2Generator(trainer.config.generator_config())
+    # The shipped weights are float16: measure quality on exactly what will be loaded.
+    generator.load_state_dict({k: v.to(STORAGE_DTYPE).float()
+                               for k, v in trainer.G_ema.state_dict().items()})
+    generator.eval().requires_grad_(False)
+    source: dict[str, Any] = {
+        "kind": "gandir gan train (EMA generator)",
+        "training_command": training_command(run_dir, config, trainer.step_index),
+        "step": trainer.step_index,
+        "images_seen": trainer.step_index * trainer.config.batch,
+        "train_seconds": round(trainer.elapsed, 1),
+        "train_config": config,
+        "data": {"dataset": "procedural 3D-Shapes-like scenes (gan_directions.vae.shapes3d)",
+                 "resolution": 64, "factors": list(FACTOR_NAMES),
+                 "factor_sizes": list(FACTOR_SIZES),
+                 "sampling": "uniform over the factor grid, rendered on the fly",
+                 "pixel_range": [-1, 1]},
+        "storage_dtype": str(STORAGE_DTYPE).removeprefix("torch."),
+    }
+    regressor_name = Path(regressor) if regressor is not None else regressor_path_for(out)
+    regressor_file = regressor_paths(regressor_name)[0]
+    if regressor is not None and not regressor_file.is_file():
+        raise GandirError(f"regressor not found: {regressor_file}")
+    if regressor_file.is_file():
+        model = load_regressor(regressor_name)
+        with_factors = StyleGAN2Shapes(generator.config, model)
+        with_factors.load_state_dict({**generator.state_dict(), **{
+            f"regressor.{k}": v for k, v in model.state_dict().items()}})
+        source["regressor"] = {"file": regressor_file.name, "sha256": file_sha256(regressor_file)}
+        source["quality"] = quality_figures(with_factors.eval(), model, quality_samples, seed)
+    save_generator(generator, out, source=source, dtype=STORAGE_DTYPE)
+    return source
