@@ -10,6 +10,7 @@ from gan_directions.cli.options import device_option, truncation_option
 from gan_directions.discovery.methods import METHODS, closed_form_names, methods_help
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS
 from gan_directions.discovery.search import LR_SCHEDULES, RTD_EMBEDDINGS, SPACES, SearchSettings
+from gan_directions.generators.registry import DEFAULT_MODEL
 from gan_directions.workflows.find import FindSettings
 
 DEFAULTS = SearchSettings()
@@ -17,10 +18,10 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--model", "-m", required=True,
-              help="Built-in name (synthetic-shapes), catalogue name, vae:PATH, a .pkl or "
-                   ".safetensors file, or your own model: py:FILE.py:FACTORY or "
-                   "module.sub:factory (runs that code).")
+@click.option("--model", "-m", default=DEFAULT_MODEL, show_default=True,
+              help="Built-in name (stylegan2-shapes, synthetic-shapes), catalogue name, "
+                   "vae:PATH, a .pkl or .safetensors file, or your own model: "
+                   "py:FILE.py:FACTORY or module.sub:factory (runs that code).")
 @click.option("--method", type=click.Choice(list(METHODS)), default=DEFAULTS.method,
               show_default=True, help=methods_help())
 @click.option("--k", "k", type=int, default=None,
@@ -100,6 +101,7 @@ def command(**options):
 
     \b
     Examples:
+      gandir find --steps 200                      # stylegan2-shapes, TopDis in w
       gandir find --model synthetic-shapes --steps 200
       gandir find --model ffhq.pkl --method sefa --k 10 --layers 0-5
       gandir find --model ffhq.pkl --method topdis --space w --pca-dims 50 --steps 2000

@@ -18,9 +18,12 @@ def command() -> None:
     """Train the built-in StyleGAN2 (``stylegan2-shapes``) on procedural 3D-Shapes-like scenes.
 
     \b
-    The shipped model was trained with:
+    The shipped model was made with:
       gandir gan train --out outputs/gan-shapes --steps 8000 --threads 1
-    Stop it at any time and continue with --resume (bit-identical on CPU for the same --threads).
+      gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
+      gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes
+    Stop training at any time and continue with --resume (bit-identical on CPU for the same
+    --threads). The exported JSON records the exact training command and step count.
     """
 
 
@@ -126,6 +129,7 @@ def export_command(run_dir, name, regressor, samples, seed, threads):
     import torch
 
     from gan_directions.training.export import export_generator
+    from gan_directions.training.quality import format_quality
 
     torch.set_num_threads(threads)
     source = export_generator(run_dir, name, regressor=regressor, quality_samples=samples,
@@ -135,22 +139,3 @@ def export_command(run_dir, name, regressor, samples, seed, threads):
     if quality:
         click.echo(format_quality(quality))
 
-
-def format_quality(quality: dict) -> str:
-    """The quality figures of ``training.quality`` as a few readable lines."""
-    accuracy = quality["regressor_heldout_accuracy"]
-    confidence = quality["regressor_confidence"]
-    coverage = quality["coverage"]
-    frechet = quality["frechet_regressor_features"]
-    return "\n".join([
-        f"regressor accuracy on held-out real images: {accuracy['mean']:.4f} "
-        f"(all factors right {accuracy['all_factors']:.4f})",
-        "regressor confidence on generated samples: " + ", ".join(
-            f"{k} {v:.3f}" for k, v in confidence["mean_top_probability"].items())
-        + f"; all factors confident: {confidence['fraction_all_confident']:.3f}",
-        f"coverage: smallest value frequency / expected = {coverage['min_ratio']:.3f} "
-        f"({'passes' if coverage['passes'] else 'FAILS'} >= {coverage['threshold']})",
-        f"Frechet distance (regressor features): generated-real {frechet['generated_vs_real']:.3f}"
-        f", real-real {frechet['real_vs_real']:.3f}",
-        f"generated pixel std: {quality['generated_pixel_std']:.4f}",
-    ])

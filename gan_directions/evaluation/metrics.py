@@ -5,8 +5,9 @@
   all effects; completeness is the same over columns (log K), weighted by column share.
 - MIG-style gap (after Chen et al., NeurIPS 2018, eq. 5, with effects in place of mutual
   information): for each factor f, the gap between the largest and second-largest effect on f
-  over directions, divided by the total effect on f; averaged over factors. 1 when each factor
-  is moved by a single direction, 0 when its two strongest directions move it equally.
+  over directions, divided by the total effect on f (at least ``MIN_EFFECT``, so that a factor
+  no direction moves scores 0); averaged over factors. 1 when each factor is moved by a single
+  direction, 0 when its two strongest directions move it equally or nothing moves it.
 - matched |cos|: mean |cosine| over the Hungarian matching of found to true directions.
 """
 
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
+
+MIN_EFFECT = 0.01  # effects are in factor units ([0, 1]); below this a factor counts as unmoved
 
 
 def matched_abs_cosine(found: np.ndarray, true: np.ndarray) -> tuple[float, list[int]]:
@@ -57,5 +60,5 @@ def mig_gap(effects: np.ndarray) -> float:
     if e.shape[0] < 2:
         return 1.0
     ordered = np.sort(e, axis=0)[::-1]
-    gaps = (ordered[0] - ordered[1]) / np.maximum(e.sum(axis=0), 1e-12)
+    gaps = (ordered[0] - ordered[1]) / np.maximum(e.sum(axis=0), MIN_EFFECT)
     return float(gaps.mean())

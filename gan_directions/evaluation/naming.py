@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-MIN_EFFECT = 0.01  # a direction whose largest effect is below this moves no factor: no name
+from gan_directions.evaluation.metrics import MIN_EFFECT
 
 
 def readable(factor: str) -> str:

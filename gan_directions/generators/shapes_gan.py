@@ -70,7 +70,7 @@ def load_shapes_gan(path: str | Path, regressor: str | Path | None = None) -> St
     model.load_state_dict({**plain.state_dict(),
                            **{f"regressor.{k}": v for k, v in
                               model.regressor.state_dict().items()}}, strict=True)
-    return model
+    return model.eval().requires_grad_(False)
 
 
 def shipped_weights_file() -> Path:

@@ -21,10 +21,12 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
+import numpy as np
 from PIL import Image
 
 from gan_directions.errors import GandirError
 from gan_directions.fileio import atomic_write_text
+from gan_directions.render.heatmap import heatmap_table
 from gan_directions.render.losses_plot import plot_losses
 from gan_directions.render.names import direction_labels
 from gan_directions.runs.folder import (
@@ -42,6 +44,8 @@ IMAGE_SUFFIXES = (".png", ".gif", ".jpg", ".jpeg", ".webp", ".svg")
 VIDEO_SUFFIXES = (".mp4", ".webm")
 SCORE_PLOT_WORDS = ("similarity", "rlt", "score")
 MAX_JSON_CHARS = 1500
+# recovery entries shown as the effect heatmap rather than as rows of the key-value table
+MATRIX_KEYS = ("effects", "factor_names", "direction_names")
 MAX_MEDIA_PER_FOLDER = 12
 CARD_WIDTH = 300  # the narrowest direction card, in CSS pixels
 
@@ -294,6 +298,9 @@ class _ReportPage:
     def _section_scores(self) -> str:
         summary = self.score_summary
         recovery = (self.run or {}).get("recovery")
+        heatmap = _effects_heatmap(recovery) if isinstance(recovery, dict) else ""
+        if heatmap:
+            recovery = {k: v for k, v in recovery.items() if k not in MATRIX_KEYS}
         recovery = _flatten(recovery) if isinstance(recovery, dict) else []
         plots = [
             rel
@@ -307,7 +314,7 @@ class _ReportPage:
         if summary:
             out.append(_table(summary))
         if recovery:
-            out.append("<h3>Recovery of the known factors</h3>" + _table(recovery))
+            out.append("<h3>Recovery of the known factors</h3>" + _table(recovery) + heatmap)
         if plots:
             figures = "".join(
                 f"<figure>{self._img(rel, Path(rel).stem)}<figcaption>{_esc(rel)}</figcaption>"
@@ -471,6 +478,25 @@ def _is_scalar(value) -> bool:
     return value is None or isinstance(value, str | int | float | bool)
 
 
+def _effects_heatmap(recovery: dict) -> str:
+    """The direction × factor effect matrix as a labelled heatmap ("" when absent or bad)."""
+    effects, factors = recovery.get("effects"), recovery.get("factor_names")
+    try:
+        matrix = np.asarray(effects, dtype=np.float64)
+    except (TypeError, ValueError):
+        return ""
+    if matrix.ndim != 2 or not isinstance(factors, list) or len(factors) != matrix.shape[1]:
+        return ""
+    names = recovery.get("direction_names")
+    if not isinstance(names, list) or len(names) != matrix.shape[0]:
+        names = [""] * matrix.shape[0]
+    rows = [str(n) if n else f"d{k:02d}" for k, n in enumerate(names)]
+    alpha = recovery.get("effect_alpha", "α")
+    return heatmap_table(matrix, rows, [str(f).replace("_", " ") for f in factors],
+                         caption=f"mean |Δ factor| when moving ±{alpha} std along each "
+                                 "direction (rows: directions, columns: factors)")
+
+
 def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
     """Nested dict → (dotted key, text) rows; long or deep values are shown as JSON."""
     rows = []
@@ -586,6 +612,7 @@ th, td { padding: 3px 12px 3px 0; border-bottom: 1px solid #edf0f4; text-align: 
 table.kv th { font-weight: 500; color: #4a5163; white-space: nowrap; }
 table.kv td { word-break: break-word; max-width: 640px; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.heatmap caption { caption-side: bottom; font-size: 0.85em; text-align: left; }
 .scroll { overflow-x: auto; }
 a { color: #2f5fa8; }
 .note { background: #fff4e0; border: 1px solid #f1d29a; border-radius: 6px; padding: 8px 12px; }

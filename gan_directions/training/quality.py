@@ -110,3 +110,23 @@ def quality_figures(generator, regressor: FactorRegressor, samples: int = 2000, 
             "real_vs_real": round(frechet_distance(real_b, real_a), 4),
         },
     }
+
+
+def format_quality(quality: dict) -> str:
+    """The quality figures of ``training.quality`` as a few readable lines."""
+    accuracy = quality["regressor_heldout_accuracy"]
+    confidence = quality["regressor_confidence"]
+    coverage = quality["coverage"]
+    frechet = quality["frechet_regressor_features"]
+    return "\n".join([
+        f"regressor accuracy on held-out real images: {accuracy['mean']:.4f} "
+        f"(all factors right {accuracy['all_factors']:.4f})",
+        "regressor confidence on generated samples: " + ", ".join(
+            f"{k} {v:.3f}" for k, v in confidence["mean_top_probability"].items())
+        + f"; all factors confident: {confidence['fraction_all_confident']:.3f}",
+        f"coverage: smallest value frequency / expected = {coverage['min_ratio']:.3f} "
+        f"({'passes' if coverage['passes'] else 'FAILS'} >= {coverage['threshold']})",
+        f"Frechet distance (regressor features): generated-real {frechet['generated_vs_real']:.3f}"
+        f", real-real {frechet['real_vs_real']:.3f}",
+        f"generated pixel std: {quality['generated_pixel_std']:.4f}",
+    ])

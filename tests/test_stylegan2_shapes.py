@@ -1,0 +1,86 @@
+"""The shipped ``stylegan2-shapes`` model: loads by name offline, samples are not degenerate,
+its regressor reads real images at the accuracy its JSON reports, and ``find`` runs on it."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from gan_directions.cli.main import cli
+
+import gan_directions.generators.catalogue as catalogue
+from gan_directions.generators.factor_regressor import read_regressor_document
+from gan_directions.generators.registry import load_generator
+from gan_directions.generators.shapes_gan import StyleGAN2Shapes, shipped_weights_dir
+from gan_directions.training.regressor import real_batch
+from gan_directions.vae.shapes3d import FACTOR_NAMES, ProceduralShapes3D
+
+MIN_PIXEL_STD = 0.1  # std over samples of each pixel, averaged; a collapsed G gives ~0
+CONFIDENT = 0.5  # top-class probability of every factor
+MIN_CONFIDENT_FRACTION = 0.6
+
+
+@pytest.fixture(scope="module")
+def model(monkeypatch_module):
+    def no_download(*_args, **_kwargs):
+        raise AssertionError("stylegan2-shapes must load without the network")
+
+    monkeypatch_module.setattr(catalogue, "fetch_model", no_download)
+    return load_generator("stylegan2-shapes")
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    patcher = pytest.MonkeyPatch()
+    yield patcher
+    patcher.undo()
+
+
+def test_loads_by_name_offline(model):
+    assert isinstance(model, StyleGAN2Shapes) and model.name == "stylegan2-shapes"
+    assert model.img_resolution == 64 and model.factor_names == list(FACTOR_NAMES)
+    assert not model.training and model.source_sha256
+    files = sorted(p.name for p in shipped_weights_dir().glob("stylegan2-shapes*"))
+    assert files == ["stylegan2-shapes-regressor.json", "stylegan2-shapes-regressor.safetensors",
+                     "stylegan2-shapes.json", "stylegan2-shapes.safetensors"]
+    assert sum((shipped_weights_dir() / f).stat().st_size for f in files) < 25e6
+
+
+def test_samples_are_not_degenerate(model):
+    z = torch.randn(48, model.z_dim, generator=torch.Generator().manual_seed(0))
+    images = model(z)
+    assert images.std(dim=0).mean() > MIN_PIXEL_STD
+    top = torch.stack([p.max(dim=1).values for p in model.regressor.probabilities(images)], 1)
+    assert (top >= CONFIDENT).all(dim=1).float().mean() >= MIN_CONFIDENT_FRACTION
+    factors = model.factors(z)
+    assert factors.shape == (48, 6) and factors.min() >= 0 and factors.max() <= 1
+
+
+def test_regressor_reads_real_images_at_the_reported_accuracy(model):
+    reported = read_regressor_document(shipped_weights_dir() / "stylegan2-shapes-regressor")
+    reported = reported["source"]["heldout_accuracy"]["per_factor"]
+    classes, images = real_batch(ProceduralShapes3D(), 400, np.random.default_rng(123))
+    read = model.image_factors(images)
+    sizes = torch.tensor(model.factor_sizes, dtype=torch.float32)
+    circular = torch.tensor(model.factor_is_circular)
+    steps = torch.where(circular, sizes, sizes - 1)  # one class apart, in factor units
+    true = classes.float() / steps
+    error = (read - true).abs()
+    error = torch.where(circular, torch.minimum(error, 1 - error), error)
+    agree = (error < 0.5 / steps).float().mean(dim=0)
+    for j, name in enumerate(model.factor_names):
+        assert agree[j] >= reported[name] - 0.03, name
+
+
+def test_find_runs_on_stylegan2_shapes(tmp_path):
+    out = tmp_path / "run"
+    result = CliRunner().invoke(cli, ["find", "--model", "stylegan2-shapes", "--steps", "5",
+                                      "--k", "3", "--batch", "8", "--pca-samples", "256",
+                                      "--out", str(out), "--quiet"])
+    assert result.exit_code == 0, result.output
+    recovery = json.loads((out / "run.json").read_text())["recovery"]
+    assert np.asarray(recovery["effects"]).shape == (3, 6)
+    assert recovery["factor_names"] == list(FACTOR_NAMES)
+    assert 0 <= recovery["disentanglement"] <= 1 and 0 <= recovery["mig_gap"] <= 1
+    assert all(" ≈ " in name for name in recovery["direction_names"])
