@@ -1,8 +1,6 @@
 """Evaluation against ground truth: effect matrix in every space, DCI, MIG gap, names, heatmap,
 and the factor regressor's reading and file format."""
 
-import json
-
 import numpy as np
 import pytest
 import torch
@@ -22,6 +20,7 @@ from gan_directions.generators.factor_regressor import (
     save_regressor,
 )
 from gan_directions.render import write_report
+from gan_directions.runs.record import new_record, write_record
 from gan_directions.training.quality import coverage, frechet_distance
 from gan_directions.training.regressor import RegressorTrainConfig
 
@@ -61,8 +60,11 @@ def test_report_shows_effects_as_labelled_heatmap(shapes, tmp_path):
     directions = DirectionSet(shapes.true_directions()[:2], space="z")
     directions.save(tmp_path / "directions.npz")
     report = recovery_report(shapes, directions, samples=32)
-    (tmp_path / "run.json").write_text(json.dumps({"model": "synthetic-shapes",
-                                                   "recovery": report}))
+    record = new_record(
+        "find", {"spec": "synthetic-shapes", "path": None, "sha256": None}, {"steps": 0},
+        method="random", space="z", layers=None, k=2, seed=0, truncation_psi=1.0,
+        scales=[1.0, 1.0], recovery=report, loss_history=[])
+    write_record(tmp_path, record)
     page = write_report(tmp_path).read_text()
     assert 'class="heatmap"' in page and "d00 ≈ x" in page and "<th>background</th>" in page
     assert "[[" not in page  # the matrix is no longer printed as nested lists
