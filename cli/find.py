@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import device_option, truncation_option
+from gan_directions.cli.options import device_option, overwrite_option, truncation_option
 
 from gan_directions.discovery.methods import METHODS, closed_form_names, methods_help
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS
@@ -46,7 +46,7 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="Seed of every random choice (same seed, same result on CPU).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run folder [default: outputs/<model>-<method>-<time>].")
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out folder.")
+@overwrite_option()
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from its checkpoint (same settings; --steps may "
                    "grow).")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import device_option, truncation_option
+from gan_directions.cli.options import device_option, overwrite_option, truncation_option
 
 from gan_directions.directions import parse_seeds
 from gan_directions.render.samples import NOISE_MODES
@@ -19,8 +19,8 @@ DEFAULTS = GenerateSettings(model="")
               help="Model: catalogue name (gandir models list), built-in name, or a .pkl / "
                    ".safetensors file.")
 @click.option("--seeds", default=f"{DEFAULTS.seeds[0]}-{DEFAULTS.seeds[-1]}", show_default=True,
-              help="Seeds, e.g. 0-7 or 1,5,9; z = RandomState(seed).randn(z_dim) as in "
-                   "NVIDIA's generate.py.")
+              help="Seeds, e.g. 0-7 or 1,5,9 (at most 10000); z = RandomState(seed)"
+                   ".randn(z_dim) as in NVIDIA's generate.py.")
 @truncation_option(default=DEFAULTS.truncation_psi,
                    help="Truncation psi: 1 = none, smaller = closer to the average image.")
 @click.option("--trunc-cutoff", "truncation_cutoff", type=click.IntRange(min=0), default=None,
@@ -33,7 +33,7 @@ DEFAULTS = GenerateSettings(model="")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
               default=DEFAULTS.out, show_default=True,
               help="Output folder (PNG per seed, grid.png, run.json).")
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+@overwrite_option()
 @click.option("--network", type=click.Choice(["G_ema", "G"]), default=DEFAULTS.network,
               show_default=True, help="Network to take from an official pickle.")
 @click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True,

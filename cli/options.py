@@ -32,3 +32,12 @@ def truncation_option(default: float | None, help: str):
     return click.option("--truncation-psi", "--trunc", "truncation_psi", cls=AliasedOption,
                         type=float, default=default, show_default=default is not None,
                         help=help)
+
+
+def overwrite_option():
+    """``--overwrite``, with what it may delete (``runs.output`` enforces it)."""
+    return click.option(
+        "--overwrite", is_flag=True,
+        help="Replace --out if it is a folder gandir wrote (it holds a .gandir-run marker). "
+             "Never deletes any other folder, the current or home directory or their parents, "
+             "or a folder holding an input of the command.")

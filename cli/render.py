@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import device_option, truncation_option
+from gan_directions.cli.options import device_option, overwrite_option, truncation_option
 
 from gan_directions.directions import parse_seeds
 from gan_directions.errors import InvalidInputError
@@ -72,7 +72,8 @@ def _parse_directions(text: str | None) -> list[int] | None:
     "--seeds",
     default=f"{DEFAULTS.seeds[0]}-{DEFAULTS.seeds[-1]}",
     show_default=True,
-    help="Samples, e.g. 0-3 or 1,5,9 (z from RandomState(seed), as NVIDIA's scripts).",
+    help="Samples, e.g. 0-3 or 1,5,9, at most 10000 (z from RandomState(seed), as NVIDIA's "
+    "scripts).",
 )
 @truncation_option(
     default=None, help="Truncation psi. Default: the run's, else 1 (no truncation)."
@@ -157,7 +158,7 @@ def _parse_directions(text: str | None) -> list[int] | None:
     show_default=True,
     help="Write index.html (into the run folder when --out is inside it).",
 )
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty output folder.")
+@overwrite_option()
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
 def command(
     source,

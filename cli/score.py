@@ -26,7 +26,8 @@ DEFAULTS = ScoreSettings()
               help="Measure images as seeded random VGG-like 64-d features (as the paper) or "
               "as resized pixels.")
 @click.option("--points", "n_points", type=click.IntRange(2), default=DEFAULTS.n_points,
-              show_default=True, help="Samples per conditional submanifold.")
+              show_default=True,
+              help="Samples per conditional submanifold; at least --landmarks.")
 @click.option("--values", "n_values", type=click.IntRange(1), default=DEFAULTS.n_values,
               show_default=True, help="Values v ~ N(0,1) per direction.")
 @click.option("--landmarks", "n_landmarks", type=click.IntRange(1),

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import device_option
+from gan_directions.cli.options import device_option, overwrite_option
 
 from gan_directions.vae.models import DECODER_LOSSES, MODELS
 from gan_directions.vae.train import TrainConfig
@@ -64,7 +64,7 @@ def command() -> None:
               help="Run folder. [default: vae-MODEL-DATASET-sSEED]")
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from its checkpoint (stored options are kept).")
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out folder.")
+@overwrite_option()
 @click.option("--log-every", type=int, default=DEFAULTS.log_every, show_default=True,
               help="Steps between rows of losses.csv.")
 @click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -127,6 +128,8 @@ class DirectionSet:
             path = path / DIRECTIONS
         if not path.is_file():
             raise GandirError(f"directions file not found: {path}")
+        if not zipfile.is_zipfile(path):
+            raise GandirError(f"cannot read directions file {path}: not a .npz archive")
         try:
             with np.load(path, allow_pickle=False) as data:
                 directions = data["directions"]
@@ -134,8 +137,16 @@ class DirectionSet:
                 layers = data["layers"] if "layers" in data else np.zeros(0)
                 scales = data.get("scales")
                 names = [str(n) for n in data["names"]] if "names" in data else []
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
-            raise GandirError(f"cannot read directions file {path}: {error}") from None
+        except KeyError:
+            raise GandirError(f"cannot read directions file {path}: it has no 'directions' "
+                              f"array (not a gandir directions file)") from None
+        except ValueError as error:
+            what = ("it holds pickled Python objects, which gandir never loads"
+                    if "allow_pickle" in str(error) else "its arrays are corrupt")
+            raise GandirError(f"cannot read directions file {path}: {what}") from None
+        except (OSError, zipfile.BadZipFile, EOFError):
+            raise GandirError(f"cannot read directions file {path}: not a readable .npz "
+                              f"(truncated or corrupt)") from None
         layer_range = (int(layers[0]), int(layers[1])) if len(layers) == 2 else None
         return cls(directions, space=space, layers=layer_range, scales=scales, names=names)
 
@@ -185,23 +196,36 @@ def seeded_z(seeds: list[int], z_dim: int) -> torch.Tensor:
     ).to(torch.float32)
 
 
-def parse_seeds(text: str) -> list[int]:
-    """Parse ``"0-7"``, ``"1,5,9"`` or a mix like ``"0-3,10"`` into a list of seeds."""
-    seeds: list[int] = []
+MAX_SEEDS = 10_000  # most seeds one list may name (a typo like 0-99999999 must not allocate)
+
+
+def parse_seeds(text: str, max_count: int = MAX_SEEDS) -> list[int]:
+    """Parse ``"0-7"``, ``"1,5,9"`` or a mix like ``"0-3,10"`` into a list of seeds.
+
+    Seeds lie in [0, 2**32); a list names at most ``max_count`` seeds (``MAX_SEEDS``).
+    """
+    spans: list[tuple[int, int]] = []
     try:
         for part in str(text).split(","):
             part = part.strip()
             if not part:
                 continue
-            if "-" in part:
-                start, stop = (int(p) for p in part.split("-", 1))
-                if stop < start:
-                    raise ValueError
-                seeds.extend(range(start, stop + 1))
-            else:
-                seeds.append(int(part))
+            match = re.fullmatch(r"(\d+)(?:\s*-\s*(\d+))?", part)
+            if match is None:
+                raise ValueError
+            start, stop = int(match[1]), int(match[2] or match[1])
+            if stop < start:
+                raise ValueError
+            spans.append((start, stop))
     except ValueError:
         raise InvalidInputError(f"bad seed list {text!r}: expected e.g. 0-7 or 1,5,9") from None
-    if not seeds or min(seeds) < 0 or max(seeds) >= 2**32:
+    if not spans:
+        raise InvalidInputError(f"no seeds given in {text!r}: expected e.g. 0-7 or 1,5,9")
+    if max(b for _, b in spans) >= 2**32:
         raise InvalidInputError(f"bad seed list {text!r}: seeds must be in [0, 2**32)")
-    return seeds
+    count = sum(b - a + 1 for a, b in spans)
+    if count > max_count:
+        raise InvalidInputError(
+            f"seed list {text!r} names {count} seeds; at most {max_count} are allowed"
+        )
+    return [seed for a, b in spans for seed in range(a, b + 1)]

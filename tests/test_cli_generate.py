@@ -27,7 +27,7 @@ def test_generate_writes_pngs_grid_and_record(tmp_path, data_dir):
                  "--trunc", "0.7", "--out", out, "-q")
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == ["grid.png", "run.json", "seed0000.png", "seed0001.png",
+    assert names == [".gandir-run", "grid.png", "run.json", "seed0000.png", "seed0001.png",
                      "seed0002.png", "seed0007.png"]
     assert Image.open(out / "seed0007.png").size == (64, 64)
     assert Image.open(out / "grid.png").size == (128, 128)

@@ -167,9 +167,15 @@ def test_non_empty_out_needs_overwrite(tmp_path):
     result = runner.invoke(cli, base)
     assert result.exit_code == 1 and "--overwrite" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
-    result = runner.invoke(cli, [*base, "--overwrite"])
+    result = runner.invoke(cli, [*base, "--overwrite"])  # not a folder gandir wrote
+    assert result.exit_code == 1 and "no .gandir marker" in result.output
+    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+    (out / "keep.txt").unlink()
+    assert runner.invoke(cli, base).exit_code == 0  # an empty folder is fine
+    first = DirectionSet.load(out).directions
+    result = runner.invoke(cli, [*base, "--seed", "1", "--overwrite"])  # gandir's: replaced
     assert result.exit_code == 0, result.output
-    assert not (out / "keep.txt").exists() and (out / "directions.npz").exists()
+    assert not np.allclose(DirectionSet.load(out).directions, first)
     result = runner.invoke(cli, ["find", "--model", "synthetic-shapes", "--resume", "--quiet"])
     assert result.exit_code == 1 and "--resume needs --out" in result.output
 

@@ -61,7 +61,7 @@ def test_layout_and_manifest(shapes_render):
     named = {manifest["overview"], *manifest["combined"].values()}
     for entry in manifest["directions"]:
         named |= {entry["grid"], entry["gif"], entry["mp4"]}
-    assert named == {p.name for p in out.iterdir()} - {"render.json"}
+    assert named == {p.name for p in out.iterdir()} - {"render.json", ".gandir"}
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging left
     umask = os.umask(0)
     os.umask(umask)
@@ -170,17 +170,15 @@ def test_refuses_non_empty_out(tmp_path):
     with pytest.raises(GandirError, match="--overwrite"):
         render_traversals(generator, dirs, out_dir=tmp_path / "o", progress=False)
     assert [p.name for p in (tmp_path / "o").iterdir()] == ["keep.txt"]
-    render_traversals(
-        generator,
-        dirs,
-        seeds=[0],
-        steps=2,
-        out_dir=tmp_path / "o",
-        formats=["png"],
-        overwrite=True,
-        progress=False,
-    )
+    options = dict(seeds=[0], steps=2, out_dir=tmp_path / "o", formats=["png"], progress=False)
+    with pytest.raises(GandirError, match="not a folder gandir wrote"):
+        render_traversals(generator, dirs, overwrite=True, **options)
+    assert [p.name for p in (tmp_path / "o").iterdir()] == ["keep.txt"]
+    (tmp_path / "o" / "keep.txt").unlink()
+    render_traversals(generator, dirs, **options)
+    render_traversals(generator, dirs, overwrite=True, **options)  # gandir's own: replaced
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
+        ".gandir",
         "d00_grid.png",
         "overview.png",
         "render.json",

@@ -15,15 +15,11 @@ from PIL import Image
 
 from gan_directions.directions import DirectionSet, edited_ws, seeded_z
 from gan_directions.errors import GandirError
-from gan_directions.fileio import (
-    atomic_path,
-    atomic_write_bytes,
-    atomic_write_text,
-    staged_output_dir,
-)
+from gan_directions.fileio import atomic_path, atomic_write_bytes, atomic_write_text
 from gan_directions.generators.capabilities import declared
 from gan_directions.generators.source import model_entry
-from gan_directions.runs.layout import CHECKPOINT, DIRECTIONS, LOSSES_CSV, PREVIEW_PNG
+from gan_directions.runs.layout import DIRECTIONS, LOSSES_CSV, PREVIEW_PNG
+from gan_directions.runs.output import staged_output_dir
 from gan_directions.runs.record import new_record, write_record
 
 PREVIEW_ALPHAS = (-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0)
@@ -107,11 +103,13 @@ def run_record(generator, directions: DirectionSet, settings, extra: dict,
 
 
 def write_run_folder(out: Path, generator, directions: DirectionSet, settings, extra: dict,
-                     history: list[dict], overwrite: bool = False) -> dict:
+                     history: list[dict], overwrite: bool = False, in_place: bool = False,
+                     inputs=()) -> dict:
     """Write the run files into ``out``; returns the run record.
 
-    A folder that does not exist yet (closed-form runs) is staged and renamed into place;
-    an existing run folder (trained runs, which hold a checkpoint) gets each file atomically.
+    With ``in_place`` (``out`` holds this run's checkpoint) each file is written atomically
+    into ``out``; otherwise the folder is staged and renamed into place (replacing an old
+    ``out`` only with ``overwrite``, see ``runs.output``).
     """
     record = run_record(generator, directions, settings, extra, history)
     files = {
@@ -128,9 +126,9 @@ def write_run_folder(out: Path, generator, directions: DirectionSet, settings, e
                 atomic_write_text(folder / name, content)
         write_record(folder, record)
 
-    if out.is_dir() and (out / CHECKPOINT).is_file():
+    if in_place:
         write(out)
     else:
-        with staged_output_dir(out, overwrite=overwrite) as stage:
+        with staged_output_dir(out, overwrite=overwrite, inputs=inputs) as stage:
             write(stage)
     return record

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,9 +34,12 @@ from gan_directions.discovery.parametrization import PARAMETRIZATIONS, Direction
 from gan_directions.discovery.records import load_checkpoint, save_checkpoint, write_run_folder
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.evaluation import recovery_report
-from gan_directions.fileio import check_output_dir
+from gan_directions.generators.source import model_entry
 from gan_directions.losses.reconstructor import Reconstructor
+from gan_directions.runs.interrupt import deferred_sigint
 from gan_directions.runs.layout import CHECKPOINT
+from gan_directions.runs.lock import folder_lock
+from gan_directions.runs.output import check_output_dir, staged_output_dir
 
 SPACES = ("z", "w", "w+")
 RTD_EMBEDDINGS = ("pixels", "features")
@@ -213,6 +215,8 @@ class Trainer:
         self.rng = torch.Generator().manual_seed(s.seed)
         self.step = 0
         self.history: list[dict] = []
+        self.train_seconds = 0.0  # over every session of the run (resumes included)
+        self.seconds = 0.0
 
     @property
     def uses_reconstructor(self) -> bool:
@@ -266,6 +270,9 @@ class Trainer:
             "rng": self.rng.get_state(),
             "gmg_plan": None if self.gmg_loss is None else self.gmg_loss.previous_plan,
             "history": self.history,
+            "model": model_identity(self.latents.generator),
+            "train_seconds": self.train_seconds,
+            "seconds": self.seconds,
         }
 
     def load_state(self, state: dict) -> None:
@@ -277,10 +284,43 @@ class Trainer:
         if self.gmg_loss is not None:
             self.gmg_loss.previous_plan = state.get("gmg_plan")
         self.history = list(state["history"])
+        self.train_seconds = float(state.get("train_seconds", 0.0))
+        self.seconds = float(state.get("seconds", 0.0))
 
     @torch.no_grad()
     def current(self) -> np.ndarray:
         return self.directions().double().cpu().numpy()
+
+
+MODEL_SHAPE = ("z_dim", "w_dim", "c_dim", "num_ws", "img_resolution", "img_channels")
+
+
+def model_identity(generator) -> dict:
+    """What a checkpoint records of its model: its entry (spec, path, sha256) and sizes."""
+    return {**model_entry(generator), **{key: int(getattr(generator, key)) for key in MODEL_SHAPE}}
+
+
+def _check_same_model(saved: dict | None, generator, path: Path) -> None:
+    """Refuse to resume a run on another model than the one it was made with.
+
+    Files are compared by sha256, models without a file (built-in ones) by spec, and the
+    sizes must match too.
+    """
+    if not saved:
+        raise GandirError(f"cannot resume {path}: its checkpoint does not record its model "
+                          f"(written by an older gandir); start a new run")
+    current = model_identity(generator)
+
+    def key(identity: dict):
+        return identity.get("sha256") or identity.get("path") or identity.get("spec")
+
+    sizes = [k for k in MODEL_SHAPE if saved.get(k) != current[k]]
+    if key(saved) != key(current) or sizes:
+        digest = saved.get("sha256")
+        what = f"{saved.get('spec')}" + (f" (sha256 {digest[:12]}…)" if digest else "")
+        differs = f"; {', '.join(sizes)} differ" if sizes else ""
+        raise GandirError(f"cannot resume {path}: it was made with model {what}, not "
+                          f"{current['spec']}{differs}; pass the run's --model")
 
 
 def _check_resumable(saved: dict, settings: SearchSettings, path: Path) -> None:
@@ -304,13 +344,13 @@ def _progress_text(history: list[dict], window: int = 20) -> dict[str, str]:
     return text
 
 
-def prepare_output(out: Path, overwrite: bool, resume: bool) -> None:
-    """Refuse a non-empty ``out`` (unless overwrite/resume); empty it for overwrite."""
+def prepare_output(out: Path, overwrite: bool, resume: bool, inputs=()) -> None:
+    """Refuse a non-empty ``out`` (unless overwrite/resume) and any unsafe overwrite."""
     if resume:
         if not (out / CHECKPOINT).is_file():
             raise GandirError(f"nothing to resume: {out / CHECKPOINT} does not exist")
         return
-    check_output_dir(out, overwrite)
+    check_output_dir(out, overwrite, inputs)
 
 
 def find_directions(
@@ -361,10 +401,22 @@ def find_directions(
         settings.steps = 0
     validate(settings, generator)
     out = Path(out) if out is not None else None
+    if out is None:
+        if resume:
+            raise InvalidInputError("resume needs the run folder (out)")
+        return _search(generator, settings, out, overwrite, resume, quiet, on_step)
+    prepare_output(out, overwrite, resume, [model_entry(generator)["path"]])
+    with folder_lock(out):
+        return _search(generator, settings, out, overwrite, resume, quiet, on_step)
+
+
+def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bool,
+            resume: bool, quiet: bool, on_step: Callable[[dict], None] | None) -> FindResult:
+    """The body of ``find_directions`` (run under ``out``'s lock)."""
+    found_by = get_method(settings.method)
+    inputs = [model_entry(generator)["path"]]
     if out is not None:
-        prepare_output(out, overwrite, resume)
-    elif resume:
-        raise InvalidInputError("resume needs the run folder (out)")
+        prepare_output(out, overwrite, resume, inputs)
 
     started = time.time()
     latents = LatentSpace(generator, settings.space, settings.layers, settings.truncation_psi)
@@ -374,42 +426,55 @@ def find_directions(
     initial = closed_form(init_method, generator, latents, stats, settings)
 
     history: list[dict] = []
-    train_seconds = 0.0
+    timing = {"seconds": 0.0, "train_seconds": 0.0, "steps_per_second": None}
+    in_place = False  # True once ``out`` holds this run's checkpoint
     if found_by.trained:
         trainer = Trainer(settings, latents, stats, initial)
         if resume:
-            state = load_checkpoint(out / CHECKPOINT)
-            _check_resumable(state["settings"], settings, out)
-            if state["step"] > settings.steps:
-                raise GandirError(
-                    f"cannot resume {out}: its checkpoint is at step {state['step']}, "
-                    f"past --steps {settings.steps}"
-                )
-            trainer.load_state(state)
-        elif out is not None:
-            if overwrite and out.exists():
-                shutil.rmtree(out)
-            out.mkdir(parents=True, exist_ok=True)
-        train_started = time.time()
-        first_step = trainer.step
+            _resume(trainer, generator, out)
+            in_place = True
+        earlier_seconds = trainer.seconds  # of the sessions before this one
+
+        def save() -> None:
+            nonlocal in_place
+            trainer.seconds = earlier_seconds + time.time() - started
+            if in_place:
+                save_checkpoint(out / CHECKPOINT, trainer.state())
+                return
+            # The first checkpoint creates the run folder, so an interrupt before it leaves
+            # nothing behind (and --overwrite replaces the old folder only now).
+            with staged_output_dir(out, overwrite, inputs) as stage:
+                save_checkpoint(stage / CHECKPOINT, trainer.state())
+            in_place = True
+
         with tqdm(total=settings.steps, initial=trainer.step, disable=quiet,
-                  desc=f"find {settings.method}", dynamic_ncols=True) as bar:
+                  desc=f"find {settings.method}", dynamic_ncols=True) as bar, \
+                deferred_sigint() as interrupt:
             while trainer.step < settings.steps:
+                step_started = time.perf_counter()
                 row = trainer.train_step()
+                trainer.train_seconds += time.perf_counter() - step_started
                 bar.update(1)
                 bar.set_postfix(_progress_text(trainer.history), refresh=False)
                 if on_step is not None:
                     on_step(row)
-                if out is not None and (trainer.step % settings.checkpoint_every == 0
-                                        or trainer.step == settings.steps):
-                    save_checkpoint(out / CHECKPOINT, trainer.state())
-        train_seconds = time.time() - train_started
+                due = (trainer.step % settings.checkpoint_every == 0
+                       or trainer.step == settings.steps or interrupt.requested)
+                if out is not None and due:
+                    save()
+                if interrupt.requested:
+                    raise KeyboardInterrupt
         found = trainer.current()
         history = trainer.history
-        steps_run = trainer.step - first_step
+        timing = {
+            "seconds": earlier_seconds + time.time() - started,
+            "train_seconds": trainer.train_seconds,
+            "steps_per_second": (round(trainer.step / trainer.train_seconds, 3)
+                                 if trainer.train_seconds and trainer.step else None),
+        }
     else:
         found = np.asarray(initial, dtype=np.float64)
-        steps_run = 0
+        timing["seconds"] = time.time() - started
 
     found = found / np.linalg.norm(found, axis=1, keepdims=True)
     directions = DirectionSet(found, space=settings.space, layers=settings.layers,
@@ -419,19 +484,35 @@ def find_directions(
     if recovery is not None and "direction_names" in recovery:
         directions.names = recovery["direction_names"]
     record = {
-        "timing": {
-            "seconds": round(time.time() - started, 3),
-            "train_seconds": round(train_seconds, 3),
-            "steps_per_second": round(steps_run / train_seconds, 3) if train_seconds else None,
-        },
+        "timing": {key: round(value, 3) if isinstance(value, float) else value
+                   for key, value in timing.items()},
         "recovery": recovery,
     }
     if out is not None:
         record = write_run_folder(out, generator, directions, settings, record, history,
-                                  overwrite=overwrite and not found_by.trained)
+                                  overwrite=overwrite, in_place=in_place, inputs=inputs)
     else:
         record = {"settings": settings.as_json(), **record}
     return FindResult(directions, record, history, out)
+
+
+def _resume(trainer: Trainer, generator, out: Path) -> None:
+    """Load ``out``'s checkpoint into ``trainer`` after checking the model and settings."""
+    state = load_checkpoint(out / CHECKPOINT)
+    settings = trainer.settings
+    _check_same_model(state.get("model"), generator, out)
+    _check_resumable(state["settings"], settings, out)
+    if state["step"] > settings.steps:
+        raise GandirError(
+            f"cannot resume {out}: its checkpoint is at step {state['step']}, "
+            f"past --steps {settings.steps}"
+        )
+    try:
+        trainer.load_state(state)
+    except (KeyError, ValueError, RuntimeError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else "?"
+        raise GandirError(f"cannot resume {out}: its checkpoint does not fit this search "
+                          f"({type(error).__name__}: {first_line})") from None
 
 
 def _standard_normal_stats(dim: int) -> LatentStats:

@@ -2,9 +2,13 @@
 
 Downloads go to ``$GANDIR_HOME/models`` (default ``~/.cache/gandir/models``), land atomically
 (temporary file, then rename) and are checked against the catalogue's sha256 when it is known;
-otherwise the digest of the first download is recorded next to the file (``FILE.sha256``) and
-later uses are checked against that record. ``$GANDIR_HOME/models.toml`` may add or override
-entries with the same layout (``file:`` URLs work).
+otherwise the digest of the first download is recorded next to the file (``FILE.sha256``).
+Every load hashes the cached file again (about 0.4 s per 100 MB; a new process never trusts
+an earlier hash, and within one process ``weights.file_sha256`` memoizes by size and mtime)
+and checks it against that sha256, then checks the loaded network's resolution and channels
+against the entry.
+``$GANDIR_HOME/models.toml`` may add or override entries with the same layout (``file:`` URLs
+work).
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ class ModelEntry:
     name: str
     url: str
     resolution: int | None = None
+    channels: int | None = None
     source: str = ""
     description: str = ""
     sha256: str | None = None
@@ -67,13 +72,14 @@ def _parse_catalogue(text: str, origin: str) -> dict[str, ModelEntry]:
     for name, fields in (document.get("models") or {}).items():
         if not isinstance(fields, dict) or "url" not in fields:
             raise ModelLoadError(f"catalogue {origin}: model {name!r} needs a url")
-        known = {"url", "resolution", "source", "description", "sha256"}
+        known = {"url", "resolution", "channels", "source", "description", "sha256"}
         extra = set(fields) - known
         if extra:
             raise ModelLoadError(f"catalogue {origin}: unknown field(s) {sorted(extra)} in {name}")
         sha = fields.get("sha256")
         entries[name] = ModelEntry(name=name, url=fields["url"],
                                    resolution=fields.get("resolution"),
+                                   channels=fields.get("channels"),
                                    source=fields.get("source", ""),
                                    description=fields.get("description", ""),
                                    sha256=sha.lower() if sha else None)
@@ -110,27 +116,49 @@ def _sha256_file(path: Path) -> str:
 
 
 def fetch_model(name: str, progress: bool | None = None,
-                catalogue: dict[str, ModelEntry] | None = None) -> Path:
-    """Path of the cached file for catalogue model ``name``, downloading it once if needed."""
+                catalogue: dict[str, ModelEntry] | None = None, record: bool = True) -> Path:
+    """Path of the cached file for catalogue model ``name``, downloading it once if needed.
+
+    A download is checked against the catalogue's sha256 (when known) and its digest is
+    recorded (``FILE.sha256``). A cached file is hashed again on every call and refused, with
+    a re-download hint, when it differs from the catalogue's or the recorded sha256. A cached
+    file with no record (put there by hand) gets one only with ``record``.
+    """
     entry = _entry(name, catalogue)
     dest = models_dir() / entry.filename
-    record = dest.with_name(dest.name + ".sha256")
-    if dest.is_file():
-        recorded = record.read_text().strip() if record.is_file() else None
-        if recorded and (entry.sha256 is None or recorded == entry.sha256):
-            return dest
-        digest = _sha256_file(dest)
-        expected = entry.sha256 or recorded
-        if expected and digest != expected:
-            raise DownloadError(
-                f"cached file {dest} does not match its sha256 (expected {expected}, got "
-                f"{digest}); delete it to download again"
-            )
-        atomic_write_text(record, digest + "\n")
+    record_file = dest.with_name(dest.name + ".sha256")
+    if not dest.is_file():
+        digest = download(entry.url, dest, sha256=entry.sha256, progress=progress, label=name)
+        atomic_write_text(record_file, digest + "\n")
         return dest
-    digest = download(entry.url, dest, sha256=entry.sha256, progress=progress, label=name)
-    atomic_write_text(record, digest + "\n")
+    digest = _sha256_file(dest)
+    recorded = record_file.read_text().strip() if record_file.is_file() else None
+    expected = entry.sha256 or recorded
+    if expected and digest != expected:
+        raise DownloadError(
+            f"cached file {dest} does not match its sha256 (expected {expected}, got {digest}): "
+            f"it is corrupt; {redownload_hint(name, dest)}"
+        )
+    if record and recorded is None:
+        atomic_write_text(record_file, digest + "\n")
     return dest
+
+
+def redownload_hint(name: str, dest: Path) -> str:
+    return f"delete {dest} and run `gandir models download {name}` to download it again"
+
+
+def check_network(name: str, generator, dest: Path) -> None:
+    """Refuse a cached network whose resolution or channels differ from its catalogue entry."""
+    entry = _entry(name, None)
+    expected = (entry.resolution, entry.channels)
+    found = (generator.img_resolution, generator.img_channels)
+    if any(e is not None and e != f for e, f in zip(expected, found, strict=True)):
+        raise ModelLoadError(
+            f"cached file {dest} holds a {found[0]} px, {found[1]}-channel network, but "
+            f"{name} is {entry.resolution or '?'} px, {entry.channels or '?'}-channel; "
+            f"{redownload_hint(name, dest)}"
+        )
 
 
 def _offline_hint(dest: Path) -> str:

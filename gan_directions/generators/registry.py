@@ -27,6 +27,7 @@ from pathlib import Path
 
 from torch import nn
 
+from gan_directions.devices import resolve_device
 from gan_directions.errors import ModelLoadError
 from gan_directions.generators.base import Generator
 from gan_directions.generators.source import ModelSource
@@ -168,15 +169,6 @@ def as_generator(obj, where: str) -> Generator:
     )
 
 
-def resolve_device(device: str) -> str:
-    """``"auto"`` becomes ``"cuda"`` when a GPU is available, else ``"cpu"``; others pass."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def load_generator(
     name_or_path: str | Path, device: str = "cpu", network: str = "G_ema"
 ) -> Generator:
@@ -186,11 +178,14 @@ def load_generator(
     Files may be official StyleGAN2-ADA ``.pkl`` network pickles (loaded safely, without
     executing embedded code; ``network`` picks ``G_ema`` or ``G``) or gandir's own
     safetensors + JSON weights. Catalogue names are downloaded once into the cache.
-    ``device`` may be ``"auto"`` (CUDA when available). The result's ``source`` records how
-    to load it again (``ModelSource``: spec, file, sha256).
+    ``device`` may be ``"auto"`` (CUDA when available); an unknown or unavailable device is
+    refused before anything is loaded. Catalogue files are verified on every load
+    (``catalogue``). The result's ``source`` records how to load it again (``ModelSource``:
+    spec, file, sha256).
     """
     from gan_directions.generators.weights import file_sha256
 
+    device = resolve_device(device)
     text = str(name_or_path)
     family, target = _choose(text)
     spec, path = (text, None)
@@ -201,7 +196,7 @@ def load_generator(
     sha256 = file_sha256(path) if path is not None and path.is_file() else None
     generator.name = text
     generator.source = ModelSource(spec, str(path) if path is not None else None, sha256)
-    return generator.to(resolve_device(device)).eval().requires_grad_(False)
+    return generator.to(device).eval().requires_grad_(False)
 
 
 def load_recorded_generator(source: ModelSource, device: str = "cpu", network: str = "G_ema",
@@ -230,6 +225,18 @@ def load_recorded_generator(source: ModelSource, device: str = "cpu", network: s
                     f"it anyway"
                 )
     return load_generator(spec, device=device, network=network)
+
+
+def model_file(spec: str | Path) -> Path | None:
+    """The local file or folder a model spec reads, without loading or downloading anything
+    (None for built-in and catalogue names, and for specs no family claims)."""
+    try:
+        family, target = _choose(str(spec))
+    except ModelLoadError:
+        return None
+    if family.names is not None or family.canonical is None:
+        return None
+    return family.canonical(target)[1]
 
 
 def _file_of(spec: str) -> Path | None:
@@ -279,13 +286,23 @@ def _catalogue_names() -> Iterable[str]:
 
 
 def _catalogue_file(name: str) -> tuple[str, Path]:
-    """The catalogue name and its cached file (downloaded once)."""
-    return name, _resolve("gan_directions.generators.catalogue:fetch_model")(name)
+    """The catalogue name and its cached file (downloaded once, checked against its sha256)."""
+    fetch = _resolve("gan_directions.generators.catalogue:fetch_model")
+    return name, fetch(name, record=False)
 
 
 def _load_catalogue(name: str, network: str = "G_ema"):
-    family, target = _choose(str(_catalogue_file(name)[1]))
-    return family.load(target, network=network)
+    """A catalogue model whose network must match its entry (resolution, channels)."""
+    catalogue = importlib.import_module("gan_directions.generators.catalogue")
+    path = _catalogue_file(name)[1]
+    family, target = _choose(str(path))
+    try:
+        generator = family.load(target, network=network)
+    except ModelLoadError as error:
+        raise ModelLoadError(f"{error}; {catalogue.redownload_hint(name, path)}") from None
+    catalogue.check_network(name, generator, path)
+    catalogue.fetch_model(name)  # trusted now: record its digest if none is recorded yet
+    return generator
 
 
 def _load_py(target: str, network: str = "G_ema"):

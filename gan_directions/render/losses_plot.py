@@ -10,6 +10,8 @@ import numpy as np
 from gan_directions.fileio import atomic_path
 
 STEP_COLUMNS = ("step", "steps", "iteration", "iter", "epoch")
+# Logged columns that are not losses: the sampled direction index (TopDis) and wall time.
+NOT_LOSSES = ("direction", "seconds")
 MAX_PANELS = 8
 
 
@@ -24,7 +26,8 @@ def plot_losses(table: dict[str, np.ndarray], path: str | Path, title: str | Non
     from matplotlib.figure import Figure
 
     step_name = next((n for n in table if n.lower() in STEP_COLUMNS), None)
-    series = {n: v for n, v in table.items() if n != step_name and np.isfinite(v).any()}
+    series = {n: v for n, v in table.items()
+              if n != step_name and n.lower() not in NOT_LOSSES and np.isfinite(v).any()}
     if not series:
         return False
     names = list(series)[:MAX_PANELS]

@@ -23,8 +23,12 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
-def load_names(path: str | Path) -> dict[int, str]:
-    """Read direction names into ``{index: name}`` (unnamed directions are left out)."""
+def load_names(path: str | Path, count: int | None = None) -> dict[int, str]:
+    """Read direction names into ``{index: name}`` (unnamed directions are left out).
+
+    With ``count`` (the number of directions), a file naming another number of directions
+    (lines of a text file, entries of a TOML list, or an index >= ``count``) is refused.
+    """
     path = Path(path)
     if not path.is_file():
         raise GandirError(f"names file not found: {path}")
@@ -33,17 +37,24 @@ def load_names(path: str | Path) -> dict[int, str]:
     except (OSError, UnicodeDecodeError) as error:
         raise GandirError(f"cannot read names file {path}: {error}") from None
     if path.suffix.lower() == ".toml":
-        return _names_from_toml(text, path)
-    return {i: line.strip() for i, line in enumerate(text.splitlines()) if line.strip()}
+        return _names_from_toml(text, path, count)
+    lines = text.rstrip().splitlines()
+    if count is not None and len(lines) != count:
+        raise InvalidInputError(f"names file {path} has {len(lines)} lines, one per direction "
+                                f"is needed: {count}")
+    return {i: line.strip() for i, line in enumerate(lines) if line.strip()}
 
 
-def _names_from_toml(text: str, path: Path) -> dict[int, str]:
+def _names_from_toml(text: str, path: Path, count: int | None) -> dict[int, str]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise GandirError(f"cannot parse names file {path}: {error}") from None
     entries = data.get("names", data)
     if isinstance(entries, list):
+        if count is not None and len(entries) != count:
+            raise InvalidInputError(f"names file {path} lists {len(entries)} names, one per "
+                                    f"direction is needed: {count}")
         entries = dict(enumerate(entries))
     if not isinstance(entries, dict):
         raise InvalidInputError(f"{path}: 'names' must be a list or a table of index = name")
@@ -57,6 +68,9 @@ def _names_from_toml(text: str, path: Path) -> dict[int, str]:
             ) from None
         if index < 0 or not isinstance(value, str):
             raise InvalidInputError(f"{path}: entry {key!r} must map an index >= 0 to a string")
+        if count is not None and index >= count:
+            raise InvalidInputError(f"{path}: index {index} is out of range: the run has "
+                                    f"{count} directions (0-{count - 1})")
         if value.strip():
             names[index] = value.strip()
     return names

@@ -18,11 +18,11 @@ from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet, edited_ws, seeded_z
 from gan_directions.errors import InvalidInputError
-from gan_directions.fileio import check_output_dir, staged_output_dir
 from gan_directions.render.animation import check_fps
 from gan_directions.render.images import to_uint8
 from gan_directions.render.names import direction_labels
 from gan_directions.render.outputs import FORMATS, write_traversal_files
+from gan_directions.runs.output import check_output_dir, staged_output_dir
 
 
 def traversal_alphas(steps: int, max_shift: float) -> np.ndarray:
@@ -121,6 +121,7 @@ def render_traversals(
     loop: bool = True,
     batch_size: int = 8,
     overwrite: bool = False,
+    inputs: Sequence[str | os.PathLike] = (),
     progress: bool = True,
 ) -> np.ndarray:
     """Render traversals of ``directions`` for ``seeds``; return uint8 [K, n_seeds, steps, H, W, C].
@@ -128,7 +129,8 @@ def render_traversals(
     Shifts are ``steps`` points evenly spaced in ``[-max_shift, max_shift]`` standard
     deviations. When ``out_dir`` is given, grids, GIFs and MP4s (``formats``) and a
     ``render.json`` are written there (see ``outputs``); a non-empty ``out_dir`` is replaced
-    only with ``overwrite``, and a failure leaves it untouched.
+    only with ``overwrite`` (see ``runs.output``: never a folder holding one of ``inputs``),
+    and a failure leaves it untouched.
 
     ``indices`` picks directions (default: all), ``class_index`` the class of a conditional
     model (default 0), ``names`` overrides the stored direction names in labels; ``fps``,
@@ -149,7 +151,7 @@ def render_traversals(
         raise InvalidInputError(f"batch size must be >= 1, got {batch_size}")
     if out_dir is not None:
         _check_file_options(formats, fps, size, steps, max_shift)
-        check_output_dir(out_dir, overwrite)
+        check_output_dir(out_dir, overwrite, inputs)
 
     z = seeded_z(seeds, generator.z_dim)
     c = class_labels(generator, class_index, len(seeds))
@@ -177,7 +179,7 @@ def render_traversals(
             "size": size,
             "loop": bool(loop),
         }
-        with staged_output_dir(Path(out_dir), overwrite=overwrite) as stage:
+        with staged_output_dir(Path(out_dir), overwrite=overwrite, inputs=inputs) as stage:
             write_traversal_files(
                 stage,
                 frames,

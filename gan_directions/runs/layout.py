@@ -33,8 +33,13 @@ TRAVERSALS_DIR = "traversals"
 RENDER_MANIFEST = "render.json"
 NAME_FILES = ("names.txt", "names.toml")
 RUN_LOG = "run.log"
+# Written into every folder gandir creates; ``--overwrite`` replaces only folders holding it.
 MARKER = ".gandir-run"
+# Suffix of the lock file kept beside an output folder while a command writes it
+# (``.NAME.gandir.lock`` next to ``NAME``, see ``runs.lock``).
 LOCK = ".gandir.lock"
+# Suffix of a folder staged beside its place (``.NAME.XXXXXXXX.partial``, see ``runs.output``).
+PARTIAL_SUFFIX = ".partial"
 
 SWEEP_RUNS_DIR = "runs"
 SWEEP_RESULTS_CSV = "results.csv"

@@ -53,7 +53,7 @@ def evaluate_vae(
     uses the metrics' fast settings and ``RLT_FAST`` sample sizes for the RLT score;
     ``metrics`` picks a subset of ``evaluate_all``'s metrics (default: all).
     """
-    from gan_directions.generators.registry import resolve_device
+    from gan_directions.devices import resolve_device
     from gan_directions.vae.metrics import evaluate_all
 
     device = resolve_device(device)

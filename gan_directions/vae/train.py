@@ -21,12 +21,15 @@ import torch
 from tqdm import tqdm
 
 from gan_directions import __version__
+from gan_directions.devices import resolve_device
 from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError, InvalidInputError
-from gan_directions.fileio import atomic_path, check_output_dir
+from gan_directions.fileio import atomic_path
 from gan_directions.render.grid import save_png
 from gan_directions.render.images import as_rgb, to_pil
 from gan_directions.runs.layout import LOSSES_CSV
+from gan_directions.runs.lock import folder_lock
+from gan_directions.runs.output import check_output_dir, mark_output
 from gan_directions.runs.record import new_record, write_record
 from gan_directions.vae import objectives as obj
 from gan_directions.vae.checkpoint import (
@@ -371,6 +374,9 @@ class _CsvLog:
                 reader = csv.reader(handle)
                 next(reader, None)
                 rows = [row for row in reader if row and int(row[0]) <= keep_until]
+        # Wall time of the sessions before a resume: the seconds column keeps counting from it.
+        seconds = LOG_COLUMNS.index("seconds")
+        self.earlier_seconds = float(rows[-1][seconds] or 0) if rows else 0.0
         with atomic_path(path) as tmp, tmp.open("w", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(LOG_COLUMNS)
@@ -408,6 +414,14 @@ def train_vae(
     """
     out = Path(out)
     config = config or TrainConfig()
+    device = resolve_device(device)
+    with folder_lock(out):
+        return _train(config, out, resume, overwrite, dataset, device, quiet)
+
+
+def _train(config: TrainConfig, out: Path, resume: bool, overwrite: bool, dataset, device: str,
+           quiet: bool) -> dict:
+    """The body of ``train_vae`` (run under ``out``'s lock)."""
     if resume:
         tensors, header = load_checkpoint(out / CHECKPOINT_NAME)
         stored = config_from_dict(header["train_config"])
@@ -425,9 +439,10 @@ def train_vae(
         config = config.resolved()
         check_output_dir(out, overwrite)
         trainer = Trainer(config, _dataset_for(config, dataset), device)
-        if out.is_dir():
+        if out.is_dir():  # check_output_dir allowed it: empty, or a folder gandir wrote
             shutil.rmtree(out)
         out.mkdir(parents=True)
+        mark_output(out)
         log = _CsvLog(out / LOSSES_CSV, keep_until=None)
     started = time.perf_counter()
     history: list[dict[str, float]] = []
@@ -448,7 +463,8 @@ def train_vae(
                 last = _mean_logs(history)
                 history.clear()
                 log.append(
-                    {"step": step, **last, "seconds": round(time.perf_counter() - started, 3)}
+                    {"step": step, **last,
+                     "seconds": round(log.earlier_seconds + time.perf_counter() - started, 3)}
                 )
                 bar.set_postfix(loss=f"{last['loss']:.2f}", recon=f"{last['recon']:.1f}")
             if step % config.image_every == 0 or step == config.steps:

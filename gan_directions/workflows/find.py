@@ -11,6 +11,7 @@ from pathlib import Path
 from gan_directions.discovery.search import FindResult, SearchSettings, find_directions
 from gan_directions.errors import GandirError
 from gan_directions.runs.layout import CHECKPOINT
+from gan_directions.runs.lock import folder_lock
 from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
 from gan_directions.workflows.render import RenderSettings, render_directions
 
@@ -39,26 +40,34 @@ def default_out(model: str, method: str) -> Path:
 
 
 def find_run(settings: FindSettings) -> FindResult:
-    """Search directions as ``settings`` say and write the run folder (``result.out``)."""
-    from gan_directions.generators.registry import load_generator
+    """Search directions as ``settings`` say and write the run folder (``result.out``).
+
+    The run folder is locked for the whole command (search and render); Ctrl-C saves a
+    checkpoint first, so ``resume`` continues where it stopped.
+    """
+    from gan_directions.discovery.search import prepare_output
+    from gan_directions.generators.registry import load_generator, model_file
 
     if settings.resume and settings.out is None:
         raise GandirError("--resume needs --out (the run folder to continue)")
     set_threads(settings.threads)
-    generator = load_generator(settings.model, device=settings.device)
     out = Path(settings.out) if settings.out is not None else default_out(
         settings.model, settings.search.method)
-    try:
-        result = find_directions(generator, out=out, overwrite=settings.overwrite,
-                                 resume=settings.resume, quiet=settings.quiet,
-                                 **asdict(settings.search))
-    except KeyboardInterrupt:
-        if (out / CHECKPOINT).is_file() and not settings.quiet:
-            print(f"Interrupted; continue with the same options plus --resume --out {out}",
-                  file=sys.stderr)
-        raise
-    if settings.render:
-        render_directions(generator, out, RenderSettings(
-            truncation_psi=settings.search.truncation_psi, overwrite=True,
-            progress=not settings.quiet))
+    # Refuse an unsafe --out before loading a large model (checked again under the lock).
+    prepare_output(out, settings.overwrite, settings.resume, [model_file(settings.model)])
+    with folder_lock(out):
+        generator = load_generator(settings.model, device=settings.device)
+        try:
+            result = find_directions(generator, out=out, overwrite=settings.overwrite,
+                                     resume=settings.resume, quiet=settings.quiet,
+                                     **asdict(settings.search))
+        except KeyboardInterrupt:
+            if (out / CHECKPOINT).is_file() and not settings.quiet:
+                print(f"Interrupted; a checkpoint is saved: continue with the same options "
+                      f"plus --resume --out {out}", file=sys.stderr)
+            raise
+        if settings.render:
+            render_directions(generator, out, RenderSettings(
+                truncation_psi=settings.search.truncation_psi, overwrite=True,
+                progress=not settings.quiet))
     return result

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from gan_directions.errors import InvalidInputError
-from gan_directions.fileio import check_output_dir, staged_output_dir
 from gan_directions.generators.source import model_entry
 from gan_directions.render.grid import save_png
 from gan_directions.render.images import to_pil
 from gan_directions.render.samples import generate_images, image_grid
+from gan_directions.runs.lock import folder_lock
+from gan_directions.runs.output import check_output_dir, staged_output_dir
 from gan_directions.runs.record import new_record, write_record
 from gan_directions.workflows.common import DEFAULT_DEVICE
 
@@ -47,26 +48,30 @@ def seed_png(seed: int) -> str:
 
 
 def generate_run(settings: GenerateSettings) -> GenerateResult:
-    """Generate the seeds' images and write them, their grid and the run record atomically."""
-    from gan_directions.generators.registry import load_generator
+    """Generate the seeds' images and write them, their grid and the run record atomically
+    (under the output folder's lock)."""
+    from gan_directions.generators.registry import load_generator, model_file
 
     s = settings
     seeds = [int(seed) for seed in s.seeds]
-    check_output_dir(s.out, s.overwrite)  # fail before loading a large model
-    generator = load_generator(s.model, device=s.device, network=s.network)
-    if s.truncation_cutoff is not None and s.truncation_cutoff > generator.num_ws:
-        raise InvalidInputError(f"--trunc-cutoff must be at most num_ws = {generator.num_ws}")
-    images = generate_images(generator, seeds, s.truncation_psi, s.truncation_cutoff,
-                             s.class_index, s.noise_mode, s.batch, progress=s.progress)
-    record = new_record(
-        "generate", model_entry(generator),
-        {"truncation_cutoff": s.truncation_cutoff, "class": s.class_index,
-         "noise_mode": s.noise_mode, "network": s.network, "batch": s.batch},
-        seeds=seeds, truncation_psi=float(s.truncation_psi),
-    )
-    with staged_output_dir(s.out, s.overwrite) as stage:
-        for seed, image in zip(seeds, images, strict=True):
-            save_png(to_pil(image), stage / seed_png(seed))
-        save_png(to_pil(image_grid(images)), stage / GRID_PNG)
-        write_record(stage, record)
+    inputs = [model_file(s.model)]
+    check_output_dir(s.out, s.overwrite, inputs)  # fail before loading a large model
+    with folder_lock(s.out):
+        generator = load_generator(s.model, device=s.device, network=s.network)
+        if s.truncation_cutoff is not None and s.truncation_cutoff > generator.num_ws:
+            raise InvalidInputError(
+                f"--trunc-cutoff must be at most num_ws = {generator.num_ws}")
+        images = generate_images(generator, seeds, s.truncation_psi, s.truncation_cutoff,
+                                 s.class_index, s.noise_mode, s.batch, progress=s.progress)
+        record = new_record(
+            "generate", model_entry(generator),
+            {"truncation_cutoff": s.truncation_cutoff, "class": s.class_index,
+             "noise_mode": s.noise_mode, "network": s.network, "batch": s.batch},
+            seeds=seeds, truncation_psi=float(s.truncation_psi),
+        )
+        with staged_output_dir(s.out, s.overwrite, inputs) as stage:
+            for seed, image in zip(seeds, images, strict=True):
+                save_png(to_pil(image), stage / seed_png(seed))
+            save_png(to_pil(image_grid(images)), stage / GRID_PNG)
+            write_record(stage, record)
     return GenerateResult(images, Path(s.out), record)

@@ -6,8 +6,10 @@ The model, the truncation and the direction names default to what the run folder
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,12 +17,14 @@ import numpy as np
 
 from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError, ModelLoadError
-from gan_directions.generators.source import ModelSource, recorded_model
+from gan_directions.generators.source import ModelSource, model_entry, recorded_model
 from gan_directions.render.names import load_names
 from gan_directions.render.outputs import FORMATS
 from gan_directions.render.report import write_report
 from gan_directions.render.traversal import render_traversals
 from gan_directions.runs.layout import DIRECTIONS, NAME_FILES, RUN_RECORD, TRAVERSALS_DIR
+from gan_directions.runs.lock import folder_lock
+from gan_directions.runs.output import check_output_dir
 from gan_directions.runs.record import read_record, update_record
 from gan_directions.workflows.common import DEFAULT_DEVICE
 
@@ -95,6 +99,23 @@ class RenderSource:
             return None
         return next((self.run_dir / n for n in NAME_FILES if (self.run_dir / n).is_file()), None)
 
+    def out_dir(self, settings: RenderSettings) -> Path:
+        return Path(settings.out) if settings.out is not None else self.default_out()
+
+    def writes_into_run(self, out_dir: Path) -> bool:
+        """Whether the output is a folder of the run (then the run's record and report are
+        updated too)."""
+        return self.run_dir is not None and out_dir.resolve().parent == self.run_dir.resolve()
+
+    @contextlib.contextmanager
+    def locked(self, out_dir: Path) -> Iterator[None]:
+        """Hold the locks of the output folder and, when it writes into it, the run folder."""
+        with contextlib.ExitStack() as locks:
+            locks.enter_context(folder_lock(out_dir))
+            if self.writes_into_run(out_dir):
+                locks.enter_context(folder_lock(self.run_dir))
+            yield
+
 
 @dataclass
 class RenderResult:
@@ -110,24 +131,33 @@ def render_run(source: str | os.PathLike, settings: RenderSettings | None = None
     The report goes into the run folder when the output is inside it, else into the output.
     A run folder's record gets a ``render`` stage.
     """
-    from gan_directions.generators.registry import load_generator, load_recorded_generator
+    from gan_directions.generators.registry import (
+        load_generator,
+        load_recorded_generator,
+        model_file,
+    )
 
     settings = settings or RenderSettings()
     where = RenderSource.resolve(source)
-    try:
-        if settings.model is not None:
-            generator = load_generator(settings.model, device=settings.device,
-                                       network=settings.network)
-        else:
-            generator = load_recorded_generator(where.model(), device=settings.device,
-                                                network=settings.network, run_dir=where.run_dir)
-    except ModelLoadError as error:
-        if settings.model is None:
-            raise ModelLoadError(
-                f"{error} (the model recorded in the run record; pass --model)"
-            ) from None
-        raise
-    return _render(generator, where, settings)
+    out_dir = where.out_dir(settings)
+    model = model_file(settings.model) if settings.model is not None else where.model().path
+    check_output_dir(out_dir, settings.overwrite, _inputs(where, settings, model))
+    with where.locked(out_dir):
+        try:
+            if settings.model is not None:
+                generator = load_generator(settings.model, device=settings.device,
+                                           network=settings.network)
+            else:
+                generator = load_recorded_generator(where.model(), device=settings.device,
+                                                    network=settings.network,
+                                                    run_dir=where.run_dir)
+        except ModelLoadError as error:
+            if settings.model is None:
+                raise ModelLoadError(
+                    f"{error} (the model recorded in the run record; pass --model)"
+                ) from None
+            raise
+        return _render(generator, where, settings)
 
 
 def render_directions(generator, source: str | os.PathLike, settings: RenderSettings
@@ -136,14 +166,26 @@ def render_directions(generator, source: str | os.PathLike, settings: RenderSett
     return _render(generator, RenderSource.resolve(source), settings)
 
 
+def _inputs(where: RenderSource, settings: RenderSettings, model) -> list:
+    """What the render reads: an --overwrite must never delete a folder holding one."""
+    names = Path(settings.names) if settings.names is not None else where.names_file()
+    return [where.directions_path, names, model]
+
+
 def _render(generator, where: RenderSource, settings: RenderSettings) -> RenderResult:
+    out_dir = where.out_dir(settings)
+    with where.locked(out_dir):
+        return _render_locked(generator, where, settings, out_dir)
+
+
+def _render_locked(generator, where: RenderSource, settings: RenderSettings,
+                   out_dir: Path) -> RenderResult:
     directions = DirectionSet.load(where.directions_path)
     names_path = Path(settings.names) if settings.names is not None else where.names_file()
-    name_map = load_names(names_path) if names_path is not None else None
+    name_map = load_names(names_path, directions.k) if names_path is not None else None
     truncation_psi = settings.truncation_psi
     if truncation_psi is None:
         truncation_psi = float(where.run.get("truncation_psi") or 1.0)
-    out_dir = Path(settings.out) if settings.out is not None else where.default_out()
     frames = render_traversals(
         generator, directions, out_dir=out_dir, names=name_map, truncation_psi=truncation_psi,
         seeds=list(settings.seeds), steps=settings.steps, max_shift=settings.max_shift,
@@ -151,11 +193,10 @@ def _render(generator, where: RenderSource, settings: RenderSettings) -> RenderR
         class_index=settings.class_index, formats=tuple(settings.formats), fps=settings.fps,
         size=settings.size, labels=settings.labels, original=settings.original,
         loop=settings.loop, batch_size=settings.batch_size, overwrite=settings.overwrite,
+        inputs=_inputs(where, settings, model_entry(generator)["path"]),
         progress=settings.progress,
     )
-    inside_run = where.run_dir is not None and (
-        out_dir.resolve().parent == where.run_dir.resolve()
-    )
+    inside_run = where.writes_into_run(out_dir)
     if inside_run and where.run:
         update_record(where.run_dir, "render", {
             "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),

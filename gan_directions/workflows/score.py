@@ -11,6 +11,7 @@ from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError
 from gan_directions.generators.source import recorded_model
 from gan_directions.runs.layout import REPORT_HTML, RUN_RECORD
+from gan_directions.runs.lock import folder_lock
 from gan_directions.runs.record import read_record, update_record
 from gan_directions.scoring.rlt_score import PAPER_SETTINGS
 from gan_directions.workflows.common import DEFAULT_DEVICE
@@ -54,34 +55,38 @@ def score_run(run_dir: str | os.PathLike, settings: ScoreSettings | None = None)
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise GandirError(f"run folder not found: {run_dir}")
-    directions = DirectionSet.load(run_dir)
-    record = read_record(run_dir, required=False) or {}
-    recorded = recorded_model(record)
-    if settings.model is None and recorded is None:
-        raise GandirError(f"no model given and {run_dir / RUN_RECORD} names none; pass --model")
-    truncation_psi = settings.truncation_psi
-    if truncation_psi is None:
-        truncation_psi = float(record.get("truncation_psi") or 1.0)
-    if settings.model is not None:
-        generator = load_generator(settings.model, device=settings.device)
-    else:
-        generator = load_recorded_generator(recorded, device=settings.device, run_dir=run_dir)
-    result = score_directions(
-        generator, directions, mode=settings.mode, embedding=settings.embedding,
-        seed=settings.seed, n_points=settings.n_points, n_values=settings.n_values,
-        n_landmarks=settings.n_landmarks, gamma=settings.gamma, i_max=settings.i_max,
-        n_redraws=settings.n_redraws, fixed_k=settings.fixed_k,
-        supervised=settings.supervised, truncation_psi=truncation_psi,
-        workers=settings.workers, progress=settings.progress,
-    )
-    result["model"] = generator.source.spec
-    write_scores(run_dir, result)
-    if record:
-        update_record(run_dir, "score", score_summary(result))
-    if (run_dir / REPORT_HTML).is_file():
-        from gan_directions.render.report import write_report
+    with folder_lock(run_dir):  # scores, the record and the report are rewritten
+        directions = DirectionSet.load(run_dir)
+        record = read_record(run_dir, required=False) or {}
+        recorded = recorded_model(record)
+        if settings.model is None and recorded is None:
+            raise GandirError(
+                f"no model given and {run_dir / RUN_RECORD} names none; pass --model"
+            )
+        truncation_psi = settings.truncation_psi
+        if truncation_psi is None:
+            truncation_psi = float(record.get("truncation_psi") or 1.0)
+        if settings.model is not None:
+            generator = load_generator(settings.model, device=settings.device)
+        else:
+            generator = load_recorded_generator(recorded, device=settings.device,
+                                                run_dir=run_dir)
+        result = score_directions(
+            generator, directions, mode=settings.mode, embedding=settings.embedding,
+            seed=settings.seed, n_points=settings.n_points, n_values=settings.n_values,
+            n_landmarks=settings.n_landmarks, gamma=settings.gamma, i_max=settings.i_max,
+            n_redraws=settings.n_redraws, fixed_k=settings.fixed_k,
+            supervised=settings.supervised, truncation_psi=truncation_psi,
+            workers=settings.workers, progress=settings.progress,
+        )
+        result["model"] = generator.source.spec
+        write_scores(run_dir, result)
+        if record:
+            update_record(run_dir, "score", score_summary(result))
+        if (run_dir / REPORT_HTML).is_file():
+            from gan_directions.render.report import write_report
 
-        write_report(run_dir)
+            write_report(run_dir)
     return result
 
 

@@ -26,7 +26,7 @@ def default_vae_out(config: TrainConfig) -> Path:
 
 def vae_train_run(settings: VaeTrainSettings) -> dict:
     """Train as ``settings`` say; return the run record (``summary["step"]``, final losses)."""
-    from gan_directions.generators.registry import resolve_device
+    from gan_directions.devices import resolve_device
     from gan_directions.vae.train import train_vae
 
     set_threads(settings.threads)
