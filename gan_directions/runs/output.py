@@ -44,10 +44,10 @@ def _location_problem(resolved: Path) -> str | None:
     home = Path.home().resolve()
     if resolved == cwd:
         return "it is the current directory"
-    if resolved in cwd.parents:
-        return "it contains the current directory"
     if resolved == home:
         return "it is the home directory"
+    if resolved in cwd.parents:
+        return "it contains the current directory"
     if resolved in home.parents:
         return "it contains the home directory"
     if resolved.parent == resolved or os.path.ismount(resolved):
@@ -136,9 +136,9 @@ def staged_output_dir(out: str | os.PathLike, overwrite: bool = False,
     ``out`` is left as it was; a replaced ``out`` is moved aside before the new one takes its
     place, so one of the two always exists.
     """
-    out = Path(out).expanduser()
+    out = check_output_dir(out, overwrite, inputs)  # a clear refusal before the lock...
     with folder_lock(out):
-        out = check_output_dir(out, overwrite, inputs)
+        check_output_dir(out, overwrite, inputs)  # ...and the state under it
         remove_stale_partials(out)
         stage = _mkdtemp(out)
         try:
