@@ -153,3 +153,32 @@ def test_cli_download_errors_are_one_line(server, home):
     assert "stylegan2-celebahq" in listing.stdout and "ok" in listing.stdout
     inspect = runner.invoke(cli, ["models", "inspect", "ok"])
     assert inspect.exit_code == 0 and "num_ws: 10" in inspect.stdout
+
+
+def test_corrupt_cached_file_is_refused_with_a_redownload_hint(home, data_dir, tmp_path):
+    source = tmp_path / "src.pkl"
+    shutil.copy(data_dir / "tiny64.pkl", source)
+    write_user_catalogue(home, {"local": {"url": source.as_uri(), "resolution": 64}})
+    path = catalogue.fetch_model("local", progress=False)  # downloaded, digest recorded
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2:len(data) // 2 + 64] = bytes(b ^ 0xFF for b in data[len(data) // 2:][:64])
+    path.write_bytes(bytes(data))  # 64 flipped bytes in the cached copy
+    result = CliRunner().invoke(cli, ["generate", "--model", "local", "--seeds", "0",
+                                      "--out", str(tmp_path / "out"), "-q"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert "does not match its sha256" in result.output
+    assert "gandir models download local" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()
+
+
+def test_wrong_resolution_at_a_catalogue_path_is_refused(home, data_dir, tmp_path):
+    cached = catalogue.cached_path("stylegan2-celebahq")
+    cached.parent.mkdir(parents=True)
+    shutil.copy(data_dir / "tiny64.pkl", cached)  # a 64 px network where a 256 px one belongs
+    result = CliRunner().invoke(cli, ["find", "--model", "stylegan2-celebahq", "--method",
+                                      "random", "--out", str(tmp_path / "out"), "--quiet"])
+    assert result.exit_code == 1 and result.output.count("\n") == 1
+    assert "64 px, 3-channel network" in result.output and "is 256 px" in result.output
+    assert "gandir models download stylegan2-celebahq" in result.output
+    assert not cached.with_name(cached.name + ".sha256").exists()  # not trusted on first use
+    assert not (tmp_path / "out").exists()

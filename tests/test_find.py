@@ -96,6 +96,34 @@ def test_resume_refuses_changed_settings(tmp_path, shapes):
     assert len(longer.history) == 3
 
 
+def test_resume_refuses_another_model(tmp_path, tiny):
+    """Same size but other weights, and another size: one line each, the run untouched."""
+    import torch
+
+    from gan_directions.generators.weights import save_generator
+
+    other = load_generator(DATA / "tiny64.pkl")
+    with torch.no_grad():
+        next(other.parameters()).add_(1.0)
+    save_generator(other, tmp_path / "other")
+    out = tmp_path / "run"
+    base = ["find", "--method", "vb", "--k", "2", "--steps", "2", "--batch", "12",
+            "--pca-samples", "64", "--out", str(out), "--quiet", "--threads", "1"]
+    result = CliRunner().invoke(cli, [*base, "--model", str(DATA / "tiny64.pkl")])
+    assert result.exit_code == 0, result.output
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    for model, detail in [(tmp_path / "other.safetensors", "sha256"),
+                          (DATA / "gray128.pkl", "img_resolution, img_channels differ"),
+                          ("synthetic-shapes", "differ")]:
+        result = CliRunner().invoke(cli, [*base, "--model", str(model), "--resume",
+                                          "--steps", "3"])
+        assert result.exit_code == 1, result.output
+        assert result.output.count("\n") == 1 and "Traceback" not in result.output
+        assert "cannot resume" in result.output and "tiny64.pkl" in result.output
+        assert detail in result.output
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
 def test_same_seed_same_directions(shapes):
     a = find_directions(shapes, method="topdis", k=3, steps=3, seed=5, quiet=True, **FAST)
     b = find_directions(shapes, method="topdis", k=3, steps=3, seed=5, quiet=True, **FAST)
