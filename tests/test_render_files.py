@@ -61,7 +61,7 @@ def test_layout_and_manifest(shapes_render):
     named = {manifest["overview"], *manifest["combined"].values()}
     for entry in manifest["directions"]:
         named |= {entry["grid"], entry["gif"], entry["mp4"]}
-    assert named == {p.name for p in out.iterdir()} - {"render.json", ".gandir"}
+    assert named == {p.name for p in out.iterdir()} - {"render.json", ".gandir-run"}
     assert not [p for p in out.parent.iterdir() if p.name.startswith(".")]  # no staging left
     umask = os.umask(0)
     os.umask(umask)
@@ -178,7 +178,7 @@ def test_refuses_non_empty_out(tmp_path):
     render_traversals(generator, dirs, **options)
     render_traversals(generator, dirs, overwrite=True, **options)  # gandir's own: replaced
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [
-        ".gandir",
+        ".gandir-run",
         "d00_grid.png",
         "overview.png",
         "render.json",

@@ -30,7 +30,7 @@ def hold_lock(folder):
 def test_lock_file_lives_beside_the_folder_and_goes_away(tmp_path):
     folder = tmp_path / "a" / "run"
     with folder_lock(folder) as path:
-        assert path == lock_path(folder) == tmp_path / "a" / ".run.gandir-lock"
+        assert path == lock_path(folder) == tmp_path / "a" / ".run.gandir.lock"
         assert path.read_text().strip() == str(os.getpid())
         with folder_lock(folder):  # re-entrant within one process
             pass
@@ -43,9 +43,9 @@ def test_second_holder_is_refused_with_the_pid_then_a_stale_lock_is_taken_over(t
     folder = tmp_path / "run"
     holder = hold_lock(folder)
     try:
-        with pytest.raises(FolderInUseError, match=rf"in use by .*\(PID {holder.pid}\)"):
-            with folder_lock(folder):
-                pass
+        refused = pytest.raises(FolderInUseError, match=rf"in use by .*\(PID {holder.pid}\)")
+        with refused, folder_lock(folder):
+            pass
     finally:
         holder.send_signal(signal.SIGKILL)
         holder.wait()

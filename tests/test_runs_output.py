@@ -84,7 +84,7 @@ def test_overwrite_replaces_a_gandir_folder(tmp_path):
     assert (out / MARKER).is_file()
     result = CliRunner().invoke(cli, [*base, "--seeds", "5", "--overwrite"])
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == [MARKER, "generate.json", "grid.png",
+    assert sorted(p.name for p in out.iterdir()) == [MARKER, "grid.png", "run.json",
                                                      "seed0005.png"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no lock, no stage left
 
