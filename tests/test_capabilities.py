@@ -21,13 +21,24 @@ CLI = PACKAGE.parent / "cli"
 PROBES = {"getattr", "hasattr", "setattr", "delattr"}
 
 
+MODEL_NAMES = {"generator", "model", "G"}
+
+
+def _is_model(node: ast.expr) -> bool:
+    """``generator``, ``model``, ``G`` or ``<anything>.generator``."""
+    return (isinstance(node, ast.Name) and node.id in MODEL_NAMES) or (
+        isinstance(node, ast.Attribute) and node.attr in MODEL_NAMES)
+
+
 def probes(path: Path, names: set[str]) -> list[str]:
-    """``getattr(x, "name")``-style lookups of capability members in one source file."""
+    """Lookups by name of a capability member, or of any member of a generator:
+    ``getattr(x, "sefa_weight", None)``, ``hasattr(generator, "anything")``."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                 and node.func.id in PROBES and len(node.args) >= 2
-                and isinstance(node.args[1], ast.Constant) and node.args[1].value in names):
+                and isinstance(node.args[1], ast.Constant)
+                and (node.args[1].value in names or _is_model(node.args[0]))):
             found.append(f"{path.name}:{node.lineno} {node.func.id}(..., {node.args[1].value!r})")
     return found
 
@@ -43,8 +54,12 @@ def test_no_module_outside_the_contract_probes_capabilities():
 
 def test_the_probe_check_catches_a_probe(tmp_path):
     source = tmp_path / "probe.py"
-    source.write_text("def f(g):\n    return callable(getattr(g, 'sefa_weight', None))\n")
-    assert probes(source, {"sefa_weight"}) == ["probe.py:2 getattr(..., 'sefa_weight')"]
+    source.write_text("def f(g, generator):\n"
+                      "    return callable(getattr(g, 'sefa_weight', None))\n"
+                      "def h(self):\n"
+                      "    return hasattr(self.generator, 'factors_from_w')\n")
+    assert sorted(probes(source, {"sefa_weight"})) == [
+        "probe.py:2 getattr(..., 'sefa_weight')", "probe.py:4 hasattr(..., 'factors_from_w')"]
 
 
 def test_every_capability_has_members():

@@ -19,8 +19,10 @@ A model may also offer these capabilities, each through documented members:
 ``class_conditioning``
     ``c_dim > 0``: ``mapping(z, c)`` takes one-hot class labels c [N, c_dim].
 ``intermediate_rgb``
-    ``synthesis_rgb(ws, resolution, noise_mode='const') -> [N, C, R, R]``: the RGB image the
-    network has formed at its block of resolution R (StyleGAN2's skip outputs), in [-1, 1].
+    ``synthesis.partial_resolutions() -> [R, ...]`` lists the resolutions R at which
+    ``synthesis(ws, stop_resolution=R)`` returns the RGB image the network has formed by its
+    block of resolution R, in [-1, 1] (StyleGAN2's skip architecture, Karras et al. 2020,
+    Fig. 7b).
 
 Discovery, rendering, scoring and the report ask through the functions below; no other module
 looks these members up by name (a test checks that).
@@ -41,7 +43,7 @@ CAPABILITIES: dict[str, str] = {
     "true_directions": "true_directions() -> [F, z_dim] unit z-directions, one per factor",
     "sefa_weight": "sefa_weight() -> [out, dim], the first linear map acting on the latent",
     "class_conditioning": "c_dim > 0: mapping(z, c) takes one-hot labels [N, c_dim]",
-    "intermediate_rgb": "synthesis_rgb(ws, resolution) -> RGB at an intermediate block",
+    "intermediate_rgb": "synthesis(ws, stop_resolution=R) -> RGB at an intermediate block",
 }
 # The members each capability is offered through; the getattr test reads this table.
 MEMBERS: dict[str, tuple[str, ...]] = {
@@ -50,7 +52,7 @@ MEMBERS: dict[str, tuple[str, ...]] = {
     "true_directions": ("true_directions",),
     "sefa_weight": ("sefa_weight",),
     "class_conditioning": ("c_dim",),
-    "intermediate_rgb": ("synthesis_rgb",),
+    "intermediate_rgb": ("partial_resolutions",),
 }
 
 
@@ -65,6 +67,8 @@ def supports(generator, capability: str) -> bool:
         raise KeyError(f"unknown capability {capability!r}; known: {', '.join(CAPABILITIES)}")
     if capability == "class_conditioning":
         return generator.c_dim > 0
+    if capability == "intermediate_rgb":
+        return len(partial_resolutions(generator)) > 1
     return _method(generator, MEMBERS[capability][0]) is not None
 
 
@@ -113,13 +117,20 @@ def sefa_weight(generator) -> np.ndarray | None:
     return None if method is None else np.asarray(method(), dtype=np.float64)
 
 
+def partial_resolutions(generator) -> list[int]:
+    """Resolutions the model's synthesis can stop at, always including its full one."""
+    method = _method(generator.synthesis, "partial_resolutions")
+    return list(method()) if method is not None else [generator.img_resolution]
+
+
 def intermediate_rgb(generator, ws: torch.Tensor, resolution: int,
                      noise_mode: str = "const") -> torch.Tensor:
-    """RGB images at the block of ``resolution``; a model without that capability raises."""
-    method = _method(generator, "synthesis_rgb")
-    if method is None:
+    """RGB images [N, C, R, R] of ``ws`` formed by the block of ``resolution`` R."""
+    if resolution == generator.img_resolution:
+        return generator.synthesis(ws, noise_mode=noise_mode)
+    if resolution not in partial_resolutions(generator):
         raise InvalidInputError(
-            "this model cannot stop synthesis at an intermediate resolution "
-            "(it has no synthesis_rgb)"
+            f"this model cannot stop synthesis at {resolution}: it can at "
+            f"{', '.join(map(str, partial_resolutions(generator)))}"
         )
-    return method(ws, resolution, noise_mode=noise_mode)
+    return generator.synthesis(ws, noise_mode=noise_mode, stop_resolution=resolution)
