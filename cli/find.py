@@ -116,5 +116,9 @@ def command(**options):
         if recovery and "disentanglement" in recovery:
             cosine = recovery.get("matched_abs_cos")
             text = f"matched |cos| {cosine:.3f}, " if cosine is not None else ""
-            click.echo(f"recovery: {text}DCI disentanglement {recovery['disentanglement']:.3f}",
-                       err=True)
+            click.echo(f"recovery: {text}DCI disentanglement {recovery['disentanglement']:.3f}"
+                       f", completeness {recovery['completeness']:.3f}, MIG gap "
+                       f"{recovery['mig_gap']:.3f}", err=True)
+            named = [n for n in recovery.get("direction_names", []) if n]
+            if named:
+                click.echo("directions: " + ", ".join(named), err=True)

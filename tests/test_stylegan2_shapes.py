@@ -16,7 +16,7 @@ from gan_directions.generators.shapes_gan import StyleGAN2Shapes, shipped_weight
 from gan_directions.training.regressor import real_batch
 from gan_directions.vae.shapes3d import FACTOR_NAMES, ProceduralShapes3D
 
-MIN_PIXEL_STD = 0.3  # std over samples of each pixel, averaged: real data ~0.70, a collapsed run 0.19
+MIN_PIXEL_STD = 0.3  # mean per-pixel std over samples: real data 0.70, a collapsed run 0.19
 CONFIDENT = 0.5  # top-class probability of every factor
 MIN_CONFIDENT_FRACTION = 0.6
 
