@@ -10,9 +10,11 @@ from click.testing import CliRunner
 from gan_directions.cli.main import cli
 
 import gan_directions.generators.catalogue as catalogue
+from gan_directions.directions import DirectionSet
 from gan_directions.generators.factor_regressor import read_regressor_document
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import StyleGAN2Shapes, shipped_weights_dir
+from gan_directions.scoring import score_directions
 from gan_directions.training.regressor import real_batch
 from gan_directions.vae.shapes3d import FACTOR_NAMES, ProceduralShapes3D
 
@@ -94,3 +96,22 @@ def test_find_runs_on_stylegan2_shapes(tmp_path):
     assert recovery["factor_names"] == list(FACTOR_NAMES)
     assert 0 <= recovery["disentanglement"] <= 1 and 0 <= recovery["mig_gap"] <= 1
     assert all(" ≈ " in name for name in recovery["direction_names"])
+
+
+def test_factor_images_fix_one_factor(model):
+    images = model.factor_images(4, 3.0, 8, seed=0)  # shape at Phi(3) -> the last class
+    assert images.shape == (8, 3, 64, 64) and images.min() >= -1 and images.max() <= 1
+    shapes = model.regressor.probabilities(images)[4].argmax(dim=1)
+    assert shapes.tolist() == [3] * 8
+    hues = model.regressor.probabilities(images)[0].argmax(dim=1)
+    assert len(set(hues.tolist())) > 1  # the other factors vary
+
+
+def test_supervised_rlt_score_against_real_factor_images(model):
+    directions = DirectionSet(np.eye(model.w_dim)[:2], space="w")
+    result = score_directions(model, directions, mode="corrected", embedding="pixels",
+                              n_points=24, n_values=2, n_landmarks=8, n_redraws=2)
+    supervised = result["supervised"]
+    assert supervised["factors"] == list(FACTOR_NAMES) and "real images" in supervised["truth"]
+    assert np.asarray(supervised["distance"]).shape == (2, 6)
+    assert all(r["nearest_factor"] in FACTOR_NAMES for r in result["directions"])

@@ -18,6 +18,11 @@ A model may also offer these capabilities, each through documented members:
     Eq. 5). StyleGAN2 generators need none: SeFa reads their style affines.
 ``class_conditioning``
     ``c_dim > 0``: ``mapping(z, c)`` takes one-hot class labels c [N, c_dim].
+``factor_images``
+    ``factor_images(factor, value, n, seed) -> [n, C, H, W]``: n real images in [-1, 1] (from
+    the data the model was trained on) whose factor ``factor`` is at the quantile Φ(value) of
+    its values and whose other factors are random: the true factor's conditional submanifold,
+    for models without true latent directions (``stylegan2-shapes``).
 ``intermediate_rgb``
     ``synthesis.partial_resolutions() -> [R, ...]`` lists the resolutions R at which
     ``synthesis(ws, stop_resolution=R)`` returns the RGB image the network has formed by its
@@ -43,6 +48,8 @@ CAPABILITIES: dict[str, str] = {
     "true_directions": "true_directions() -> [F, z_dim] unit z-directions, one per factor",
     "sefa_weight": "sefa_weight() -> [out, dim], the first linear map acting on the latent",
     "class_conditioning": "c_dim > 0: mapping(z, c) takes one-hot labels [N, c_dim]",
+    "factor_images": "factor_images(factor, value, n, seed) -> real images with that factor "
+                     "at quantile Phi(value)",
     "intermediate_rgb": "synthesis(ws, stop_resolution=R) -> RGB at an intermediate block",
 }
 # The members each capability is offered through; the getattr test reads this table.
@@ -52,6 +59,7 @@ MEMBERS: dict[str, tuple[str, ...]] = {
     "true_directions": ("true_directions",),
     "sefa_weight": ("sefa_weight",),
     "class_conditioning": ("c_dim",),
+    "factor_images": ("factor_images",),
     "intermediate_rgb": ("partial_resolutions",),
 }
 
@@ -121,6 +129,11 @@ def partial_resolutions(generator) -> list[int]:
     """Resolutions the model's synthesis can stop at, always including its full one."""
     method = _method(generator.synthesis, "partial_resolutions")
     return list(method()) if method is not None else [generator.img_resolution]
+
+
+def factor_images(generator) -> Callable | None:
+    """The model's ``factor_images(factor, value, n, seed)`` (real conditional images), or None."""
+    return _method(generator, "factor_images")
 
 
 def intermediate_rgb(generator, ws: torch.Tensor, resolution: int,

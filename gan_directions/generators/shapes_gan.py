@@ -4,7 +4,9 @@ with the factor regressor that reads the six factors of its images.
 A trained GAN has no ground-truth factors of its latents, so the factors of a latent are those
 the shipped regressor reads from the generated image: ``factors(z)`` = regressor(G(z)) and
 ``ws_factors(ws)`` = regressor(synthesis(ws)), each [N, 6] in [0, 1] (hues are circular,
-shape is categorical; see ``factor_regressor``). The model has no true latent directions.
+shape is categorical; see ``factor_regressor``). The model has no true latent directions;
+``factor_images`` renders real scenes with one factor fixed, the true factors' conditional
+submanifolds of the supervised RLT score.
 
 Files (in the package's ``pretrained/weights/``): ``stylegan2-shapes.{safetensors,json}`` (the
 EMA generator, written by ``gandir gan export``) and
@@ -17,6 +19,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import scipy.special
 import torch
 
 from gan_directions.errors import ModelLoadError
@@ -49,6 +53,7 @@ class StyleGAN2Shapes(StyleGAN2Generator):
         self.factor_kinds = list(regressor.factor_kinds)
         self.factor_is_circular = [kind == "circular" for kind in self.factor_kinds]
         self.factor_is_categorical = [kind == "categorical" for kind in self.factor_kinds]
+        self._renderer = None  # the scene renderer of factor_images, made on first use
 
     def image_factors(self, images: torch.Tensor) -> torch.Tensor:
         """Factors [N, 6] in [0, 1] read from images [N, 3, 64, 64] in [-1, 1]."""
@@ -59,6 +64,20 @@ class StyleGAN2Shapes(StyleGAN2Generator):
 
     def factors(self, z: torch.Tensor) -> torch.Tensor:
         return self.ws_factors(self.mapping(z))
+
+    def factor_images(self, factor: int, value: float, n: int, seed: int) -> torch.Tensor:
+        """n rendered scenes [n, 3, 64, 64] in [-1, 1] whose factor ``factor`` has the class at
+        quantile Φ(value) of its values; the other factors are uniform (seeded)."""
+        from gan_directions.vae.shapes3d import ProceduralShapes3D
+
+        if self._renderer is None:
+            self._renderer = ProceduralShapes3D()
+        rng = np.random.default_rng([seed, factor])
+        classes = self._renderer.sample_factors(n, rng)
+        size = self.factor_sizes[factor]
+        classes[:, factor] = min(int(scipy.special.ndtr(value) * size), size - 1)
+        images = torch.from_numpy(self._renderer.render(classes) * 2.0 - 1.0)
+        return images.to(self.device)
 
 
 def load_shapes_gan(path: str | Path, regressor: str | Path | None = None) -> StyleGAN2Shapes:

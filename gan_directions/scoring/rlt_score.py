@@ -11,7 +11,9 @@ Pipeline, per direction d_k and value v (``n_values`` values v ~ N(0, 1) drawn p
    (``topology/coclustering.py``).
 When the generator knows its factors (``factors()`` and ``true_directions()``), the supervised
 variant compares each direction with the conditional submanifolds of the true factors (a
-rectangular A, co-clustered the same way).
+rectangular A, co-clustered the same way). A model with known factors but no true latent
+directions (``stylegan2-shapes``) gives those submanifolds as real images with one factor
+fixed (``factor_images``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet
 from gan_directions.errors import InvalidInputError
-from gan_directions.generators.capabilities import known_factors, true_directions
+from gan_directions.generators.capabilities import factor_images, known_factors, true_directions
 from gan_directions.scoring.conditioning import condition_z, intervene_w
 from gan_directions.scoring.embedding import make_embedding
 from gan_directions.topology.barycenter import (
@@ -87,12 +89,33 @@ def conditional_clouds(generator, directions: np.ndarray, space: str,
     return clouds
 
 
+def real_factor_clouds(images_of: Callable, values: np.ndarray, n_points: int, seed: int,
+                       embed: torch.nn.Module, device, batch_size: int = 100,
+                       progress: Callable[[], None] | None = None) -> list[np.ndarray]:
+    """Embedded real conditional submanifolds: ``images_of(f, v, n_points, seed)`` per factor f
+    and value v, ordered [factor 0 values..., factor 1 ...]."""
+    clouds = []
+    with torch.no_grad():
+        for factor, factor_values in enumerate(values):
+            for value in factor_values:
+                images = images_of(factor, float(value), n_points, seed).to(device)
+                clouds.append(torch.cat([embed(images[i:i + batch_size].float()).double().cpu()
+                                         for i in range(0, n_points, batch_size)]).numpy())
+                if progress is not None:
+                    progress()
+    return clouds
+
+
 def _wrlts(generator, vectors, space, layers, values, z, embed, settings, seed, workers,
            truncation_psi, batch_size, bar) -> np.ndarray:
     clouds = conditional_clouds(
         generator, vectors, space, layers, values, z, embed, truncation_psi, batch_size,
         progress=(lambda: bar.update(1)) if bar is not None else None,
     )
+    return _cloud_rlts(clouds, settings, seed, workers, bar)
+
+
+def _cloud_rlts(clouds, settings, seed, workers, bar) -> np.ndarray:
     samples = rlts_many(
         clouds, n=settings["n_redraws"], n_landmarks=settings["n_landmarks"],
         gamma=settings["gamma"], i_max=settings["i_max"], seed=seed, workers=workers,
@@ -149,13 +172,14 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
         raise InvalidInputError(f"gamma must be in (0, 1], got {gamma}")
     known = known_factors(generator)
     truths = true_directions(generator)
-    has_truth = known is not None and truths is not None
+    real_images = factor_images(generator) if truths is None else None
+    has_truth = known is not None and (truths is not None or real_images is not None)
     if supervised is None:
         supervised = has_truth
     elif supervised and not has_truth:
         raise InvalidInputError(
-            "the supervised score needs a model with known factors (factors(), "
-            "true_directions()), e.g. synthetic-shapes"
+            "the supervised score needs a model with known factors (factors(), and "
+            "true_directions() or factor_images()), e.g. synthetic-shapes or stylegan2-shapes"
         )
     fixed_k = min(5, k_dirs) if fixed_k is None else int(fixed_k)
     if not 2 <= fixed_k <= k_dirs:
@@ -174,18 +198,22 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
     value_rng = np.random.default_rng(int(seed))
     values = value_rng.standard_normal((k_dirs, n_values))
     embed = make_embedding(embedding, generator.img_channels, seed=int(seed)).to(device)
-    truths = truths if supervised else None
-    truth_values = value_rng.standard_normal((truths.shape[0], n_values)) if supervised else None
-    n_clouds = (k_dirs + (truths.shape[0] if supervised else 0)) * n_values
+    n_truths = (len(truths) if truths is not None else len(known.names)) if supervised else 0
+    truth_values = value_rng.standard_normal((n_truths, n_values)) if supervised else None
+    n_clouds = (k_dirs + n_truths) * n_values
     bar = tqdm(total=2 * n_clouds, desc="score", unit="set", disable=not progress)
     try:
         samples = _wrlts(generator, directions.directions, directions.space, directions.layers,
                          values, z, embed, settings, seed, workers, truncation_psi, batch_size,
                          bar)
         truth_samples = None
-        if supervised:
+        if supervised and truths is not None:
             truth_samples = _wrlts(generator, truths, "z", None, truth_values, z, embed,
                                    settings, seed + 1, workers, truncation_psi, batch_size, bar)
+        elif supervised:
+            clouds = real_factor_clouds(real_images, truth_values, n_points, seed + 1, embed,
+                                        device, batch_size, progress=lambda: bar.update(1))
+            truth_samples = _cloud_rlts(clouds, settings, seed + 1, workers, bar)
     finally:
         bar.close()
 
@@ -241,6 +269,10 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
     if supervised:
         result["supervised"] = _supervised(generator, aggregated, truth_samples, labels, mode,
                                            k_dirs, n_values, n_redraws, records)
+        result["supervised"]["truth"] = (
+            "the model's true latent directions, conditioned like the directions"
+            if truths is not None else
+            "real images with the factor at quantile Phi(v), other factors random")
     result["seconds"] = time.perf_counter() - started
     return result
 
