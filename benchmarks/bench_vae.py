@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gan_directions.runs.layout import RUN_RECORD, VAE_CHECKPOINT
+from gan_directions.runs.layout import EVAL_FAST_JSON, EVAL_JSON, RUN_RECORD, VAE_CHECKPOINT
 from gan_directions.vae.datasets import get_dataset
 from gan_directions.vae.train import TrainConfig, Trainer, train_vae
 
@@ -83,7 +83,7 @@ def study(out: Path, seeds: list[int], steps: int, lr: float, delay: int, full: 
     rows: dict[str, list[dict[str, float]]] = {}
     for name, seed in runs:
         run = out / f"{name}-s{seed}"
-        result_path = run / ("eval.json" if full else "eval-fast.json")
+        result_path = run / (EVAL_JSON if full else EVAL_FAST_JSON)
         if not result_path.is_file():
             result = evaluate_vae(run, fast=not full, rlt=False)
             result_path.write_text(json.dumps(result, indent=2, default=str))

@@ -18,6 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "score": ("gan_directions.cli.score", "Score directions with RLT topological similarity."),
     "vae": ("gan_directions.cli.vae", "Train and evaluate VAEs with TopDis and GMG."),
     "gan": ("gan_directions.cli.gan", "Train the built-in StyleGAN2 on procedural shapes."),
+    "batch": ("gan_directions.cli.batch", "Run a sweep file of runs in parallel; compare them."),
 }
 
 

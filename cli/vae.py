@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -109,27 +108,15 @@ def evaluate(checkpoint, fast, seed, data_dir, metrics, no_rlt, out, device, qui
     """Score a trained VAE (CHECKPOINT: a run folder or .safetensors file) with the encoder
     mean as representation: BetaVAE and FactorVAE scores, MIG, SAP, DCI, modularity and
     explicitness (disentanglement_lib definitions), plus the RLT score of the latent axes."""
-    from gan_directions.fileio import atomic_write_text
-    from gan_directions.vae.checkpoint import resolve_checkpoint
-    from gan_directions.vae.evaluate import evaluate_vae
-    from gan_directions.vae.metrics import headline_scores
+    from gan_directions.workflows.vae import VaeEvalSettings, vae_eval_run
 
-    path = resolve_checkpoint(checkpoint)
-    subset = [m.strip() for m in metrics.split(",") if m.strip()] if metrics else None
-    result = evaluate_vae(path, fast=fast, seed=seed, data_dir=data_dir, rlt=not no_rlt,
-                          device=device, progress=not quiet, metrics=subset)
-    out = Path(out) if out else path.parent / ("eval-fast.json" if fast else "eval.json")
-    atomic_write_text(out, json.dumps(result, indent=2, default=_jsonable))
-    scores = headline_scores(result["metrics"])
-    if "rlt" in result:
-        scores["rlt_score"] = float(result["rlt"]["score"])
+    subset = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None
+    done = vae_eval_run(checkpoint, VaeEvalSettings(
+        fast=fast, seed=seed, data_dir=data_dir, metrics=subset, rlt=not no_rlt,
+        out=Path(out) if out else None, device=device, progress=not quiet))
+    result = done.result
     click.echo(f"{result['model']} on {result['dataset']}, step {result['step']}, "
                f"{result['metrics']['mode']} metrics:")
-    for name, value in scores.items():
+    for name, value in done.scores.items():
         click.echo(f"  {name:<22} {value:.4f}")
-    click.echo(f"wrote {out}")
-
-
-def _jsonable(value):
-    """numpy scalars and arrays in metric results."""
-    return value.tolist() if hasattr(value, "tolist") else str(value)
+    click.echo(f"wrote {done.out}")

@@ -154,7 +154,7 @@ class _ReportPage:
             notes=notes,
             body="\n".join(sections),
             footer=_esc(f"Written by gandir {_gandir_version()} on {created}."),
-            css=_CSS,
+            css=REPORT_CSS,
         )
 
     _nav = (
@@ -577,7 +577,7 @@ def _gandir_version() -> str:
     return __version__
 
 
-_CSS = """
+REPORT_CSS = """
 :root { color-scheme: light; }
 body { margin: 0; background: #f5f6f8; color: #1d2330;
   font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; }

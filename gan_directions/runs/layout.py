@@ -11,10 +11,11 @@ A run folder (``gandir find``, ``gandir vae train``, ``gandir generate``, one ru
     scores.json, similarity.png, wrlt_*.png   RLT scores (score)
     traversals/             grids, GIFs, MP4s and render.json (render)
     index.html              the HTML report
-    run.log                 the run's log (batch)
+    eval.json, eval-fast.json   VAE metrics (vae eval)
 
-A sweep folder (``gandir batch``) holds one run folder per run under ``runs/`` plus the
-sweep's ``results.csv``, ``results.json`` and ``index.html``.
+A sweep folder (``gandir batch``) holds one ordinary run folder per run under ``runs/``, each
+run's state under ``status/NAME.json`` and log under ``logs/NAME.log``, a copy of the sweep
+file, and the sweep's ``results.csv``, ``results.json`` and ``index.html``.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ RENDER_MANIFEST = "render.json"
 NAME_FILES = ("names.txt", "names.toml")
 RUN_LOG = "run.log"
 # Written into every folder gandir creates; ``--overwrite`` replaces only folders holding it.
+EVAL_JSON = "eval.json"
+EVAL_FAST_JSON = "eval-fast.json"
 MARKER = ".gandir-run"
 # Suffix of the lock file kept beside an output folder while a command writes it
 # (``.NAME.gandir.lock`` next to ``NAME``, see ``runs.lock``).
@@ -42,6 +45,8 @@ LOCK = ".gandir.lock"
 PARTIAL_SUFFIX = ".partial"
 
 SWEEP_RUNS_DIR = "runs"
+SWEEP_STATUS_DIR = "status"
+SWEEP_LOGS_DIR = "logs"
 SWEEP_RESULTS_CSV = "results.csv"
 SWEEP_RESULTS_JSON = "results.json"
 SWEEP_SPEC = "sweep.toml"

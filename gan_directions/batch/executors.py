@@ -1,0 +1,90 @@
+"""Where a sweep's runs execute: local worker processes, or Ray (a local instance or a cluster).
+
+Both take the runs still to do and call ``on_done(status)`` as each finishes, with at most
+``jobs`` runs in flight, each worker using ``threads`` torch threads.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from multiprocessing import get_context
+
+from gan_directions.batch.execute import execute_run
+from gan_directions.errors import GandirError
+
+EXECUTORS = ("local", "ray")
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "NUMBA_NUM_THREADS")
+
+
+def available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
+
+
+def threads_per_worker(jobs: int, threads: int | None = None) -> int:
+    """``threads``, or the cores shared out between ``jobs`` workers (at least 1 each)."""
+    return threads if threads is not None else max(1, available_cores() // jobs)
+
+
+def _limit_threads(threads: int) -> None:
+    """Run in a fresh worker before torch and numba load, so their pools start this size."""
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(threads)
+
+
+def run_local(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
+              on_done: Callable[[dict], None]) -> None:
+    """``jobs`` spawned worker processes (fresh interpreters: no forked torch state)."""
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
+                             initializer=_limit_threads, initargs=(threads,)) as pool:
+        pending = {pool.submit(execute_run, run, sweep_dir, threads) for run in runs}
+        try:
+            while pending:
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    on_done(future.result())
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def run_ray(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
+            on_done: Callable[[dict], None], address: str | None = None) -> None:
+    """Ray tasks of ``threads`` CPUs each, ``jobs`` at a time.
+
+    ``address`` (or ``RAY_ADDRESS``) names an existing cluster; without one a local Ray
+    instance with ``jobs * threads`` CPUs is started. ``sweep_dir`` must be on storage that
+    every node sees.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise GandirError("the ray executor needs Ray: pip install 'gandir[ray]'") from None
+    address = address or os.environ.get("RAY_ADDRESS")
+    started_here = not ray.is_initialized()
+    if started_here:
+        environment = {"env_vars": {name: str(threads) for name in THREAD_VARIABLES}}
+        if address:
+            ray.init(address=address, runtime_env=environment, log_to_driver=False)
+        else:
+            ray.init(num_cpus=jobs * threads, runtime_env=environment, log_to_driver=False,
+                     include_dashboard=False)
+    try:
+        task = ray.remote(num_cpus=threads, max_retries=0)(execute_run)
+        queue = list(runs)
+        in_flight = []
+        while queue or in_flight:
+            while queue and len(in_flight) < jobs:
+                in_flight.append(task.remote(queue.pop(0), sweep_dir, threads))
+            done, in_flight = ray.wait(in_flight, num_returns=1)
+            for ref in done:
+                on_done(ray.get(ref))
+    finally:
+        if started_here:
+            ray.shutdown()
