@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from gan_directions.cli.options import HELP_SETTINGS
 
 from gan_directions.batch.executors import EXECUTORS
-from gan_directions.cli.options import HELP_SETTINGS
 
 
 @click.command(name="batch", context_settings=HELP_SETTINGS)

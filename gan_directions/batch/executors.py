@@ -1,6 +1,7 @@
-"""Where a sweep's runs execute: local worker processes, or Ray (a local instance or a cluster).
+"""Where a sweep's runs execute: this process, local worker processes, or Ray (a local
+instance or a cluster).
 
-Both take the runs still to do and call ``on_done(status)`` as each finishes, with at most
+Each takes the runs still to do and call ``on_done(status)`` as each finishes, with at most
 ``jobs`` runs in flight, each worker using ``threads`` torch threads.
 """
 
@@ -35,6 +36,19 @@ def _limit_threads(threads: int) -> None:
     """Run in a fresh worker before torch and numba load, so their pools start this size."""
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
+
+
+def run_inline(runs: list[dict], sweep_dir: str, threads: int,
+               on_done: Callable[[dict], None]) -> None:
+    """One run after another in this process (``jobs=1``: no worker start-up cost)."""
+    import torch
+
+    previous = torch.get_num_threads()
+    try:
+        for run in runs:
+            on_done(execute_run(run, sweep_dir, threads))
+    finally:
+        torch.set_num_threads(previous)
 
 
 def run_local(runs: list[dict], sweep_dir: str, jobs: int, threads: int,

@@ -176,8 +176,8 @@ def expand(data: dict, lines: KeyLines) -> list[RunSpec]:
         for scope, table in (("defaults", defaults), (place, entry)):
             _check_keys(table, kind, scope, lines)
         grid = {**_grid(defaults, "defaults", kind, lines), **_grid(entry, place, kind, lines)}
-        label = str(merged.get("name") or merged.get("method" if kind == "find" else "model",
-                                                      "topdis" if kind == "find" else "betavae"))
+        label = str(merged.get("name") or merged.get("method" if kind == "find" else "model")
+                    or kind)
         settings = {k: v for k, v in merged.items() if k not in ENTRY_KEYS}
         _check_combination(settings, kind, place, lines, grid)
         for values in itertools.product(*grid.values()):

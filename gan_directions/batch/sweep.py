@@ -10,7 +10,13 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from gan_directions.batch.execute import DONE, FAILED, is_finished
-from gan_directions.batch.executors import EXECUTORS, run_local, run_ray, threads_per_worker
+from gan_directions.batch.executors import (
+    EXECUTORS,
+    run_inline,
+    run_local,
+    run_ray,
+    threads_per_worker,
+)
 from gan_directions.batch.page import write_sweep_page
 from gan_directions.batch.results import run_row, write_results
 from gan_directions.batch.spec import RunSpec, load_sweep
@@ -39,7 +45,8 @@ def run_sweep(spec_or_path: str | os.PathLike | dict, out: str | os.PathLike, *,
     The sweep is validated before anything runs. Finished runs are skipped, interrupted ones
     resume from their checkpoints, and a failed run is recorded (status and log) without
     stopping the others. ``jobs`` runs execute at once, each with ``threads`` torch threads
-    (default: the cores divided by ``jobs``), in local processes or on Ray (``executor="ray"``,
+    (default: the cores divided by ``jobs``), in this process (``jobs=1``), in local worker
+    processes or on Ray (``executor="ray"``,
     a local instance, or the cluster at ``ray_address`` / ``RAY_ADDRESS``). Writes
     ``results.csv``, ``results.json`` and ``index.html`` into ``out``.
     """
@@ -69,6 +76,8 @@ def run_sweep(spec_or_path: str | os.PathLike | dict, out: str | os.PathLike, *,
             workers = min(jobs, len(todo))
             if executor == "ray":
                 run_ray(payload, str(out), workers, per_worker, on_done, ray_address)
+            elif workers == 1:
+                run_inline(payload, str(out), per_worker, on_done)
             else:
                 run_local(payload, str(out), workers, per_worker, on_done)
     return collect(runs, out, ran=len(todo))
