@@ -10,7 +10,6 @@ from gan_directions.cli.options import device_option, overwrite_option, truncati
 from gan_directions.discovery.methods import METHODS, closed_form_names, methods_help
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS
 from gan_directions.discovery.search import LR_SCHEDULES, RTD_EMBEDDINGS, SPACES, SearchSettings
-from gan_directions.generators.registry import DEFAULT_MODEL
 from gan_directions.workflows.find import FindSettings
 
 DEFAULTS = SearchSettings()
@@ -18,7 +17,7 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--model", "-m", default=DEFAULT_MODEL, show_default=True,
+@click.option("--model", "-m", default=FindSettings.model, show_default=True,
               help="Built-in name (stylegan2-shapes, synthetic-shapes), catalogue name, "
                    "vae:PATH, a .pkl or .safetensors file, or your own model: "
                    "py:FILE.py:FACTORY or module.sub:factory (runs that code).")

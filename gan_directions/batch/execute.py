@@ -134,7 +134,7 @@ def _find(settings: dict, folder: Path) -> None:
     device = settings.pop("device", "auto")
     render = _stage_options(settings.pop("render", False))
     score = _stage_options(settings.pop("score", False))
-    model = settings.pop("model")
+    model = settings.pop("model", FindSettings.model)
     record = read_record(folder, required=False)
     if record is None:
         resume = (folder / CHECKPOINT).is_file()

@@ -179,7 +179,6 @@ def expand(data: dict, lines: KeyLines) -> list[RunSpec]:
         label = str(merged.get("name") or merged.get("method" if kind == "find" else "model")
                     or kind)
         settings = {k: v for k, v in merged.items() if k not in ENTRY_KEYS}
-        _check_combination(settings, kind, place, lines, grid)
         for values in itertools.product(*grid.values()):
             point = dict(zip(grid, values, strict=True))
             runs.append(_run(kind, label, {**settings, **point}, point))
@@ -237,13 +236,6 @@ def _check_value(value, key: str, kind: str, place: str, lines: KeyLines) -> Non
             TrainConfig(**{key: _plain(value)}).resolved()
     except InvalidInputError as error:
         raise lines.error(place, f"bad value {value!r}: {error}") from None
-
-
-def _check_combination(settings: dict, kind: str, place: str, lines: KeyLines,
-                       grid: dict) -> None:
-    """What needs several keys at once: a model, and (for finds) the method's values."""
-    if kind == "find" and "model" not in settings and "model" not in grid:
-        raise lines.error(f"{place}.model", "missing: every find run needs a model")
 
 
 def _grid(table: dict, scope: str, kind: str, lines: KeyLines) -> dict[str, list]:

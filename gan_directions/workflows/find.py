@@ -10,6 +10,7 @@ from pathlib import Path
 
 from gan_directions.discovery.search import FindResult, SearchSettings, find_directions
 from gan_directions.errors import GandirError
+from gan_directions.generators.registry import DEFAULT_MODEL
 from gan_directions.runs.layout import CHECKPOINT
 from gan_directions.runs.lock import folder_lock
 from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
@@ -20,7 +21,7 @@ from gan_directions.workflows.render import RenderSettings, render_directions
 class FindSettings:
     """A find run: the model, the search settings and where and how to run it."""
 
-    model: str
+    model: str = DEFAULT_MODEL
     search: SearchSettings = field(default_factory=SearchSettings)
     out: Path | None = None  # None: default_out(model, method)
     overwrite: bool = False
