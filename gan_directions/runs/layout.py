@@ -34,9 +34,9 @@ TRAVERSALS_DIR = "traversals"
 RENDER_MANIFEST = "render.json"
 NAME_FILES = ("names.txt", "names.toml")
 RUN_LOG = "run.log"
-# Written into every folder gandir creates; ``--overwrite`` replaces only folders holding it.
 EVAL_JSON = "eval.json"
 EVAL_FAST_JSON = "eval-fast.json"
+# Written into every folder gandir creates; ``--overwrite`` replaces only folders holding it.
 MARKER = ".gandir-run"
 # Suffix of the lock file kept beside an output folder while a command writes it
 # (``.NAME.gandir.lock`` next to ``NAME``, see ``runs.lock``).
