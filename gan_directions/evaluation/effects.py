@@ -2,9 +2,11 @@
 
 E[k, f] = mean over samples and over the two signs of |Δ factor f| when the latents move
 ±``alpha`` standard deviations along direction k, in the direction's own space (z, w, or w+ on
-its layer range, by the one edit rule of ``directions.edited_ws``). Factors are in [0, 1];
-circular factors (period 1) take the shorter way round; for categorical factors the change
-is 1 when the class changes, else 0.
+its layer range, by the one edit rule of ``directions.edited_ws``), divided by the mean
+|Δ factor f| between two independent samples. So E is in units of "resampling the factor"
+(1: the direction changes f as much as drawing a new sample does), comparable across factors
+of different kinds. Factors are in [0, 1]; circular factors (period 1) take the shorter way
+round; for categorical factors the change is 1 when the class changes, else 0.
 
 Factors of edited latents come from the model's known factors (``capabilities``): ``of_ws``
 when the model reads the factors of any ws (``stylegan2-shapes``: its regressor on the image;
@@ -50,12 +52,14 @@ def effect_matrix(generator, directions: DirectionSet, alpha: float = 1.0, sampl
                                 "directions in w or w+)")
     z_all = torch.randn(samples, generator.z_dim, generator=torch.Generator().manual_seed(seed))
     totals = torch.zeros(directions.k, len(known.names), dtype=torch.float64)
+    unedited = []
     for start in range(0, samples, batch):
         z = z_all[start:start + batch].to(generator.device)
         if known.of_ws is not None:
             before = known.of_ws(generator.mapping(z, truncation_psi=truncation_psi))
         else:
             before = known.values(z)
+        unedited.append(before)
         for index in range(directions.k):
             d = torch.as_tensor(directions.directions[index], device=z.device)
             for sign in (1.0, -1.0):
@@ -66,4 +70,7 @@ def effect_matrix(generator, directions: DirectionSet, alpha: float = 1.0, sampl
                     after = known.values(z + sign * alpha * float(directions.scales[index]) * d)
                 change = factor_change(before, after, known.circular, known.categorical)
                 totals[index] += change.sum(dim=0).double().cpu()
-    return (totals / (2 * samples)).numpy()
+    before = torch.cat(unedited)
+    resample = factor_change(before, before.roll(1, dims=0), known.circular, known.categorical)
+    scale = resample.mean(dim=0).double().cpu().clamp_min(1e-6)
+    return (totals / (2 * samples) / scale).numpy()

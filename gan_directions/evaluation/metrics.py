@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-MIN_EFFECT = 0.01  # effects are in factor units ([0, 1]); below this a factor counts as unmoved
+MIN_EFFECT = 0.01  # effects are in units of resampling; below this a factor counts as unmoved
 
 
 def matched_abs_cosine(found: np.ndarray, true: np.ndarray) -> tuple[float, list[int]]:

@@ -494,7 +494,8 @@ def _effects_heatmap(recovery: dict) -> str:
     alpha = recovery.get("effect_alpha", "α")
     return heatmap_table(matrix, rows, [str(f).replace("_", " ") for f in factors],
                          caption=f"mean |Δ factor| when moving ±{alpha} std along each "
-                                 "direction (rows: directions, columns: factors)")
+                                 "direction, relative to the change between two random "
+                                 "samples (rows: directions, columns: factors)")
 
 
 def _flatten(data: dict, prefix: str = "") -> list[tuple[str, str]]:
