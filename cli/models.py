@@ -25,9 +25,9 @@ def command() -> None:
 @command.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
 def list_models(as_json: bool) -> None:
-    """List catalogue models, their resolution and whether they are downloaded."""
+    """List catalogue models, built-in models and the loader families (model specs)."""
     from gan_directions.generators.catalogue import cached_path, load_catalogue
-    from gan_directions.generators.registry import builtin_names
+    from gan_directions.generators.registry import MODULE_FAMILY, builtin_names, families
 
     catalogue = load_catalogue()
     rows = []
@@ -35,8 +35,11 @@ def list_models(as_json: bool) -> None:
         rows.append({"name": entry.name, "resolution": entry.resolution,
                      "cached": cached_path(entry.name, catalogue).is_file(),
                      "description": entry.description, "url": entry.url})
+    loaders = [{"family": f.name, "spec": _spec_form(f), "help": f.help}
+               for f in [*families(), MODULE_FAMILY]]
     if as_json:
-        click.echo(json.dumps({"builtin": builtin_names(), "catalogue": rows}, indent=1))
+        click.echo(json.dumps({"builtin": builtin_names(), "catalogue": rows,
+                               "loaders": loaders}, indent=1))
         return
     width = max(len(row["name"]) for row in rows)
     click.echo(f"{'name':<{width}}  {'res':>5}  {'cached':<6}  description")
@@ -45,6 +48,18 @@ def list_models(as_json: bool) -> None:
         click.echo(f"{row['name']:<{width}}  {row['resolution'] or '':>5}  {cached:<6}  "
                    f"{row['description']}")
     click.echo(f"built-in (no download): {', '.join(builtin_names())}")
+    click.echo("model specs:")
+    for loader in loaders:
+        click.echo(f"  {loader['spec']:<22} {loader['help']}")
+
+
+def _spec_form(family) -> str:
+    """How a family's specs look: ``prefix...``, ``*.suffix``, or the family's name."""
+    if family.prefix:
+        return f"{family.prefix}..."
+    if family.suffixes:
+        return " ".join(f"*{suffix}" for suffix in family.suffixes)
+    return "module.sub:factory" if family.name == "module" else family.name
 
 
 @command.command(name="download")

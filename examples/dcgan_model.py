@@ -2,10 +2,10 @@
 
     gandir find --model py:examples/dcgan_model.py:factory ...
 
-``factory()`` builds the network, loads the weights that ``examples/dcgan_shapes.py`` saved
-with ``torch.save(state_dict)`` (read back with ``weights_only=True``: plain tensors only) and
-wraps it for gandir. The weights file defaults to ``outputs/dcgan-shapes/generator.pt`` in
-the repository; ``$DCGAN_WEIGHTS`` overrides it.
+``factory()`` builds the network and wraps it for gandir with the weights that
+``examples/dcgan_shapes.py`` saved with ``torch.save(state_dict)`` (``wrap_generator`` reads
+them with ``torch.load(weights_only=True)``: plain tensors only). The weights file defaults
+to ``outputs/dcgan-shapes/generator.pt`` in the repository; ``$DCGAN_WEIGHTS`` overrides it.
 """
 
 import os
@@ -49,7 +49,5 @@ def factory():
     weights = Path(os.environ.get("DCGAN_WEIGHTS", WEIGHTS))
     if not weights.is_file():
         raise FileNotFoundError(f"{weights} (train it first: python examples/dcgan_shapes.py)")
-    net = DCGANGenerator()
-    net.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    return wrap_generator(net, z_dim=Z_DIM, img_resolution=RESOLUTION, output_range=(-1, 1),
-                          name="dcgan-shapes")
+    return wrap_generator(DCGANGenerator(), weights=weights, z_dim=Z_DIM,
+                          img_resolution=RESOLUTION, output_range=(-1, 1), name="dcgan-shapes")

@@ -217,3 +217,30 @@ def test_entry_point_plugin_is_picked_up(tmp_path, monkeypatch):
     generator = load_generator("testgan:5")
     assert generator.z_dim == 5 and generator.img_resolution == 4
     assert generator.source.spec == "testgan:5"
+
+
+class Payload:
+    """Not a tensor: torch.load(weights_only=True) must refuse to unpickle it."""
+
+
+def test_weights_load_only_as_plain_tensors(tmp_path):
+    saved = byo_models.tiny_dcgan(seed=1)
+    path = tmp_path / "g.pt"
+    torch.save(saved.state_dict(), path)
+    generator = wrap_generator(byo_models.tiny_dcgan(seed=2), z_dim=8, weights=path)
+    z = torch.randn(2, 8, 1, 1)
+    with torch.no_grad():
+        assert torch.equal(generator.net(z), saved.eval()(z))
+    torch.save({"state": Payload()}, tmp_path / "code.pt")
+    with pytest.raises(ModelLoadError, match="weights_only=True"):
+        wrap_generator(byo_models.tiny_dcgan(), z_dim=8, weights=tmp_path / "code.pt")
+    torch.save({"main.0.weight": torch.zeros(1)}, tmp_path / "wrong.pt")
+    with pytest.raises(ModelLoadError, match="do not fit the module"):
+        wrap_generator(byo_models.tiny_dcgan(), z_dim=8, weights=tmp_path / "wrong.pt")
+
+
+def test_models_list_shows_the_loader_families():
+    listed = run("models", "list", "--json")
+    loaders = {row["family"]: row["spec"] for row in json.loads(listed.output)["loaders"]}
+    assert loaders["py"] == "py:..." and loaders["stylegan2-pickle"] == "*.pkl"
+    assert loaders["module"] == "module.sub:factory"

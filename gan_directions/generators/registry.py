@@ -192,8 +192,8 @@ def load_generator(
     if family.canonical is not None:
         canonical, path = family.canonical(target)
         spec = (family.prefix or "") + canonical
+    sha256 = file_sha256(path) if path is not None and path.is_file() else None  # what runs
     generator = as_generator(family.load(target, network=network), f"model {text!r}")
-    sha256 = file_sha256(path) if path is not None and path.is_file() else None
     generator.name = text
     generator.source = ModelSource(spec, str(path) if path is not None else None, sha256)
     return generator.to(device).eval().requires_grad_(False)

@@ -20,13 +20,15 @@ z -> C·k·k values, A = weight.reshape(z_dim, -1)ᵀ.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from gan_directions.errors import InvalidInputError
+from gan_directions.errors import InvalidInputError, ModelLoadError
 from gan_directions.generators.base import Generator
 
 Z_LAYOUTS = ("auto", "flat", "nchw")
@@ -162,6 +164,7 @@ def wrap_generator(
     factor_names: Sequence[str] | None = None,
     true_directions: np.ndarray | None = None,
     sefa_weight: np.ndarray | None = None,
+    weights: str | os.PathLike | None = None,
     name: str = "wrapped",
 ) -> Generator:
     """Turn ``module`` (z [, labels] -> images) into a gandir ``Generator``.
@@ -173,7 +176,9 @@ def wrap_generator(
     (flat, else nchw). ``z_range``: (lo, hi) for a module trained on z ~ U(lo, hi); None for
     N(0, I). ``output_range``: the module's image range, e.g. (0, 1) or (-1, 1);
     ``channels_last``: images are NHWC. ``factors``/``factor_names``/``true_directions``/
-    ``sefa_weight`` declare capabilities (see ``generators/capabilities.py``).
+    ``sefa_weight`` declare capabilities (see ``generators/capabilities.py``). ``weights``: a
+    ``torch.save(state_dict)`` file loaded into ``module`` first, with
+    ``torch.load(weights_only=True)`` (plain tensors; pickled code is refused).
     """
     if not isinstance(module, nn.Module):
         raise InvalidInputError(f"wrap_generator needs a torch nn.Module, got "
@@ -184,6 +189,8 @@ def wrap_generator(
         raise InvalidInputError(f"class_input must be one of {', '.join(CLASS_INPUTS)}")
     if int(z_dim) < 1 or int(c_dim) < 0:
         raise InvalidInputError(f"z_dim must be >= 1 and c_dim >= 0, got {z_dim} and {c_dim}")
+    if weights is not None:
+        load_weights(module, weights)
     low, high = output_range
     if not high > low:
         raise InvalidInputError(f"output_range must be (low, high) with high > low, got "
@@ -208,6 +215,26 @@ def wrap_generator(
     generator.img_channels, generator.img_resolution = channels, height
     _declare(generator, factors, factor_names, true_directions, sefa_weight)
     return generator
+
+
+def load_weights(module: nn.Module, path: str | os.PathLike) -> None:
+    """Load a ``torch.save(state_dict)`` file into ``module`` (strict), tensors only."""
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise ModelLoadError(f"weights file not found: {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # unpickling refused or a corrupt file: one line
+        first = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        raise ModelLoadError(f"cannot read weights {path} with weights_only=True: "
+                             f"{type(error).__name__}: {first}") from None
+    if not isinstance(state, dict):
+        raise ModelLoadError(f"{path} holds a {type(state).__name__}, expected a state_dict")
+    try:
+        module.load_state_dict(state)
+    except RuntimeError as error:
+        raise ModelLoadError(f"weights {path} do not fit the module: "
+                             f"{str(error).splitlines()[0]}") from None
 
 
 def _declare(generator: WrappedGenerator, factors, factor_names, true_directions,
