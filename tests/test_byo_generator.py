@@ -116,6 +116,12 @@ def test_conditional_module_gets_its_labels():
     assert module.seen.tolist() == [2, 0]
     with pytest.raises(InvalidInputError, match="conditional"):
         generator(torch.randn(2, 4))
+    directions = DirectionSet(np.eye(4)[:2], space="z")
+    frames = {index: render_traversals(generator, directions, seeds=[0], steps=3,
+                                       class_index=index, progress=False)
+              for index in (0, 2)}
+    assert set(module.seen.tolist()) == {2}  # the last call: class 2 for every image
+    assert not np.array_equal(frames[0], frames[2])
 
 
 def run(*args):
