@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import device_option, overwrite_option, truncation_option
+from gan_directions.cli.options import (
+    FINITE_FLOAT,
+    SEED,
+    device_option,
+    overwrite_option,
+    truncation_option,
+)
 
 from gan_directions.discovery.methods import METHODS, closed_form_names, methods_help
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS
@@ -34,14 +40,14 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="Optimization steps (trained methods).")
 @click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True,
               help="Latents per step.")
-@click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True,
+@click.option("--lr", type=FINITE_FLOAT, default=DEFAULTS.lr, show_default=True,
               help="Adam learning rate of the direction parameters.")
-@click.option("--recon-lr", type=float, default=DEFAULTS.recon_lr, show_default=True,
+@click.option("--recon-lr", type=FINITE_FLOAT, default=DEFAULTS.recon_lr, show_default=True,
               help="Adam learning rate of the reconstructor.")
 @click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES),
               default=DEFAULTS.lr_schedule, show_default=True,
               help="cosine: anneal both learning rates to 0 over --steps.")
-@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True,
+@click.option("--seed", type=SEED, default=DEFAULTS.seed, show_default=True,
               help="Seed of every random choice (same seed, same result on CPU).")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
               help="Run folder [default: outputs/<model>-<method>-<time>].")
@@ -60,15 +66,16 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="Search only inside the top-N principal axes of the latent (N >= K).")
 @click.option("--pca-samples", type=int, default=DEFAULTS.pca_samples, show_default=True,
               help="Sampled latents for PCA, covariance and shift scales (w spaces).")
-@click.option("--rtd-weight", type=float, default=DEFAULTS.rtd_weight, show_default=True,
+@click.option("--rtd-weight", type=FINITE_FLOAT, default=DEFAULTS.rtd_weight, show_default=True,
               help="Weight γ of the TopDis RTD term.")
-@click.option("--recon-weight", type=float, default=DEFAULTS.recon_weight, show_default=True,
+@click.option("--recon-weight", type=FINITE_FLOAT, default=DEFAULTS.recon_weight, show_default=True,
               help="Weight of the reconstructor term in TopDis; it keeps directions from "
                    "becoming ones the image ignores (those have RTD 0). 0 turns it off.")
-@click.option("--gmg", "gmg_weight", type=float, default=DEFAULTS.gmg_weight, show_default=True,
+@click.option("--gmg", "gmg_weight", type=FINITE_FLOAT, default=DEFAULTS.gmg_weight,
+              show_default=True,
               help="Weight of the Gromov-Monge gap term between original and shifted images "
                    "(TopDis; 0 = off).")
-@click.option("--shift-c", type=float, default=DEFAULTS.shift_c, show_default=True,
+@click.option("--shift-c", type=FINITE_FLOAT, default=DEFAULTS.shift_c, show_default=True,
               help="TopDis shift C in Gaussian-CDF units.")
 @click.option("--rtd-size", type=int, default=DEFAULTS.rtd_size, show_default=True,
               help="Images are area-downsampled to this size before RTD.")
@@ -80,7 +87,7 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="RTD sums the lengths of this many longest H1 bars.")
 @click.option("--recon-size", type=int, default=DEFAULTS.recon_size, show_default=True,
               help="Image size the reconstructor sees (a multiple of 16).")
-@click.option("--max-shift", type=float, default=DEFAULTS.max_shift, show_default=True,
+@click.option("--max-shift", type=FINITE_FLOAT, default=DEFAULTS.max_shift, show_default=True,
               help="Largest reconstructor shift ε, in standard deviations.")
 @truncation_option(default=DEFAULTS.truncation_psi, help="Truncation of w samples.")
 @click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from gan_directions.cli.options import FINITE_FLOAT, SEED
 
 from gan_directions.training.gan import GANTrainConfig
 from gan_directions.training.regressor import RegressorTrainConfig
@@ -33,16 +34,17 @@ def command() -> None:
               help="Total G+D steps (with --resume: the new total).")
 @click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True,
               help="Images per step (a multiple of 4).")
-@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=DEFAULTS.seed, show_default=True, help="Random seed.")
 @click.option("--channel-base", type=int, default=DEFAULTS.channel_base, show_default=True,
               help="Feature maps at resolution r are min(channel_base / r, channel_max).")
 @click.option("--channel-max", type=int, default=DEFAULTS.channel_max, show_default=True)
-@click.option("--lr", type=float, default=DEFAULTS.g_lr, show_default=True,
+@click.option("--lr", type=FINITE_FLOAT, default=DEFAULTS.g_lr, show_default=True,
               help="Adam learning rate of G and D.")
-@click.option("--r1-gamma", type=float, default=DEFAULTS.r1_gamma, show_default=True,
+@click.option("--r1-gamma", type=FINITE_FLOAT, default=DEFAULTS.r1_gamma, show_default=True,
               help="R1 weight gamma.")
-@click.option("--threads", type=int, default=1, show_default=True, help="Torch CPU threads.")
-@click.option("--checkpoint-minutes", type=float, default=3.0, show_default=True,
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Torch CPU threads.")
+@click.option("--checkpoint-minutes", type=FINITE_FLOAT, default=3.0, show_default=True,
               help="Minutes between atomic checkpoints (also written at the end and on Ctrl-C).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
 def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, threads,
@@ -78,10 +80,11 @@ def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, thre
 @click.option("--batch", type=int, default=REGRESSOR_DEFAULTS.batch, show_default=True)
 @click.option("--width", type=int, default=REGRESSOR_DEFAULTS.width, show_default=True,
               help="Channels of the first convolution (doubled twice).")
-@click.option("--seed", type=int, default=REGRESSOR_DEFAULTS.seed, show_default=True)
+@click.option("--seed", type=SEED, default=REGRESSOR_DEFAULTS.seed, show_default=True)
 @click.option("--heldout", type=int, default=2000, show_default=True,
               help="Held-out real images for the recorded accuracy.")
-@click.option("--threads", type=int, default=1, show_default=True, help="Torch CPU threads.")
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Torch CPU threads.")
 def train_regressor_command(out, steps, batch, width, seed, heldout, threads):
     """Train the factor regressor shipped with stylegan2-shapes (a CNN with one head per factor).
 
@@ -116,8 +119,9 @@ def train_regressor_command(out, steps, batch, width, seed, heldout, threads):
                    "exists].")
 @click.option("--samples", type=int, default=2000, show_default=True,
               help="Generated and real images per quality figure.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--threads", type=int, default=1, show_default=True, help="Torch CPU threads.")
+@click.option("--seed", type=SEED, default=0, show_default=True)
+@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Torch CPU threads.")
 def export_command(run_dir, name, regressor, samples, seed, threads):
     """Write RUN_DIR's EMA generator as NAME.safetensors (float16) + NAME.json.
 

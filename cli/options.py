@@ -2,11 +2,39 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from gan_directions.workflows.common import DEFAULT_DEVICE
 
 HELP_SETTINGS = {"help_option_names": ["-h", "--help"]}
+
+
+class FiniteFloat(click.ParamType):
+    """A float that is a number: ``nan`` and ``inf`` are usage errors (exit code 2)."""
+
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+class FiniteFloatRange(click.FloatRange):
+    """``click.FloatRange`` that also refuses ``nan`` (which compares as inside any range)."""
+
+    def convert(self, value, param, ctx):
+        number = super().convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return number
+
+
+FINITE_FLOAT = FiniteFloat()
+SEED = click.IntRange(0, 2**32 - 1)  # what numpy's RandomState and torch accept alike
 
 
 class AliasedOption(click.Option):
@@ -30,7 +58,7 @@ def device_option(help_text: str = "Torch device: auto (CUDA when available), cp
 def truncation_option(default: float | None, help: str):
     """``--truncation-psi`` (old spelling ``--trunc`` still accepted)."""
     return click.option("--truncation-psi", "--trunc", "truncation_psi", cls=AliasedOption,
-                        type=float, default=default, show_default=default is not None,
+                        type=FINITE_FLOAT, default=default, show_default=default is not None,
                         help=help)
 
 

@@ -6,7 +6,12 @@ import sys
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import device_option, overwrite_option, truncation_option
+from gan_directions.cli.options import (
+    FiniteFloatRange,
+    device_option,
+    overwrite_option,
+    truncation_option,
+)
 
 from gan_directions.directions import parse_seeds
 from gan_directions.errors import InvalidInputError
@@ -62,7 +67,7 @@ def _parse_directions(text: str | None) -> list[int] | None:
 @click.option(
     "--range",
     "max_shift",
-    type=click.FloatRange(0, 100, min_open=True),
+    type=FiniteFloatRange(0, 100, min_open=True),
     default=DEFAULTS.max_shift,
     show_default=True,
     help="Largest shift in standard deviations along the direction; shifts run "
@@ -107,7 +112,7 @@ def _parse_directions(text: str | None) -> list[int] | None:
 )
 @click.option(
     "--fps",
-    type=click.FloatRange(1, 50),
+    type=FiniteFloatRange(1, 50),
     default=DEFAULTS.fps,
     show_default=True,
     help="Frames per second of GIFs and MP4s.",

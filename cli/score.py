@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import device_option, truncation_option
+from gan_directions.cli.options import SEED, FiniteFloatRange, device_option, truncation_option
 
 from gan_directions.workflows.score import SCORE_EMBEDDINGS, SCORE_MODES, ScoreSettings
 
@@ -33,7 +33,7 @@ DEFAULTS = ScoreSettings()
 @click.option("--landmarks", "n_landmarks", type=click.IntRange(1),
               default=DEFAULTS.n_landmarks, show_default=True,
               help="Witness-complex landmarks per RLT (drawn with replacement).")
-@click.option("--gamma", type=click.FloatRange(0, 1, min_open=True), default=DEFAULTS.gamma,
+@click.option("--gamma", type=FiniteFloatRange(0, 1, min_open=True), default=DEFAULTS.gamma,
               show_default="1/128", help="alpha_max = gamma * largest witness-landmark "
               "distance.")
 @click.option("--redraws", "n_redraws", type=click.IntRange(1), default=DEFAULTS.n_redraws,
@@ -47,7 +47,7 @@ DEFAULTS = ScoreSettings()
               help="Also compare with the model's true factors. Default: when the model "
               "knows them (synthetic-shapes).")
 @truncation_option(default=None, help="Truncation psi. Default: the run's, else 1.")
-@click.option("--seed", type=click.IntRange(0, 2**32 - 1), default=DEFAULTS.seed,
+@click.option("--seed", type=SEED, default=DEFAULTS.seed,
               show_default=True,
               help="Seed of the base batch, values, landmarks and the random embedding.")
 @click.option("--workers", type=click.IntRange(1), default=None,

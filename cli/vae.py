@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import device_option, overwrite_option
+from gan_directions.cli.options import FINITE_FLOAT, SEED, device_option, overwrite_option
 
 from gan_directions.vae.models import DECODER_LOSSES, MODELS
 from gan_directions.vae.train import TrainConfig
@@ -34,7 +34,7 @@ def command() -> None:
                    "~/.cache/gandir/data).")
 @click.option("--model", type=click.Choice(MODELS), default=DEFAULTS.model, show_default=True,
               help="Base objective.")
-@click.option("--beta", type=float, default=None,
+@click.option("--beta", type=FINITE_FLOAT, default=None,
               help="β for betavae/tcvae, γ (TC weight) for factorvae. "
                    "[default: 4 betavae, 6 tcvae, 10 factorvae]")
 @click.option("--latent", type=int, default=DEFAULTS.latent, show_default=True,
@@ -42,23 +42,23 @@ def command() -> None:
 @click.option("--decoder-loss", type=click.Choice(DECODER_LOSSES),
               default=DEFAULTS.decoder_loss, show_default=True,
               help="Reconstruction loss (disentanglement_lib's).")
-@click.option("--topdis", type=float, default=DEFAULTS.topdis, show_default=True,
+@click.option("--topdis", type=FINITE_FLOAT, default=DEFAULTS.topdis, show_default=True,
               help="Weight γ of the TopDis loss (0 = off; the official scripts use 5-6).")
 @click.option("--topdis-delay", type=int, default=DEFAULTS.topdis_delay, show_default=True,
               help="Steps before TopDis switches on (the official scripts use 100000).")
 @click.option("--orthogonalize", is_flag=True,
               help="Project the TopDis gradient off the reconstruction gradient when they "
                    "conflict.")
-@click.option("--gmg", type=float, default=DEFAULTS.gmg, show_default=True,
+@click.option("--gmg", type=FINITE_FLOAT, default=DEFAULTS.gmg, show_default=True,
               help="Weight λ of the Gromov-Monge gap on the decoder (0 = off).")
 @click.option("--steps", type=int, default=DEFAULTS.steps, show_default=True,
               help="Total training steps (with --resume: the new total).")
 @click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True, help="Batch size.")
-@click.option("--lr", type=float, default=DEFAULTS.lr, show_default=True,
+@click.option("--lr", type=FINITE_FLOAT, default=DEFAULTS.lr, show_default=True,
               help="Adam learning rate.")
-@click.option("--disc-lr", type=float, default=DEFAULTS.disc_lr, show_default=True,
+@click.option("--disc-lr", type=FINITE_FLOAT, default=DEFAULTS.disc_lr, show_default=True,
               help="FactorVAE discriminator learning rate (Adam β 0.5, 0.9).")
-@click.option("--seed", type=int, default=DEFAULTS.seed, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=DEFAULTS.seed, show_default=True, help="Random seed.")
 @click.option("--out", type=click.Path(), default=None,
               help="Run folder. [default: vae-MODEL-DATASET-sSEED]")
 @click.option("--resume", is_flag=True,
@@ -92,7 +92,7 @@ def train(out, resume, overwrite, device, threads, quiet, **options) -> None:
 @click.option("--fast", is_flag=True,
               help="Smaller sample sizes, the random-forest DCI estimator and a smaller RLT "
                    "sample (labelled mode: fast; not comparable with published numbers).")
-@click.option("--seed", type=int, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
 @click.option("--data-dir", type=click.Path(), default=None,
               help="Folder holding the real dataset files, if the model used one.")
 @click.option("--metrics", default=None,

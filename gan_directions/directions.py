@@ -129,7 +129,8 @@ class DirectionSet:
         if not path.is_file():
             raise GandirError(f"directions file not found: {path}")
         if not zipfile.is_zipfile(path):
-            raise GandirError(f"cannot read directions file {path}: not a .npz archive")
+            raise GandirError(f"cannot read directions file {path}: not a .npz archive "
+                              f"(truncated or corrupt, or another format)")
         try:
             with np.load(path, allow_pickle=False) as data:
                 directions = data["directions"]

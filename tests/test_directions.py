@@ -26,8 +26,25 @@ def test_load_errors(tmp_path):
     with pytest.raises(GandirError, match="not found"):
         DirectionSet.load(tmp_path / "missing.npz")
     (tmp_path / "bad.npz").write_bytes(b"not a zip")
-    with pytest.raises(GandirError, match="cannot read"):
+    with pytest.raises(GandirError, match="not a .npz archive"):
         DirectionSet.load(tmp_path / "bad.npz")
+    DirectionSet(np.eye(3, 8)).save(tmp_path / "d.npz")
+    data = (tmp_path / "d.npz").read_bytes()
+    cut = len(data) // 2
+    broken = {"truncated.npz": data[:cut],
+              "flipped.npz": data[:cut] + bytes(b ^ 0xFF for b in data[cut:cut + 64])
+              + data[cut + 64:]}
+    for name, content in broken.items():
+        (tmp_path / name).write_bytes(content)
+        with pytest.raises(GandirError, match="truncated or corrupt") as error:
+            DirectionSet.load(tmp_path / name)
+        assert "allow_pickle" not in str(error.value)
+    np.savez(tmp_path / "objects.npz", directions=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(GandirError, match="pickled Python objects, which gandir never loads"):
+        DirectionSet.load(tmp_path / "objects.npz")
+    np.savez(tmp_path / "other.npz", x=np.zeros(3))
+    with pytest.raises(GandirError, match="no 'directions' array"):
+        DirectionSet.load(tmp_path / "other.npz")
 
 
 def test_invalid_directions():
@@ -56,6 +73,11 @@ def test_parsers():
     assert parse_seeds("0-2,7") == [0, 1, 2, 7]
     with pytest.raises(InvalidInputError):
         parse_seeds("x")
+    with pytest.raises(InvalidInputError, match="no seeds given"):
+        parse_seeds("")
+    with pytest.raises(InvalidInputError, match="names 100000000 seeds; at most 10000"):
+        parse_seeds("0-99999999")  # refused before anything is allocated
+    assert len(parse_seeds("0-9999")) == 10000
 
 
 def test_seeded_z_matches_official_convention():

@@ -68,7 +68,8 @@ def test_sigint_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_p
     find.process.send_signal(signal.SIGINT)
     assert find.finish() == 130
     assert "Traceback" not in find.stderr and "--resume --out" in find.stderr
-    stopped = load_checkpoint(out / "checkpoint.pt")["step"]
+    checkpoint = load_checkpoint(out / "checkpoint.pt")
+    stopped = checkpoint["step"]
     assert stopped >= seen  # every finished step is in the checkpoint
     steps = stopped + 4
     assert steps < TOTAL
@@ -79,7 +80,9 @@ def test_sigint_saves_a_checkpoint_and_resume_matches_an_uninterrupted_run(tmp_p
     np.testing.assert_array_equal(resumed.directions.directions,
                                   reference.directions.directions)
     assert resumed.history == reference.history and len(resumed.history) == steps
-    assert resumed.record["timing"]["train_seconds"] > 0
+    # timings cover both sessions: the interrupted one and the resumed one
+    assert resumed.record["timing"]["train_seconds"] > checkpoint["train_seconds"] > 0
+    assert resumed.record["timing"]["seconds"] > checkpoint["seconds"]
 
 
 def test_second_find_is_refused_and_a_kill_leaves_nothing_that_blocks_a_rerun(tmp_path):

@@ -266,6 +266,31 @@ def test_names_files(tmp_path):
         load_names(tmp_path / "missing.txt")
 
 
+def test_names_file_must_name_each_direction(tmp_path):
+    txt = tmp_path / "names.txt"
+    txt.write_text("smile\n\npose\n")
+    assert load_names(txt, count=3) == {0: "smile", 2: "pose"}
+    with pytest.raises(InvalidInputError, match="has 3 lines, one per direction is needed: 4"):
+        load_names(txt, count=4)
+    listed = tmp_path / "a.toml"
+    listed.write_text('names = ["smile", "pose"]\n')
+    with pytest.raises(InvalidInputError, match="lists 2 names"):
+        load_names(listed, count=3)
+    table = tmp_path / "b.toml"
+    table.write_text('[names]\n5 = "age"\n')
+    with pytest.raises(InvalidInputError, match="index 5 is out of range"):
+        load_names(table, count=3)
+
+
+def test_losses_plot_leaves_out_the_direction_index_and_seconds(tmp_path):
+    from gan_directions.render.losses_plot import plot_losses
+
+    columns = {"step": np.arange(5.0), "direction": np.array([0, 3, 1, 2, 0.0]),
+               "seconds": np.arange(5.0)}
+    assert plot_losses(columns, tmp_path / "losses.png") is False  # no loss among them
+    assert plot_losses({**columns, "loss": np.ones(5)}, tmp_path / "losses.png") is True
+
+
 def test_combined_animation_is_capped(tmp_path, monkeypatch):
     monkeypatch.setattr("gan_directions.render.outputs.MAX_COMBINED", 1)
     generator = load_generator("synthetic-shapes")

@@ -135,7 +135,10 @@ def test_resume_drops_log_rows_after_the_checkpoint(tmp_path, dsprites):
         handle.write("25,1,1,1,,,,,1\n")  # a row written after the last checkpoint
     train_vae(TrainConfig(steps=30, **SMALL), run, resume=True, dataset=dsprites, quiet=True)
     with (run / "losses.csv").open() as handle:
-        assert [int(r["step"]) for r in csv.DictReader(handle)] == [10, 20, 30]
+        rows = list(csv.DictReader(handle))
+    assert [int(r["step"]) for r in rows] == [10, 20, 30]
+    seconds = [float(r["seconds"]) for r in rows]
+    assert seconds[2] > seconds[1] > seconds[0] > 0  # the resumed session counts on
 
 
 @pytest.mark.parametrize(
