@@ -53,6 +53,7 @@ def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, thre
     import torch
     from tqdm import tqdm
 
+    from gan_directions.runs.lock import folder_lock
     from gan_directions.training.gan import train_gan
 
     torch.set_num_threads(threads)
@@ -66,8 +67,9 @@ def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, thre
         bar.refresh() if step == total else bar.update(0)
 
     try:
-        trainer = train_gan(out, config, resume=resume,
-                            checkpoint_seconds=checkpoint_minutes * 60, progress=progress)
+        with folder_lock(out):  # one command at a time in a run folder
+            trainer = train_gan(out, config, resume=resume,
+                                checkpoint_seconds=checkpoint_minutes * 60, progress=progress)
     finally:
         bar.close()
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")

@@ -64,7 +64,8 @@ BAD: dict[str, list[str]] = {
     "--topdis": ["-1"],
 }
 # vae eval --out names a JSON file to write, train-regressor --out a file name stem.
-SKIP = {"--help", "--quiet", "--out@vae eval", "--out@gan train-regressor"}
+# batch --ray-address is only read with --executor ray.
+SKIP = {"--help", "--quiet", "--out@vae eval", "--out@gan train-regressor", "--ray-address"}
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,8 @@ def sandbox(tmp_path_factory):
     shutil.copy(DATA / "tiny64.pkl", root / "mine.pkl")
     (root / "afile.txt").write_text("not a folder, not a model")
     (root / "names3.txt").write_text("a\nb\nc\n")
+    (root / "sweep.toml").write_text('[[runs]]\nmodel = "synthetic-shapes"\nmethod = "random"\n'
+                                     'k = 2\n')
     runner = CliRunner()
     with runner.isolated_filesystem(root):
         result = runner.invoke(cli, ["find", "--model", "synthetic-shapes", "--method", "random",
@@ -119,6 +122,7 @@ def commands(sandbox: Path) -> dict[str, tuple[click.Command, list[str]]]:
         "gan train-regressor": (sub("gan", "train-regressor"),
                                 ["gan", "train-regressor", "--out", "regressor", "--steps", "1",
                                  "--batch", "4", "--width", "4", "--heldout", "8"]),
+        "batch": (sub("batch"), ["batch", "sweep.toml", "--out", "sweep", "--quiet"]),
         "gan export": (sub("gan", "export"), ["gan", "export", "missing-gan-run", "exported",
                                               "--samples", "8"]),
         "models convert": (sub("models", "convert"), ["models", "convert", "mine.pkl",
@@ -134,6 +138,8 @@ BAD_ARGUMENTS = [
     ["models", "inspect", "missing.pkl"], ["models", "inspect", "afile.txt"],
     ["models", "download", "no-such-model"], ["models", "convert", "afile.txt", "out"],
     ["gan", "export", "missing-run", "name"], ["no-such-command"],
+    ["batch", "missing.toml", "--out", "sweep"], ["batch", "afile.txt", "--out", "sweep"],
+    ["batch", "names3.txt", "--out", "sweep"],
 ]
 
 
