@@ -17,6 +17,7 @@ from gan_directions.discovery import find_directions
 from gan_directions.errors import InvalidInputError, ModelLoadError
 from gan_directions.generators.capabilities import declared, sefa_weight, supports
 from gan_directions.generators.registry import load_generator
+from gan_directions.generators.weights import file_sha256
 from gan_directions.generators.wrap import wrap_generator
 from gan_directions.render import render_traversals
 from gan_directions.scoring import score_directions, write_scores
@@ -129,17 +130,17 @@ def run(*args):
 
 
 def test_cli_py_factory_find_then_render_and_score_from_the_run_folder(tmp_path, monkeypatch):
-    factory_file = tmp_path / "user" / "my_gan.py"
-    factory_file.parent.mkdir()
-    shutil.copy(TESTS / "byo_models.py", factory_file)
+    monkeypatch.chdir(TESTS.parent)
     out = tmp_path / "run"
-    found = run("find", "--model", f"py:{factory_file}:factory", "--out", out, *FAST_TOPDIS)
+    found = run("find", "--model", "py:tests/byo_models.py:factory", "--out", out,
+                *FAST_TOPDIS)
     assert found.exit_code == 0, found.output
     record = json.loads((out / "run.json").read_text())
-    assert record["model"]["spec"] == f"py:{factory_file.resolve()}:factory"
-    assert len(record["model"]["sha256"]) == 64
+    factory_file = (TESTS / "byo_models.py").resolve()
+    assert record["model"] == {"spec": f"py:{factory_file}:factory", "path": str(factory_file),
+                               "sha256": file_sha256(factory_file)}
     assert record["model_capabilities"] == ["sefa_weight"]
-    monkeypatch.chdir(tmp_path / "user")  # the run folder alone names the model
+    monkeypatch.chdir(tmp_path)  # no --model: the run folder alone names the model
     rendered = run("render", out, "--seeds", "0-1", "--steps", "3", "--formats", "png",
                    "--device", "cpu", "--quiet")
     assert rendered.exit_code == 0, rendered.output
@@ -148,19 +149,22 @@ def test_cli_py_factory_find_then_render_and_score_from_the_run_folder(tmp_path,
     scored = run("score", out, *FAST_SCORE_CLI)
     assert scored.exit_code == 0, scored.output
     assert json.loads((out / "scores.json").read_text())["model"] == record["model"]["spec"]
-    # a changed factory file is refused before it runs
-    factory_file.write_text(factory_file.read_text() + "\nraise SystemExit('ran')\n")
+
+
+def test_a_changed_factory_file_is_refused_before_it_runs(tmp_path):
+    factory_file = tmp_path / "user" / "my_gan.py"
+    factory_file.parent.mkdir()
+    shutil.copy(TESTS / "byo_models.py", factory_file)
+    out = tmp_path / "sefa"
+    found = run("find", "--model", f"py:{factory_file}:factory", "--method", "sefa", "--k", "3",
+                "--out", out, "--quiet")
+    assert found.exit_code == 0, found.output
+    assert DirectionSet.load(out).k == 3
+    marker = tmp_path / "ran"
+    factory_file.write_text(factory_file.read_text() + f"\nopen({str(marker)!r}, 'w')\n")
     changed = run("score", out, *FAST_SCORE_CLI)
     assert changed.exit_code == 1 and "changed since the run" in changed.output
-
-
-def test_cli_py_factory_relative_path_and_sefa(tmp_path, monkeypatch):
-    monkeypatch.chdir(TESTS.parent)
-    out = tmp_path / "sefa"
-    result = run("find", "--model", "py:tests/byo_models.py:factory", "--method", "sefa",
-                 "--k", "3", "--out", out, "--quiet")
-    assert result.exit_code == 0, result.output
-    assert DirectionSet.load(out).k == 3
+    assert not marker.exists()
 
 
 def test_plain_module_with_z_dim_and_module_factory(monkeypatch):
