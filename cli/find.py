@@ -15,7 +15,13 @@ from gan_directions.cli.options import (
 
 from gan_directions.discovery.methods import METHODS, closed_form_names, methods_help
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS
-from gan_directions.discovery.search import LR_SCHEDULES, RTD_EMBEDDINGS, SPACES, SearchSettings
+from gan_directions.discovery.search import (
+    LR_SCHEDULES,
+    RTD_EMBEDDINGS,
+    SHIFT_SCALES,
+    SPACES,
+    SearchSettings,
+)
 from gan_directions.workflows.find import FindSettings
 
 DEFAULTS = SearchSettings()
@@ -33,9 +39,21 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="Number of directions, at most the latent dimension [default: 10, or the "
                    "dimension when smaller].")
 @click.option("--space", type=click.Choice(SPACES), default=DEFAULTS.space, show_default=True,
-              help="Latent space the directions live in.")
+              help="Latent space the directions live in. w: one vector added to every layer "
+                   "of the range; w+: one vector per layer of the range, edited jointly.")
 @click.option("--layers", default=None,
               help="Inclusive ws layer range edited in w/w+, e.g. 0-5 (default: all layers).")
+@click.option("--class", "class_index", type=click.IntRange(0), default=None,
+              help="Class of a conditional model (c_dim > 0) for search, preview, render and "
+                   "score [default: classes drawn uniformly; render and preview show class "
+                   "0].")
+@click.option("--search-res", type=click.IntRange(4), default=DEFAULTS.search_res,
+              show_default=True,
+              help="StyleGAN2 (skip) searches render at this resolution: synthesis stops at "
+                   "that block, whose running RGB image is exact; the start/end edit "
+                   "diagnostics use it too. Previews, rendering and scoring stay at full "
+                   "resolution. Raised to the first block that reads the edited layers; "
+                   "ignored by models without intermediate RGB.")
 @click.option("--steps", type=int, default=DEFAULTS.steps, show_default=True,
               help="Optimization steps (trained methods).")
 @click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True,
@@ -81,8 +99,23 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="Images are area-downsampled to this size before RTD.")
 @click.option("--rtd-embedding", type=click.Choice(RTD_EMBEDDINGS),
               default=DEFAULTS.rtd_embedding, show_default=True,
-              help="Where TopDis measures RTD: downsampled pixels or seeded random VGG-like "
-                   "features.")
+              help="Where TopDis measures RTD: downsampled pixels and their squares (default; "
+                   "the squares see edits that are the same on every image), pixels alone "
+                   "(blind to those: a pure brightness edit has pixel RTD 0), or seeded random "
+                   "VGG-like features.")
+@click.option("--rtd-normalize/--no-rtd-normalize", default=DEFAULTS.rtd_normalize,
+              show_default=True,
+              help="TopDis loss is RTD per unit of relative image change, so smaller edits "
+                   "cannot lower it.")
+@click.option("--shift-scale", type=click.Choice(SHIFT_SCALES), default=DEFAULTS.shift_scale,
+              show_default=True,
+              help="Size of trained methods' shifts. fixed: one unit for every direction (the "
+                   "RMS std along the top-K principal axes), so turning towards low-variance "
+                   "directions cannot shrink edits; direction: each direction's own std (no "
+                   "gradient). Traversals use the same unit.")
+@click.option("--edit-floor", type=float, default=DEFAULTS.edit_floor, show_default=True,
+              help="TopDis pays a hinge penalty when a step's image change falls below this "
+                   "fraction of the direction's change at the start (0 = off).")
 @click.option("--rtd-card", type=int, default=DEFAULTS.rtd_card, show_default=True,
               help="RTD sums the lengths of this many longest H1 bars.")
 @click.option("--recon-size", type=int, default=DEFAULTS.recon_size, show_default=True,
@@ -102,8 +135,18 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 def command(**options):
     """Find K directions in a model's latent space and write a run folder.
 
-    The folder holds directions.npz, run.json (every setting, versions, loss history and,
-    for models with known factors, the recovery scores), losses.csv and preview.png.
+    The folder holds directions.npz, run.json (every setting, versions, loss history,
+    per-direction image change and RTD per unit of change at start and end and, for models
+    with known factors, the recovery scores), losses.csv and preview.png.
+
+    \b
+    Voynov-Babenko (--method vb) deviates from the paper:
+      - shifts eps ~ U[-max-shift, max-shift], |eps| >= 0.5, are in units of the
+        --shift-scale (the paper: raw latent units);
+      - the reconstructor is a small LeNet-style CNN on both images resized to
+        --recon-size (the paper: ResNet-18, LeNet only for small images);
+      - directions are orthonormal by default (--parametrization unit for the paper's
+        unit-length columns) and start from --init (the paper: random).
 
     \b
     Examples:

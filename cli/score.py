@@ -50,6 +50,9 @@ DEFAULTS = ScoreSettings()
 @click.option("--seed", type=SEED, default=DEFAULTS.seed,
               show_default=True,
               help="Seed of the base batch, values, landmarks and the random embedding.")
+@click.option("--class", "class_index", type=click.IntRange(0), default=None,
+              help="Class of a conditional model. Default: the run's --class, else classes "
+              "drawn uniformly.")
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Processes computing RLTs. Default: the available cores (at most 8).")
 @device_option("Device for decoding images: auto, cpu, cuda or cuda:N.")

@@ -1,8 +1,11 @@
 """Direction sets: K directions in a named latent space, their file format and the edit rule.
 
-A direction lives in ``z``, ``w`` or ``w+`` (``w`` restricted to a layer range). The edit of
-DESIGN.md is ``ws[:, layers] += alpha * scale * d``, with ``alpha`` in standard deviations of
-the latent along ``d`` (``scale``). In ``z`` the shift is applied before the mapping network.
+A direction lives in ``z``, ``w`` or ``w+``. In ``w`` (optionally restricted to a layer range)
+the edit of DESIGN.md is ``ws[:, layers] += alpha * scale * d``, with ``alpha`` in standard
+deviations of the latent along ``d`` (``scale``). A ``w+`` direction holds one w_dim vector per
+layer of its range ([L·w_dim], layer-major), and layer l of the range moves by its own vector;
+a ``w+`` direction of size w_dim (older files) moves every layer of the range alike. In ``z``
+the shift is applied before the mapping network.
 """
 
 from __future__ import annotations
@@ -95,6 +98,8 @@ class DirectionSet:
     def check_fits(self, generator) -> None:
         """Raise a clear error when these directions do not fit ``generator``'s latent space."""
         expected = generator.z_dim if self.space == "z" else generator.w_dim
+        if self.space == "w+" and self.dim != expected:
+            expected = generator.w_dim * layer_count(self.layers, generator.num_ws)
         if self.dim != expected:
             raise InvalidInputError(
                 f"direction dimension {self.dim} does not match the model's {self.space} "
@@ -152,6 +157,11 @@ class DirectionSet:
         return cls(directions, space=space, layers=layer_range, scales=scales, names=names)
 
 
+def layer_count(layers: tuple[int, int] | None, num_ws: int) -> int:
+    """Number of ws entries in an inclusive layer range (None = all ``num_ws``)."""
+    return num_ws if layers is None else layers[1] - layers[0] + 1
+
+
 def edit_ws(
     ws: torch.Tensor, direction: torch.Tensor, shift: torch.Tensor | float,
     layers: tuple[int, int] | None = None,
@@ -159,14 +169,14 @@ def edit_ws(
     """Return ``ws`` [N, num_ws, w_dim] with ``shift * direction`` added on ``layers``.
 
     ``shift`` is a scalar or a per-sample tensor [N]; layers are inclusive (None = all).
+    ``direction`` is one w_dim vector for every layer, or one per layer of the range
+    ([L·w_dim], true W+).
     """
+    first, last = layers if layers is not None else (0, ws.shape[1] - 1)
     shift = torch.as_tensor(shift, dtype=ws.dtype, device=ws.device).reshape(-1, 1, 1)
-    delta = shift * direction.to(ws).reshape(1, 1, -1)
-    if layers is None:
-        return ws + delta
-    mask = torch.zeros(1, ws.shape[1], 1, dtype=ws.dtype, device=ws.device)
-    mask[:, layers[0] : layers[1] + 1] = 1
-    return ws + delta * mask
+    per_layer = direction.to(ws).reshape(1, -1, ws.shape[2])  # [1, 1 or L, w_dim]
+    delta = (shift * per_layer).expand(-1, last - first + 1, -1)
+    return torch.cat([ws[:, :first], ws[:, first : last + 1] + delta, ws[:, last + 1 :]], dim=1)
 
 
 def edited_ws(

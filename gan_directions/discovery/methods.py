@@ -18,7 +18,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gan_directions.discovery.init import ganspace_directions, random_directions, sefa_directions
+from gan_directions.discovery.init import (
+    ganspace_directions,
+    ganspace_feature_directions,
+    has_mapping_network,
+    lift_to_layers,
+    random_directions,
+    sefa_directions,
+)
 from gan_directions.errors import InvalidInputError
 
 RECONSTRUCTOR_USES = ("always", "weighted", "never")
@@ -71,22 +78,33 @@ def methods_help() -> str:
 
 
 def _ganspace(generator, latents, stats, settings) -> np.ndarray:
+    """PCA of the latent (lifted to every layer in w+), or, for models without a mapping
+    network, PCA of an early feature layer regressed back to z (GANSpace's BigGAN recipe)."""
+    if not has_mapping_network(generator):
+        return ganspace_feature_directions(latents, settings.k, settings.pca_samples,
+                                           settings.seed)
     return ganspace_directions(stats, settings.k)
 
 
 def _sefa(generator, latents, stats, settings) -> np.ndarray:
+    """SeFa's w directions; in w+ the same vector on every layer of the range."""
     if latents.space == "z" and generator.num_ws > 1:
         raise InvalidInputError("SeFa directions live in w; use --space w or w+")
-    return sefa_directions(generator, settings.k, settings.layers)
+    found = sefa_directions(generator, settings.k, settings.layers)
+    return lift_to_layers(found, latents.num_layers) if latents.space == "w+" else found
 
 
 def _random(generator, latents, stats, settings) -> np.ndarray:
     return random_directions(latents.dim, settings.k, settings.seed)
 
 
-register_method(Method("topdis", "RTD + reconstructor (default)", rtd=True,
-                       reconstructor="weighted"))
-register_method(Method("vb", "Voynov-Babenko reconstructor", reconstructor="always"))
-register_method(Method("ganspace", "PCA of sampled latents", directions=_ganspace))
-register_method(Method("sefa", "style-weight eigenvectors", directions=_sefa))
+register_method(Method("topdis", "RTD per unit of image change + reconstructor (default)",
+                       rtd=True, reconstructor="weighted"))
+register_method(Method("vb", "Voynov-Babenko reconstructor (deviations from the paper: see "
+                             "below)", reconstructor="always"))
+register_method(Method("ganspace", "PCA of sampled w (models without a mapping network: PCA "
+                                   "of an early feature layer regressed back to z)",
+                       directions=_ganspace))
+register_method(Method("sefa", "style-weight eigenvectors (final toRGB included when the "
+                               "range reaches it)", directions=_sefa))
 register_method(Method("random", "random orthonormal", directions=_random))

@@ -10,17 +10,35 @@ CE + 0.25·L1. Directions and reconstructor both descend this loss.
 TopDis (``TopDisTerm``): pick one direction d (uniformly), draw a batch of latents, and shift
 every latent along d by the Gaussian-CDF shift of Balabin et al. (2024): the projection
 t = <w − mean, d>/std is treated as N(0, 1) and moved to Φ⁻¹(Φ(t) ± C), C = 1/8, so the shifted
-batch keeps the latent distribution. Render both batches, embed them (downsampled pixels, or
-seeded random VGG-like features), and
-take the RTD between the paired clouds. A disentangled direction acts on the images like a
-group action that preserves the batch's topology, so its RTD is small. RTD alone would favour
-directions the image ignores (RTD = 0), so the default TopDis objective adds the reconstructor
-term: γ·RTD + λ·(CE + 0.25·L1) (+ an optional GMG term on the paired clouds).
+batch keeps the latent distribution. Render both batches, embed them (downsampled pixels and
+their squares by default, pixels alone, or seeded random VGG-like features), and take the RTD between the paired clouds. A
+disentangled direction acts on the images like a group action that preserves the batch's
+topology, so its RTD is small.
+
+Two ways to win without finding better directions are closed:
+
+- **Shrinking edits.** The std sqrt(dᵀΣd) that sizes the shift is a constant of each step (no
+  gradient), and with ``normalize`` (default) the loss is RTD per unit of image change:
+  RTD / (mean_i ‖y_i − x_i‖ / q₀.₉(‖x_i − x_j‖)) on the images' pixels, both sides
+  dimensionless. To first order RTD grows linearly with the edit, so smaller edits, or
+  directions the image ignores, no longer lower the loss.
+- **Global free riders.** An edit that is the same on every image (brightness, a colour cast)
+  keeps all pixel distances, so its pixel RTD is 0. The default embedding therefore appends the
+  squared pixels (``embed_pixels_and_squares``): x + b moves x² by 2b·x, a different change
+  for every image. Seeded random VGG-like features also see such edits.
+
+- **Drifting to weak edits.** With an edit floor (the search's ``edit_floor``, default 0.9),
+  a step whose relative image change falls below that fraction of the direction's change at
+  the start pays a hinge penalty 10·(1 − change/floor).
+
+RTD alone would still favour directions the image ignores, so the default TopDis objective
+adds the reconstructor term: γ·RTD + λ·(CE + 0.25·L1) (+ an optional GMG term).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import partial
 
 import torch
@@ -28,6 +46,9 @@ import torch.nn.functional as F
 
 from gan_directions.discovery.latents import LatentSpace
 from gan_directions.losses.reconstructor import Reconstructor, reconstructor_loss, sample_shifts
+
+MIN_POINTS = 3  # RTD needs at least 3 points per cloud
+MIN_CHANGE = 1e-3  # relative change below which RTD is not divided further
 
 
 def embed_pixels(images: torch.Tensor, size: int | None) -> torch.Tensor:
@@ -37,9 +58,34 @@ def embed_pixels(images: torch.Tensor, size: int | None) -> torch.Tensor:
     return images.flatten(1)
 
 
-def direction_scales(directions: torch.Tensor, covariance: torch.Tensor) -> torch.Tensor:
-    """Standard deviation of the latent along each unit direction: sqrt(dᵀ Σ d) [K]."""
-    return torch.einsum("ki,ij,kj->k", directions, covariance, directions).clamp_min(1e-12).sqrt()
+def embed_pixels_and_squares(images: torch.Tensor, size: int | None) -> torch.Tensor:
+    """Downsampled pixels x and their squares x², side by side: [N, 2·C·size²].
+
+    The squares keep pixel distances' geometry in the first half and make edits that are the
+    same on every image visible: x + b moves x² by 2b·x, which differs between images, so the
+    pairwise distances (and RTD) change.
+    """
+    pixels = embed_pixels(images, size)
+    return torch.cat([pixels, pixels.square()], dim=1)
+
+
+def direction_scales(directions: torch.Tensor, covariance: torch.Tensor,
+                     layers: int = 1) -> torch.Tensor:
+    """Standard deviation of the latent along each unit direction: sqrt(dᵀ Σ d) [K].
+
+    With ``layers`` > 1 (W+), Σ is block-diagonal with ``covariance`` on each of the layers'
+    blocks of d, and dᵀΣd = Σ_l d_lᵀ covariance d_l.
+    """
+    d = directions.reshape(len(directions), layers, -1)
+    return torch.einsum("kli,ij,klj->k", d, covariance, d).clamp_min(1e-12).sqrt()
+
+
+def relative_change(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Mean paired change mean_i ‖y_i − x_i‖ over the 0.9-quantile of x's pairwise distances
+    (the same scale RTD normalises by; the scale carries no gradient)."""
+    with torch.no_grad():
+        spread = torch.quantile(torch.cdist(x, x).flatten(), 0.9).clamp_min(1e-12)
+    return (y - x).norm(dim=1).mean() / spread
 
 
 class ReconstructorTerm:
@@ -54,41 +100,60 @@ class ReconstructorTerm:
                  rng: torch.Generator) -> tuple[torch.Tensor, dict[str, float]]:
         index, shift = sample_shifts(batch, directions.shape[0], rng,
                                      self.max_shift, self.min_shift)
-        z = self.latents.sample_z(batch, rng)
+        z, c = self.latents.sample(batch, rng)
         device = z.device
         index, shift = index.to(device), shift.to(device)
         with torch.no_grad():
-            images = self.latents.images(z)
-        shifted = self.latents.shifted_images(
-            z, directions[index], shift * scales[index]
-        )
+            images = self.latents.images(z, c)
+        shifted = self.latents.shifted_images(z, c, directions[index], shift * scales[index])
         logits, predicted = self.reconstructor(images, shifted)
         return reconstructor_loss(logits, predicted, index, shift)
 
 
+@dataclass
+class TopDisValue:
+    """One TopDis evaluation: the loss (RTD, or RTD per unit of change), its parts, GMG."""
+
+    loss: torch.Tensor
+    rtd: float
+    change_tensor: torch.Tensor
+    gmg: torch.Tensor | None
+
+    @property
+    def change(self) -> float:
+        return float(self.change_tensor.detach())
+
+
 class TopDisTerm:
     """RTD between a latent batch's images and its images after a TopDis shift along one
-    direction (valid pairs only)."""
+    direction (valid pairs only), optionally per unit of relative image change."""
 
     def __init__(self, latents: LatentSpace, rtd_loss, shift_fn, C: float = 1 / 8,
                  embed: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 gmg_loss=None) -> None:
+                 gmg_loss=None, normalize: bool = True) -> None:
         self.latents, self.rtd_loss, self.shift_fn = latents, rtd_loss, shift_fn
-        self.C, self.gmg_loss = C, gmg_loss
+        self.C, self.gmg_loss, self.normalize = C, gmg_loss, normalize
         self.embed = embed if embed is not None else partial(embed_pixels, size=32)
 
     def __call__(self, direction: torch.Tensor, center: torch.Tensor, scale: torch.Tensor,
-                 batch: int, rng: torch.Generator) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """(RTD loss, GMG loss or None) for one direction [dim]."""
-        z = self.latents.sample_z(batch, rng)
+                 batch: int, rng: torch.Generator) -> TopDisValue | None:
+        """The TopDis value for one direction [dim]; None when the shift leaves fewer than
+        3 valid latents (RTD needs 3 points; this happens with small batches)."""
+        z, c = self.latents.sample(batch, rng)
         sign = 1 if torch.rand((), generator=rng) < 0.5 else -1
-        base = self.latents.encode(z)
+        base = self.latents.encode(z, c)
         shifted, valid = self.shift_fn(base[0], direction, C=self.C, sign=sign,
-                                       center=center, scale=scale)
+                                       center=center, scale=scale.detach())
+        if int(valid.sum()) < MIN_POINTS:
+            return None
+        keep = tuple(None if part is None else part[valid] for part in base)
         with torch.no_grad():
-            x = self.embed(self.latents.images(z[valid]))
-        valid_base = (base[0][valid], None if base[1] is None else base[1][valid])
-        y = self.embed(self.latents.decode(shifted[valid], valid_base))
+            x_images = self.latents.images(z[valid], keep[2])
+            x = self.embed(x_images)
+        y_images = self.latents.decode(shifted[valid], keep)
+        y = self.embed(y_images)
         rtd = self.rtd_loss(x, y)
+        change = relative_change(x_images.flatten(1), y_images.flatten(1))
+        loss = rtd / change.clamp_min(MIN_CHANGE) if self.normalize else rtd
         gmg = self.gmg_loss(x, y) if self.gmg_loss is not None else None
-        return rtd, gmg
+        return TopDisValue(loss, float(rtd.detach()), change, gmg)

@@ -14,6 +14,7 @@ import torch
 from PIL import Image
 
 from gan_directions.directions import DirectionSet, edited_ws, seeded_z
+from gan_directions.discovery.labels import sample_labels
 from gan_directions.errors import GandirError
 from gan_directions.fileio import atomic_path, atomic_write_bytes, atomic_write_text
 from gan_directions.generators.capabilities import declared
@@ -60,13 +61,16 @@ def losses_csv(history: list[dict]) -> str:
 
 @torch.no_grad()
 def preview_image(generator, directions: DirectionSet, truncation_psi: float = 1.0,
-                  seed: int = 0) -> Image.Image:
-    """One row per direction: seed ``seed`` moved -3..3 standard deviations along it."""
+                  seed: int = 0, class_index: int | None = None) -> Image.Image:
+    """One row per direction: seed ``seed`` moved -3..3 standard deviations along it
+    (a conditional model shows ``class_index``, else class 0)."""
     z = seeded_z([seed] * len(PREVIEW_ALPHAS), generator.z_dim).to(generator.device)
+    c = sample_labels(generator, len(z), class_index or 0) if generator.c_dim else None
     alphas = torch.tensor(PREVIEW_ALPHAS, device=z.device)
     rows = []
     for index in range(directions.k):
-        ws = edited_ws(generator, z, directions, index, alphas, truncation_psi=truncation_psi)
+        ws = edited_ws(generator, z, directions, index, alphas, c=c,
+                       truncation_psi=truncation_psi)
         images = generator.synthesis(ws, noise_mode="const").float()
         size = min(PREVIEW_TILE, images.shape[-1])
         if images.shape[-1] != size:
@@ -114,7 +118,8 @@ def write_run_folder(out: Path, generator, directions: DirectionSet, settings, e
     record = run_record(generator, directions, settings, extra, history)
     files = {
         LOSSES_CSV: losses_csv(history),
-        PREVIEW_PNG: png_bytes(preview_image(generator, directions, settings.truncation_psi)),
+        PREVIEW_PNG: png_bytes(preview_image(generator, directions, settings.truncation_psi,
+                                             class_index=settings.class_index)),
     }
 
     def write(folder: Path) -> None:

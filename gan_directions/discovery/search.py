@@ -22,6 +22,8 @@ import torch
 from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet, parse_layer_range
+from gan_directions.discovery.edit_size import EDIT_ALPHA, EDIT_SAMPLES, edit_diagnostics
+from gan_directions.discovery.labels import check_class
 from gan_directions.discovery.latents import LatentSpace, LatentStats
 from gan_directions.discovery.methods import Method, closed_form_names, get_method
 from gan_directions.discovery.objectives import (
@@ -29,11 +31,13 @@ from gan_directions.discovery.objectives import (
     TopDisTerm,
     direction_scales,
     embed_pixels,
+    embed_pixels_and_squares,
 )
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS, DirectionModel
 from gan_directions.discovery.records import load_checkpoint, save_checkpoint, write_run_folder
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.evaluation import recovery_report
+from gan_directions.generators.partial import DEFAULT_SEARCH_RES, search_resolution
 from gan_directions.generators.source import model_entry
 from gan_directions.losses.reconstructor import Reconstructor
 from gan_directions.runs.interrupt import deferred_sigint
@@ -42,9 +46,11 @@ from gan_directions.runs.lock import folder_lock
 from gan_directions.runs.output import check_output_dir, staged_output_dir
 
 SPACES = ("z", "w", "w+")
-RTD_EMBEDDINGS = ("pixels", "features")
+RTD_EMBEDDINGS = ("pixels+squares", "pixels", "features")
 LR_SCHEDULES = ("constant", "cosine")
+SHIFT_SCALES = ("fixed", "direction")
 DEFAULT_K = 10
+FLOOR_WEIGHT = 10.0  # weight of the edit-size floor's hinge
 RECOVERY_SAMPLES = 128  # latents of the recovery report (each runs 2K + 1 generator passes)
 # Settings that may change between a run and its resumption.
 RESUMABLE_CHANGES = ("steps", "checkpoint_every")
@@ -68,16 +74,21 @@ class SearchSettings:
     init: str = "ganspace"
     parametrization: str = "expm"
     pca_dims: int | None = None
-    pca_samples: int = 10000
+    pca_samples: int = 100_000
     rtd_weight: float = 1.0
     recon_weight: float = 0.1
     gmg_weight: float = 0.0
     shift_c: float = 1 / 8
     rtd_size: int | None = 32
-    rtd_embedding: str = "pixels"
+    rtd_embedding: str = "pixels+squares"
+    rtd_normalize: bool = True
+    shift_scale: str = "fixed"
+    edit_floor: float = 0.9
     rtd_card: int = 50
     recon_size: int = 32
     max_shift: float = 6.0
+    search_res: int | None = DEFAULT_SEARCH_RES
+    class_index: int | None = None
     checkpoint_every: int = 100
 
     def as_json(self) -> dict:
@@ -118,6 +129,13 @@ def check_settings(settings: SearchSettings) -> None:
         (s.pca_samples >= 2, "pca_samples must be >= 2"),
         (min(s.rtd_weight, s.recon_weight, s.gmg_weight) >= 0, "loss weights must be >= 0"),
         (0 < s.shift_c < 1, "the TopDis shift C must be in (0, 1)"),
+        (0 <= s.edit_floor < 1, "edit_floor must be in [0, 1)"),
+        (s.shift_scale in SHIFT_SCALES, f"shift_scale must be one of {', '.join(SHIFT_SCALES)}"),
+        (s.search_res is None or s.search_res >= 4, "search_res must be >= 4"),
+        (s.class_index is None or s.class_index >= 0, "class must be >= 0"),
+        (not get_method(s.method).rtd or s.batch >= 8,
+         "TopDis needs --batch >= 8: the shift drops about 1 latent in 8 and RTD needs 3 "
+         "points"),
         (s.rtd_card >= 1, "rtd_card must be >= 1"),
         (s.recon_size >= 16 and s.recon_size % 16 == 0, "recon_size must be a multiple of 16"),
         (s.max_shift > 0.5, "max_shift must be > 0.5"),
@@ -137,13 +155,24 @@ def validate(settings: SearchSettings, generator) -> None:
     """Raise InvalidInputError for any setting that cannot work with ``generator``."""
     s = settings
     check_settings(s)
-    dim = generator.z_dim if s.space == "z" else generator.w_dim
+    check_class(generator, s.class_index)
+    dim = space_dim(generator, s.space, s.layers)
     if s.pca_dims is not None and not s.k <= s.pca_dims <= dim:
         raise InvalidInputError(f"--pca-dims must be between K={s.k} and the space's {dim}")
     if not 1 <= s.k <= dim:
         raise InvalidInputError(
             f"K={s.k} directions do not fit the {s.space} space of dimension {dim}"
         )
+
+
+def space_dim(generator, space: str, layers: tuple[int, int] | None) -> int:
+    """Dimension of a direction in ``space``: z_dim, w_dim, or w_dim per layer of the range."""
+    if space == "z":
+        return generator.z_dim
+    if space == "w+":
+        first, last = layers if layers is not None else (0, generator.num_ws - 1)
+        return generator.w_dim * (last - first + 1)
+    return generator.w_dim
 
 
 def closed_form(method: Method, generator, latents: LatentSpace, stats: LatentStats,
@@ -168,13 +197,16 @@ def _gmg_loss():
 
 
 def rtd_embedding(settings: SearchSettings, channels: int, device) -> Callable:
-    """Where TopDis measures RTD: downsampled pixels, or seeded random VGG-like features
-    (helper D's ``RandomVGGFeatures``, frozen; gradients pass through to the images)."""
+    """Where TopDis measures RTD: downsampled pixels and their squares (default), pixels
+    alone, or seeded random VGG-like features (helper D's ``RandomVGGFeatures``, frozen;
+    gradients pass through to the images)."""
     if settings.rtd_embedding == "features":
         from gan_directions.scoring.embedding import RandomVGGFeatures
 
         size = settings.rtd_size if settings.rtd_size is not None else 32
-        return RandomVGGFeatures(channels, input_size=size, seed=settings.seed).to(device)
+        return RandomVGGFeatures(channels, input_size=max(size, 16), seed=settings.seed).to(device)
+    if settings.rtd_embedding == "pixels+squares":
+        return partial(embed_pixels_and_squares, size=settings.rtd_size)
     return partial(embed_pixels, size=settings.rtd_size)
 
 
@@ -182,15 +214,17 @@ class Trainer:
     """The optimization state of a trained search (directions, reconstructor, Adam, RNG)."""
 
     def __init__(self, settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
-                 init: np.ndarray) -> None:
+                 init: np.ndarray, unit: float | None = None) -> None:
         s = self.settings = settings
         self.method = get_method(s.method)
         self.latents = latents
         device = latents.device
-        basis = stats.axes[: s.pca_dims] if s.pca_dims is not None else None
+        basis = stats.top_axes(s.pca_dims) if s.pca_dims is not None else None
         self.directions = DirectionModel(init, basis, s.parametrization, seed=s.seed).to(device)
-        self.mean = torch.as_tensor(stats.mean, dtype=torch.float32, device=device)
+        self.mean = torch.as_tensor(stats.full_mean(), dtype=torch.float32, device=device)
         self.covariance = torch.as_tensor(stats.covariance, dtype=torch.float32, device=device)
+        self.layers = stats.layers
+        self.unit = unit  # the fixed shift scale (None: each direction's own std)
         generator = latents.generator
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(s.seed)
@@ -206,8 +240,11 @@ class Trainer:
             self.topdis_term = TopDisTerm(
                 latents, rtd_cls(card=s.rtd_card), shift_fn, C=s.shift_c,
                 embed=rtd_embedding(s, generator.img_channels, device),
-                gmg_loss=self.gmg_loss,
+                gmg_loss=self.gmg_loss, normalize=s.rtd_normalize,
             )
+        self.reference_change = None
+        if self.topdis_term is not None and s.edit_floor > 0:
+            self.reference_change = self.measure_changes()
         groups = [{"params": list(self.directions.parameters()), "lr": s.lr}]
         if self.uses_reconstructor:
             groups.append({"params": list(self.reconstructor.parameters()), "lr": s.recon_lr})
@@ -218,6 +255,27 @@ class Trainer:
         self.train_seconds = 0.0  # over every session of the run (resumes included)
         self.seconds = 0.0
 
+    def scales(self, directions: torch.Tensor) -> torch.Tensor:
+        """Shift scales [K], constants of the step (no gradient): the fixed unit, or each
+        direction's std sqrt(dᵀΣd). Either way, shrinking them cannot lower a loss."""
+        if self.unit is not None:
+            return torch.full((len(directions),), self.unit, device=directions.device)
+        return direction_scales(directions, self.covariance, self.layers).detach()
+
+    @torch.no_grad()
+    def measure_changes(self) -> list[float]:
+        """Each direction's relative image change under the TopDis shift on a fixed seeded
+        batch: the reference of the edit-size floor."""
+        directions = self.directions()
+        scales = self.scales(directions)
+        changes = []
+        for index in range(len(directions)):
+            rng = torch.Generator().manual_seed(self.settings.seed + 1)
+            value = self.topdis_term(directions[index], self.mean, scales[index],
+                                     self.settings.batch, rng)
+            changes.append(value.change if value is not None else 0.0)
+        return changes
+
     @property
     def uses_reconstructor(self) -> bool:
         return self.method.reconstructor_weight(self.settings.recon_weight) > 0
@@ -226,24 +284,32 @@ class Trainer:
         """One Adam step on the method's objective; returns the logged values."""
         s = self.settings
         directions = self.directions()
-        scales = direction_scales(directions, self.covariance)
+        scales = self.scales(directions)
         total = torch.zeros((), device=directions.device)
         row: dict = {"step": self.step + 1}
         if self.method.rtd:
             index = int(torch.randint(0, s.k, (), generator=self.rng))
-            rtd, gmg = self.topdis_term(directions[index], self.mean, scales[index], s.batch,
-                                        self.rng)
-            total = total + s.rtd_weight * rtd
-            row.update(direction=index, rtd=float(rtd.detach()))
-            if gmg is not None:
-                total = total + s.gmg_weight * gmg
-                row["gmg"] = float(gmg.detach())
+            value = self.topdis_term(directions[index], self.mean, scales[index], s.batch,
+                                     self.rng)
+            row["direction"] = index
+            if value is not None:  # None: too few latents survived the shift this step
+                total = total + s.rtd_weight * value.loss
+                row.update(rtd=value.rtd, change=value.change)
+                if self.reference_change is not None:
+                    floor = s.edit_floor * self.reference_change[index]
+                    shortfall = (1 - value.change_tensor / max(floor, 1e-12)).clamp_min(0)
+                    total = total + FLOOR_WEIGHT * shortfall
+                    row["floor"] = float(shortfall.detach())
+                if value.gmg is not None:
+                    total = total + s.gmg_weight * value.gmg
+                    row["gmg"] = float(value.gmg.detach())
         if self.uses_reconstructor:
             recon, parts = self.recon_term(directions, scales, s.batch, self.rng)
             total = total + self.method.reconstructor_weight(s.recon_weight) * recon
             row.update(recon=float(recon.detach()), **parts)
         self.optimizer.zero_grad(set_to_none=True)
-        total.backward()
+        if total.requires_grad:
+            total.backward()
         self.set_learning_rates()
         self.optimizer.step()
         self.step += 1
@@ -389,7 +455,7 @@ def find_directions(
     if unknown:
         raise InvalidInputError(f"unknown option(s): {', '.join(sorted(unknown))}")
     if k is None:  # up to DEFAULT_K, but never more than the space holds
-        k = min(DEFAULT_K, generator.z_dim if space == "z" else generator.w_dim)
+        k = min(DEFAULT_K, space_dim(generator, space, layers))
     settings = SearchSettings(method=method, k=int(k), space=space, layers=layers,
                               batch=int(batch), seed=int(seed), **options)
     if steps is not None:
@@ -419,17 +485,31 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
         prepare_output(out, overwrite, resume, inputs)
 
     started = time.time()
-    latents = LatentSpace(generator, settings.space, settings.layers, settings.truncation_psi)
-    stats = (_standard_normal_stats(latents.dim) if settings.space == "z"
-             else latents.statistics(settings.pca_samples, settings.seed))
+    first_layer = settings.layers[0] if settings.layers is not None else 0
+    resolution = search_resolution(generator, settings.search_res, first_layer)
+    latents = LatentSpace(generator, settings.space, settings.layers, settings.truncation_psi,
+                          settings.class_index, resolution)
+    stats = latents.statistics(settings.pca_samples, settings.seed)
     init_method = get_method(settings.init) if found_by.trained else found_by
     initial = closed_form(init_method, generator, latents, stats, settings)
+    unit = None
+    if found_by.trained and settings.shift_scale == "fixed":
+        unit = fixed_unit(stats, settings.k)
+
+    def scales_of(found: np.ndarray) -> np.ndarray:
+        return np.full(len(found), unit) if unit is not None else stats.scales(found)
+
+    diagnose = partial(edit_diagnostics, latents,
+                       embed=rtd_embedding(settings, generator.img_channels, latents.device),
+                       rtd_loss=_topdis_parts()[0](card=settings.rtd_card), seed=settings.seed)
+    unit_initial = initial / np.linalg.norm(initial, axis=1, keepdims=True)
+    edit_start = diagnose(unit_initial, scales_of(unit_initial))
 
     history: list[dict] = []
     timing = {"seconds": 0.0, "train_seconds": 0.0, "steps_per_second": None}
     in_place = False  # True once ``out`` holds this run's checkpoint
     if found_by.trained:
-        trainer = Trainer(settings, latents, stats, initial)
+        trainer = Trainer(settings, latents, stats, initial, unit)
         if resume:
             _resume(trainer, generator, out)
             in_place = True
@@ -478,7 +558,8 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
 
     found = found / np.linalg.norm(found, axis=1, keepdims=True)
     directions = DirectionSet(found, space=settings.space, layers=settings.layers,
-                              scales=stats.scales(found))
+                              scales=scales_of(found))
+    edit_end = diagnose(found, scales_of(found)) if found_by.trained else edit_start
     recovery = recovery_report(generator, directions, samples=RECOVERY_SAMPLES,
                                seed=settings.seed, truncation_psi=settings.truncation_psi)
     if recovery is not None and "direction_names" in recovery:
@@ -486,6 +567,9 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     record = {
         "timing": {key: round(value, 3) if isinstance(value, float) else value
                    for key, value in timing.items()},
+        "search_res": resolution,
+        "edit_size": {"alpha": EDIT_ALPHA, "samples": EDIT_SAMPLES,
+                      "start": edit_start, "end": edit_end},
         "recovery": recovery,
     }
     if out is not None:
@@ -515,6 +599,9 @@ def _resume(trainer: Trainer, generator, out: Path) -> None:
                           f"({type(error).__name__}: {first_line})") from None
 
 
-def _standard_normal_stats(dim: int) -> LatentStats:
-    """Exact statistics of z ~ N(0, I): zero mean, identity covariance, coordinate axes."""
-    return LatentStats(np.zeros(dim), np.eye(dim), np.eye(dim), np.ones(dim))
+
+def fixed_unit(stats: LatentStats, k: int) -> float:
+    """The direction-independent shift scale of trained searches: the RMS std of the latent
+    along its top-k principal axes (1 in z). Every direction moves by the same amount, so the
+    search cannot shrink edits by turning towards low-variance directions."""
+    return float(np.sqrt(np.mean(stats.variances[:k])))

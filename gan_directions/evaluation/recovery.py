@@ -19,12 +19,14 @@ from gan_directions.generators.capabilities import known_factors, true_direction
 
 def _comparable_truth(generator, directions: DirectionSet) -> np.ndarray | None:
     """The model's true directions when they live in the directions' space, else None."""
-    truth = true_directions(generator)
-    if truth is None:
-        return None
     identity = type(generator).mapping is Generator.mapping and generator.w_dim == generator.z_dim
-    comparable = directions.space == "z" or identity
-    return truth if comparable and truth.shape[1] == directions.dim else None
+    if directions.space == "z" or identity:
+        truth = true_directions(generator)
+    elif directions.space == "w":
+        truth = true_directions(generator, "w")
+    else:
+        truth = None
+    return truth if truth is not None and truth.shape[1] == directions.dim else None
 
 
 def recovery_report(generator, directions: DirectionSet, alpha: float = 1.0,

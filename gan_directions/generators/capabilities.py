@@ -12,6 +12,8 @@ A model may also offer these capabilities, each through documented members:
     can be measured too (``stylegan2-shapes`` reads them from the image with its regressor).
 ``true_directions``
     ``true_directions() -> [F, z_dim]``: unit z-directions that each move one known factor.
+    A model whose w-directions are known too (a linear mapping) also accepts
+    ``true_directions(space="w") -> [F, w_dim]``.
 ``sefa_weight``
     ``sefa_weight() -> [out, dim]``: the weight of the first linear map acting on the latent,
     the matrix A whose top eigenvectors of AᵀA are SeFa's directions (Shen & Zhou, CVPR 2021,
@@ -113,10 +115,18 @@ def known_factors(generator) -> KnownFactors | None:
     return KnownFactors(values, names, circular, categorical, _method(generator, "ws_factors"))
 
 
-def true_directions(generator) -> np.ndarray | None:
-    """The model's true factor directions [F, z_dim] (float64), or None."""
+def true_directions(generator, space: str = "z") -> np.ndarray | None:
+    """The model's true factor directions [F, dim] in ``space`` (float64), or None (also when
+    the model knows them in z only and ``space`` is w)."""
     method = _method(generator, "true_directions")
-    return None if method is None else np.asarray(method(), dtype=np.float64)
+    if method is None:
+        return None
+    if space == "z":
+        return np.asarray(method(), dtype=np.float64)
+    try:
+        return np.asarray(method(space=space), dtype=np.float64)
+    except TypeError:  # the model's method takes no space: its directions are z's
+        return None
 
 
 def sefa_weight(generator) -> np.ndarray | None:

@@ -336,6 +336,10 @@ MODULE_FAMILY = LoaderFamily("module", _load_module, canonical=_module_canonical
 register_builtin("synthetic-shapes", "gan_directions.generators.synthetic:synthetic_shapes")
 register_builtin("synthetic-shapes-null",
                  "gan_directions.generators.synthetic:synthetic_shapes_with_null_dims")
+register_builtin("synthetic-shapes-unequal",
+                 "gan_directions.generators.synthetic:synthetic_shapes_unequal")
+register_builtin("synthetic-shapes-brightness",
+                 "gan_directions.generators.synthetic:synthetic_shapes_brightness")
 register_family(LoaderFamily("vae", _load_vae, prefix="vae:", canonical=_absolute,
                              help="vae:PATH, a trained gandir VAE's decoder"))
 register_family(LoaderFamily("py", _load_py, prefix="py:", canonical=_py_canonical,

@@ -343,9 +343,18 @@ class SynthesisNetwork(nn.Module):
                 self.num_ws += block.num_torgb
             setattr(self, f"b{res}", block)
 
-    def forward(self, ws, noise_mode="const", force_fp32=False):
+    def forward(self, ws, noise_mode="const", force_fp32=False, stop_resolution=None):
+        """Images [N, C, img_resolution²] from ws [N, num_ws, w_dim].
+
+        ``stop_resolution`` (skip architecture only): stop after block b{stop_resolution} and
+        return the RGB image accumulated so far, exactly the skip sum the full network would
+        upsample into its next block. The ws of later blocks are then ignored.
+        """
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}")
+        if stop_resolution is not None and stop_resolution not in self.partial_resolutions():
+            raise ValueError(f"cannot stop synthesis at {stop_resolution}: choose one of "
+                             f"{self.partial_resolutions()}")
         ws = ws.to(torch.float32)
         x = img = None
         w_idx = 0
@@ -354,7 +363,16 @@ class SynthesisNetwork(nn.Module):
             block_ws = ws.narrow(1, w_idx, block.num_conv + block.num_torgb)
             w_idx += block.num_conv
             x, img = block(x, img, block_ws, noise_mode=noise_mode, force_fp32=force_fp32)
+            if res == stop_resolution:
+                break
         return img
+
+    def partial_resolutions(self) -> list[int]:
+        """Resolutions where synthesis can stop with a valid RGB image: every block's in the
+        skip architecture (each adds to a running RGB image), only the last one otherwise."""
+        if self.b4.architecture == "skip":
+            return list(self.block_resolutions)
+        return [self.img_resolution]
 
 
 class StyleGAN2Generator(Generator):

@@ -9,6 +9,14 @@ coordinates of u pass through the standard normal CDF Φ to give six factors in 
 Coordinates of u beyond the sixth are ignored by the image (null dimensions). Moving z along
 row j of R changes u_j and nothing else, so the rows of R are the ground-truth directions.
 
+Two harder variants break the easy answers:
+
+- ``synthetic-shapes-unequal``: a linear mapping network w = M z with unequal singular values,
+  so w's principal axes and the std along each factor's direction do not line up with the
+  factors (whose w-directions, M rᵢ, are not orthogonal);
+- ``synthetic-shapes-brightness``: a seventh factor adds the same offset to every pixel of
+  the image, a global edit that leaves all pixel distances unchanged.
+
 The image is a soft equilateral triangle on a grey background, 64×64 RGB in [-1, 1]. Its edge is
 an anti-aliased step of a signed distance (max over the three edge half-planes), so images are
 differentiable in z. The triangle has 3-fold symmetry and the rotation factor spans one period
@@ -33,6 +41,8 @@ CENTER_RANGE = 0.45  # the centre moves in [-0.45, 0.45] (image coordinates span
 INRADIUS_RANGE = (0.12, 0.28)  # triangle inradius; circumradius is twice that
 BACKGROUND_RANGE = (0.05, 0.55)  # grey level of the background, in [0, 1]
 SYMMETRY = 3  # the triangle looks the same after 2π/3
+BRIGHTNESS_RANGE = 0.4  # the global brightness factor adds an offset in [-0.4, 0.4]
+MIXING_SPREAD = (1.6, 0.6)  # singular values of the unequal variant's mapping, largest first
 
 
 def random_rotation(dim: int, seed: int) -> np.ndarray:
@@ -52,14 +62,16 @@ class SyntheticShapes(Generator):
     the unit z-directions [6, z_dim] that move exactly one factor each.
     """
 
-    factor_names = list(FACTOR_NAMES)
-    factor_is_circular = list(FACTOR_IS_CIRCULAR)
-
-    def __init__(self, z_dim: int = NUM_FACTORS, seed: int = 0, resolution: int = 64) -> None:
+    def __init__(self, z_dim: int = NUM_FACTORS, seed: int = 0, resolution: int = 64,
+                 brightness: bool = False) -> None:
         super().__init__()
-        if z_dim < NUM_FACTORS:
+        self.factor_names = [*FACTOR_NAMES, "brightness"] if brightness else list(FACTOR_NAMES)
+        self.factor_is_circular = [*FACTOR_IS_CIRCULAR] + [False] * brightness
+        self.num_factors = len(self.factor_names)
+        if z_dim < self.num_factors:
             raise InvalidInputError(
-                f"synthetic-shapes needs z_dim >= {NUM_FACTORS} (one per factor), got {z_dim}"
+                f"synthetic-shapes needs z_dim >= {self.num_factors} (one per factor), "
+                f"got {z_dim}"
             )
         self.z_dim = self.w_dim = int(z_dim)
         self.c_dim = 0
@@ -75,33 +87,43 @@ class SyntheticShapes(Generator):
         self.register_buffer("grid_x", coords.reshape(1, 1, -1))
         self.register_buffer("grid_y", coords.reshape(1, -1, 1))
 
+    def z_of_w(self, w: torch.Tensor) -> torch.Tensor:
+        """The z whose w is ``w`` (w = z here; the unequal variant inverts its mapping)."""
+        return w
+
     def factors(self, z: torch.Tensor) -> torch.Tensor:
-        """Ground-truth factors Φ((R z)_j), j < 6, as [N, 6] in [0, 1]."""
+        """Ground-truth factors Φ((R z)_j), j < F, as [N, F] in [0, 1]."""
         u = z.to(self.rotation) @ self.rotation.T
-        return torch.special.ndtr(u[:, :NUM_FACTORS])
+        return torch.special.ndtr(u[:, : self.num_factors])
 
     def ws_factors(self, ws: torch.Tensor) -> torch.Tensor:
-        """Ground-truth factors of ws [N, 1, z_dim] (w = z)."""
-        return self.factors(ws[:, 0])
+        """Ground-truth factors [N, F] of ws [N, 1, w_dim]."""
+        return self.factors(self.z_of_w(ws[:, 0]))
 
-    def true_directions(self) -> np.ndarray:
-        """The rows of R that drive the factors: [6, z_dim], unit norm, orthogonal."""
-        return self.rotation[:NUM_FACTORS].detach().cpu().numpy().astype(np.float64)
+    def true_directions(self, space: str = "z") -> np.ndarray:
+        """Unit directions [F, dim] that move exactly one factor each: the rows of R in z
+        (orthogonal); in w (``space="w"``) their images under the (linear) mapping."""
+        rows = self.rotation[: self.num_factors].detach().cpu().numpy().astype(np.float64)
+        if space == "z":
+            return rows
+        w = self.mapping(torch.from_numpy(rows).to(self.rotation))[:, 0].double().cpu().numpy()
+        return w / np.linalg.norm(w, axis=1, keepdims=True)
 
     def null_directions(self) -> np.ndarray:
-        """Rows of R the image ignores: [z_dim - 6, z_dim] (empty without null dimensions)."""
-        return self.rotation[NUM_FACTORS:].detach().cpu().numpy().astype(np.float64)
+        """Rows of R the image ignores: [z_dim - F, z_dim] (empty without null dimensions)."""
+        return self.rotation[self.num_factors :].detach().cpu().numpy().astype(np.float64)
 
     def sefa_weight(self) -> np.ndarray:
-        """The first linear map of the latent, z -> (R z)_j for j < 6 [6, z_dim] (used by SeFa)."""
+        """The first linear map of the latent, z -> (R z)_j for j < F [F, z_dim] (SeFa)."""
         return self.true_directions()
 
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        """Render images [N, 3, H, W] in [-1, 1] from ws [N, 1, z_dim] (w = z)."""
-        return self.render_factors(self.factors(ws[:, 0]))
+        """Render images [N, 3, H, W] (nominally in [-1, 1]) from ws [N, 1, w_dim]."""
+        return self.render_factors(self.ws_factors(ws))
 
     def render_factors(self, factors: torch.Tensor) -> torch.Tensor:
-        """Render images [N, 3, H, W] in [-1, 1] from factors [N, 6] in [0, 1]."""
+        """Render images [N, 3, H, W] from factors [N, F] in [0, 1]: in [-1, 1], except that
+        the global brightness factor (when present) offsets every pixel by up to ±0.4."""
         f = factors.to(self.grid_x)
         n = f.shape[0]
         cx, cy, size, angle, hue, bg = (f[:, i].reshape(n, 1, 1) for i in range(NUM_FACTORS))
@@ -126,12 +148,51 @@ class SyntheticShapes(Generator):
         grey = BACKGROUND_RANGE[0] + (BACKGROUND_RANGE[1] - BACKGROUND_RANGE[0]) * bg
         alpha = coverage.unsqueeze(1)  # [N, 1, H, W]
         image = grey.unsqueeze(1) * (1 - alpha) + color.reshape(n, 3, 1, 1) * alpha
-        return image * 2 - 1
+        image = image * 2 - 1
+        if self.num_factors > NUM_FACTORS:  # global brightness: one offset for every pixel
+            image = image + (f[:, NUM_FACTORS].reshape(n, 1, 1, 1) * 2 - 1) * BRIGHTNESS_RANGE
+        return image
+
+
+class UnequalSyntheticShapes(SyntheticShapes):
+    """synthetic-shapes behind a linear mapping network w = M z, M = U diag(σ) Pᵀ with seeded
+    rotations U, P and σ spread from 1.6 down to 0.6: w's principal axes are U's columns,
+    while the factors move along the non-orthogonal M rᵢ, each with its own std."""
+
+    def __init__(self, z_dim: int = NUM_FACTORS, seed: int = 0) -> None:
+        super().__init__(z_dim=z_dim, seed=seed)
+        sigma = np.geomspace(MIXING_SPREAD[0], MIXING_SPREAD[1], self.z_dim)
+        left = random_rotation(self.z_dim, self.seed + 1)
+        right = random_rotation(self.z_dim, self.seed + 2)
+        mixing = torch.from_numpy(left @ np.diag(sigma) @ right.T).to(torch.float32)
+        self.register_buffer("mixing", mixing)
+        self.register_buffer("unmixing", torch.linalg.inv(mixing.double()).to(torch.float32))
+
+    def mapping(self, z, c=None, truncation_psi=1.0, truncation_cutoff=None) -> torch.Tensor:
+        """w = M z (no truncation: w has no average to truncate towards)."""
+        return (z.to(self.mixing) @ self.mixing.T).unsqueeze(1)
+
+    def z_of_w(self, w: torch.Tensor) -> torch.Tensor:
+        return w.to(self.unmixing) @ self.unmixing.T
 
 
 def synthetic_shapes(z_dim: int = NUM_FACTORS, seed: int = 0) -> SyntheticShapes:
     """The built-in ``synthetic-shapes`` model (6 factors, z_dim 6 unless given)."""
     return SyntheticShapes(z_dim=z_dim, seed=seed)
+
+
+def synthetic_shapes_unequal(seed: int = 0) -> UnequalSyntheticShapes:
+    """``synthetic-shapes-unequal``: the 6 factors behind an unequal linear mapping."""
+    model = UnequalSyntheticShapes(seed=seed)
+    model.name = "synthetic-shapes-unequal"
+    return model
+
+
+def synthetic_shapes_brightness(seed: int = 0) -> SyntheticShapes:
+    """``synthetic-shapes-brightness``: a seventh, global brightness factor (z_dim 7)."""
+    model = SyntheticShapes(z_dim=NUM_FACTORS + 1, seed=seed, brightness=True)
+    model.name = "synthetic-shapes-brightness"
+    return model
 
 
 def synthetic_shapes_with_null_dims(null_dims: int = 4, seed: int = 0) -> SyntheticShapes:

@@ -271,6 +271,8 @@ class _ReportPage:
         if self.directions is not None:
             head.append("scale (std)")
         head += list(columns)
+        edit_columns = self._edit_size_columns(k)
+        head += list(edit_columns)
         rows = []
         for i in range(k):
             label = _esc(labels[i])
@@ -282,6 +284,7 @@ class _ReportPage:
             cells += [
                 f'<td class="num">{_esc(_num(values[i]))}</td>' for values in columns.values()
             ]
+            cells += [f'<td class="num">{_esc(text[i])}</td>' for text in edit_columns.values()]
             rows.append("<tr>" + "".join(cells) + "</tr>")
         header = "".join(f"<th>{_esc(h)}</th>" for h in head)
         space = ""
@@ -294,6 +297,26 @@ class _ReportPage:
             f'<section id="directions"><h2>Directions</h2>{space}'
             f'<div class="scroll"><table><tr>{header}</tr>{"".join(rows)}</table></div></section>'
         )
+
+    def _edit_size_columns(self, k: int) -> dict[str, list[str]]:
+        """run.json's per-direction image change at ±alpha std and RTD per unit of change,
+        each as "start → end" (empty when the run has no such record)."""
+        edit = (self.run or {}).get("edit_size")
+        if not isinstance(edit, dict):
+            return {}
+        start, end = edit.get("start") or {}, edit.get("end") or {}
+        alpha = _num(edit.get("alpha"))
+        columns = {}
+        for key, label in (("image_change", f"image change at ±{alpha} std"),
+                           ("rtd_per_change", "RTD per unit of change")):
+            before, after = start.get(key), end.get(key)
+            if not (isinstance(before, list) and isinstance(after, list)
+                    and len(before) == len(after) == k):
+                continue
+            columns[f"{label} (start → end)"] = [
+                f"{_num(a)} → {_num(b)}" for a, b in zip(before, after, strict=True)
+            ]
+        return columns
 
     def _section_scores(self) -> str:
         summary = self.score_summary
@@ -341,7 +364,7 @@ class _ReportPage:
         top = {
             k: v
             for k, v in self.run.items()
-            if k not in ("settings", "versions", "loss_history", "recovery")
+            if k not in ("settings", "versions", "loss_history", "recovery", "edit_size")
         }
         out = ['<section id="settings"><h2>Settings</h2><div class="row">']
         out.append(f"<div><h3>Run</h3>{_table(_flatten(top))}</div>")

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from scipy.special import ndtr
 
+from gan_directions.directions import edit_ws
+
 
 def unit(direction: np.ndarray | torch.Tensor) -> torch.Tensor:
     d = torch.as_tensor(np.asarray(direction, dtype=np.float32))
@@ -33,14 +35,16 @@ def condition_z(z: torch.Tensor, direction: np.ndarray | torch.Tensor, value: fl
 
 def intervene_w(ws: torch.Tensor, direction: np.ndarray | torch.Tensor, value: float,
                 layers: tuple[int, int] | None) -> torch.Tensor:
-    """Move ws [N, num_ws, w_dim] along d so <w, d> equals its empirical quantile at Phi(v)."""
+    """Move ws [N, num_ws, w_dim] along d so <w, d> equals its empirical quantile at Phi(v).
+
+    A true W+ direction (one w_dim vector per layer of the range) projects the range's
+    layers jointly.
+    """
     d = unit(direction).to(ws)
-    first = 0 if layers is None else layers[0]
-    projection = ws[:, first] @ d
+    first, last = layers if layers is not None else (0, ws.shape[1] - 1)
+    if d.numel() == ws.shape[2]:
+        projection = ws[:, first] @ d
+    else:
+        projection = ws[:, first : last + 1].reshape(len(ws), -1) @ d
     target = torch.quantile(projection.double(), float(ndtr(value))).to(ws.dtype)
-    shift = (target - projection).reshape(-1, 1, 1) * d.reshape(1, 1, -1)
-    if layers is None:
-        return ws + shift
-    mask = torch.zeros(1, ws.shape[1], 1, dtype=ws.dtype, device=ws.device)
-    mask[:, layers[0] : layers[1] + 1] = 1
-    return ws + shift * mask
+    return edit_ws(ws, d, target - projection, layers)

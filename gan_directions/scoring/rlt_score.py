@@ -26,6 +26,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet
+from gan_directions.discovery.labels import sample_labels
 from gan_directions.errors import InvalidInputError
 from gan_directions.generators.capabilities import factor_images, known_factors, true_directions
 from gan_directions.scoring.conditioning import condition_z, intervene_w
@@ -69,16 +70,17 @@ def _embed_latents(generator, embed: torch.nn.Module, make_ws: Callable[[], torc
 def conditional_clouds(generator, directions: np.ndarray, space: str,
                        layers: tuple[int, int] | None, values: np.ndarray, z: torch.Tensor,
                        embed: torch.nn.Module, truncation_psi: float = 1.0,
-                       batch_size: int = 100, progress: Callable[[], None] | None = None
-                       ) -> list[np.ndarray]:
-    """Embedded conditional submanifolds, ordered [direction 0 values..., direction 1 ...]."""
+                       batch_size: int = 100, progress: Callable[[], None] | None = None,
+                       c: torch.Tensor | None = None) -> list[np.ndarray]:
+    """Embedded conditional submanifolds, ordered [direction 0 values..., direction 1 ...].
+    ``c``: labels of ``z`` for a conditional model."""
     clouds = []
-    base_ws = None if space == "z" else generator.mapping(z, None, truncation_psi=truncation_psi)
+    base_ws = None if space == "z" else generator.mapping(z, c, truncation_psi=truncation_psi)
     for k, direction in enumerate(directions):
         for value in values[k]:
             if space == "z":
                 def make_ws(d=direction, v=value):
-                    return generator.mapping(condition_z(z, d, v), None,
+                    return generator.mapping(condition_z(z, d, v), c,
                                              truncation_psi=truncation_psi)
             else:
                 def make_ws(d=direction, v=value):
@@ -107,10 +109,10 @@ def real_factor_clouds(images_of: Callable, values: np.ndarray, n_points: int, s
 
 
 def _wrlts(generator, vectors, space, layers, values, z, embed, settings, seed, workers,
-           truncation_psi, batch_size, bar) -> np.ndarray:
+           truncation_psi, batch_size, bar, c=None) -> np.ndarray:
     clouds = conditional_clouds(
         generator, vectors, space, layers, values, z, embed, truncation_psi, batch_size,
-        progress=(lambda: bar.update(1)) if bar is not None else None,
+        progress=(lambda: bar.update(1)) if bar is not None else None, c=c,
     )
     return _cloud_rlts(clouds, settings, seed, workers, bar)
 
@@ -147,7 +149,8 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
                      n_redraws: int = PAPER_SETTINGS["n_redraws"],
                      fixed_k: int | None = None, supervised: bool | None = None,
                      truncation_psi: float = 1.0, batch_size: int = 100,
-                     workers: int | None = None, progress: bool = False) -> dict:
+                     workers: int | None = None, progress: bool = False,
+                     class_index: int | None = None) -> dict:
     """Score ``directions`` of ``generator`` by RLT topological similarity.
 
     ``mode``: 'paper' (entropic barycenter, values-mode W1, x1e4, diagonal v = v' terms kept)
@@ -155,7 +158,8 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
     'features' (seeded random VGG-like, 64-d) or 'pixels'. ``fixed_k``: the co-clustering k
     also reported besides the searched one (default min(5, K)). ``supervised``: compare with
     the generator's true factors (default: when it has ``factors()`` and
-    ``true_directions()``). Returns a JSON-able dict that states its mode and settings.
+    ``true_directions()``). ``class_index``: the class of a conditional model (None = classes
+    drawn uniformly). Returns a JSON-able dict that states its mode and settings.
     """
     check_mode(mode)
     directions.check_fits(generator)
@@ -193,8 +197,9 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
         "gudhi_compatible": mode == "paper",
     }
     device = generator.device
-    z = torch.randn(n_points, generator.z_dim,
-                    generator=torch.Generator().manual_seed(int(seed))).to(device)
+    latent_rng = torch.Generator().manual_seed(int(seed))
+    z = torch.randn(n_points, generator.z_dim, generator=latent_rng).to(device)
+    c = sample_labels(generator, n_points, class_index, latent_rng)
     value_rng = np.random.default_rng(int(seed))
     values = value_rng.standard_normal((k_dirs, n_values))
     embed = make_embedding(embedding, generator.img_channels, seed=int(seed)).to(device)
@@ -205,11 +210,12 @@ def score_directions(generator, directions: DirectionSet, *, mode: str = "paper"
     try:
         samples = _wrlts(generator, directions.directions, directions.space, directions.layers,
                          values, z, embed, settings, seed, workers, truncation_psi, batch_size,
-                         bar)
+                         bar, c)
         truth_samples = None
         if supervised and truths is not None:
             truth_samples = _wrlts(generator, truths, "z", None, truth_values, z, embed,
-                                   settings, seed + 1, workers, truncation_psi, batch_size, bar)
+                                   settings, seed + 1, workers, truncation_psi, batch_size, bar,
+                                   c)
         elif supervised:
             clouds = real_factor_clouds(real_images, truth_values, n_points, seed + 1, embed,
                                         device, batch_size, progress=lambda: bar.update(1))

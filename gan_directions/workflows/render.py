@@ -186,11 +186,14 @@ def _render_locked(generator, where: RenderSource, settings: RenderSettings,
     truncation_psi = settings.truncation_psi
     if truncation_psi is None:
         truncation_psi = float(where.run.get("truncation_psi") or 1.0)
+    class_index = settings.class_index
+    if class_index is None:  # a conditional run's --class, when it had one
+        class_index = (where.run.get("settings") or {}).get("class_index")
     frames = render_traversals(
         generator, directions, out_dir=out_dir, names=name_map, truncation_psi=truncation_psi,
         seeds=list(settings.seeds), steps=settings.steps, max_shift=settings.max_shift,
         indices=None if settings.indices is None else list(settings.indices),
-        class_index=settings.class_index, formats=tuple(settings.formats), fps=settings.fps,
+        class_index=class_index, formats=tuple(settings.formats), fps=settings.fps,
         size=settings.size, labels=settings.labels, original=settings.original,
         loop=settings.loop, batch_size=settings.batch_size, overwrite=settings.overwrite,
         inputs=_inputs(where, settings, model_entry(generator)["path"]),

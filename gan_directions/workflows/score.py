@@ -37,6 +37,7 @@ class ScoreSettings:
     supervised: bool | None = None  # None: when the model knows its factors
     truncation_psi: float | None = None  # None: the run's, else 1
     seed: int = 0
+    class_index: int | None = None  # None: the run's --class, else uniform classes
     workers: int | None = None
     device: str = DEFAULT_DEVICE
     progress: bool = False
@@ -66,6 +67,9 @@ def score_run(run_dir: str | os.PathLike, settings: ScoreSettings | None = None)
         truncation_psi = settings.truncation_psi
         if truncation_psi is None:
             truncation_psi = float(record.get("truncation_psi") or 1.0)
+        class_index = settings.class_index
+        if class_index is None:
+            class_index = (record.get("settings") or {}).get("class_index")
         if settings.model is not None:
             generator = load_generator(settings.model, device=settings.device)
         else:
@@ -77,7 +81,7 @@ def score_run(run_dir: str | os.PathLike, settings: ScoreSettings | None = None)
             n_landmarks=settings.n_landmarks, gamma=settings.gamma, i_max=settings.i_max,
             n_redraws=settings.n_redraws, fixed_k=settings.fixed_k,
             supervised=settings.supervised, truncation_psi=truncation_psi,
-            workers=settings.workers, progress=settings.progress,
+            workers=settings.workers, progress=settings.progress, class_index=class_index,
         )
         result["model"] = generator.source.spec
         write_scores(run_dir, result)
