@@ -105,8 +105,9 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "VGG-like features.")
 @click.option("--rtd-normalize/--no-rtd-normalize", default=DEFAULTS.rtd_normalize,
               show_default=True,
-              help="TopDis loss is RTD per unit of relative image change, so smaller edits "
-                   "cannot lower it.")
+              help="TopDis loss is RTD per unit of relative image change, so weaker image "
+                   "responses cannot lower it (off by default: it lowered recovery on "
+                   "synthetic-shapes).")
 @click.option("--shift-scale", type=click.Choice(SHIFT_SCALES), default=DEFAULTS.shift_scale,
               show_default=True,
               help="Size of trained methods' shifts. fixed: one unit for every direction (the "
@@ -115,7 +116,8 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "gradient). Traversals use the same unit.")
 @click.option("--edit-floor", type=float, default=DEFAULTS.edit_floor, show_default=True,
               help="TopDis pays a hinge penalty when a step's image change falls below this "
-                   "fraction of the direction's change at the start (0 = off).")
+                   "fraction of the direction's change at the start (0 = off; it lowered "
+                   "recovery on synthetic-shapes).")
 @click.option("--rtd-card", type=int, default=DEFAULTS.rtd_card, show_default=True,
               help="RTD sums the lengths of this many longest H1 bars.")
 @click.option("--recon-size", type=int, default=DEFAULTS.recon_size, show_default=True,

@@ -11,25 +11,26 @@ TopDis (``TopDisTerm``): pick one direction d (uniformly), draw a batch of laten
 every latent along d by the Gaussian-CDF shift of Balabin et al. (2024): the projection
 t = <w − mean, d>/std is treated as N(0, 1) and moved to Φ⁻¹(Φ(t) ± C), C = 1/8, so the shifted
 batch keeps the latent distribution. Render both batches, embed them (downsampled pixels and
-their squares by default, pixels alone, or seeded random VGG-like features), and take the RTD between the paired clouds. A
-disentangled direction acts on the images like a group action that preserves the batch's
-topology, so its RTD is small.
+their squares by default, pixels alone, or seeded random VGG-like features), and take the RTD
+between the paired clouds. A disentangled direction acts on the images like a group action
+that preserves the batch's topology, so its RTD is small.
 
-Two ways to win without finding better directions are closed:
+Ways to win without finding better directions, and what closes them:
 
-- **Shrinking edits.** The std sqrt(dᵀΣd) that sizes the shift is a constant of each step (no
-  gradient), and with ``normalize`` (default) the loss is RTD per unit of image change:
-  RTD / (mean_i ‖y_i − x_i‖ / q₀.₉(‖x_i − x_j‖)) on the images' pixels, both sides
-  dimensionless. To first order RTD grows linearly with the edit, so smaller edits, or
-  directions the image ignores, no longer lower the loss.
+- **Shrinking edits.** The shift is sized by a constant of the step (no gradient): by default
+  one fixed unit for every direction (``search.fixed_unit``), else the direction's own std
+  sqrt(dᵀΣd). With a per-direction std, turning towards low-variance directions still shrinks
+  the edits, which is why the fixed unit is the default.
+- **Weaker image responses.** Optionally (``normalize``) the loss is RTD per unit of image
+  change: RTD / (mean_i ‖y_i − x_i‖ / q₀.₉(‖x_i − x_j‖)) on the images' pixels, both sides
+  dimensionless; and optionally (the search's ``edit_floor``) a step whose relative image
+  change falls below that fraction of the direction's change at the start pays a hinge
+  penalty 10·(1 − change/floor). Both are off by default: on synthetic-shapes they lowered
+  recovery (they reward large image changes, e.g. mixing in position).
 - **Global free riders.** An edit that is the same on every image (brightness, a colour cast)
   keeps all pixel distances, so its pixel RTD is 0. The default embedding therefore appends the
   squared pixels (``embed_pixels_and_squares``): x + b moves x² by 2b·x, a different change
   for every image. Seeded random VGG-like features also see such edits.
-
-- **Drifting to weak edits.** With an edit floor (the search's ``edit_floor``, default 0.9),
-  a step whose relative image change falls below that fraction of the direction's change at
-  the start pays a hinge penalty 10·(1 − change/floor).
 
 RTD alone would still favour directions the image ignores, so the default TopDis objective
 adds the reconstructor term: γ·RTD + λ·(CE + 0.25·L1) (+ an optional GMG term).
@@ -130,7 +131,7 @@ class TopDisTerm:
 
     def __init__(self, latents: LatentSpace, rtd_loss, shift_fn, C: float = 1 / 8,
                  embed: Callable[[torch.Tensor], torch.Tensor] | None = None,
-                 gmg_loss=None, normalize: bool = True) -> None:
+                 gmg_loss=None, normalize: bool = False) -> None:
         self.latents, self.rtd_loss, self.shift_fn = latents, rtd_loss, shift_fn
         self.C, self.gmg_loss, self.normalize = C, gmg_loss, normalize
         self.embed = embed if embed is not None else partial(embed_pixels, size=32)

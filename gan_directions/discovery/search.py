@@ -81,9 +81,9 @@ class SearchSettings:
     shift_c: float = 1 / 8
     rtd_size: int | None = 32
     rtd_embedding: str = "pixels+squares"
-    rtd_normalize: bool = True
+    rtd_normalize: bool = False
     shift_scale: str = "fixed"
-    edit_floor: float = 0.9
+    edit_floor: float = 0.0
     rtd_card: int = 50
     recon_size: int = 32
     max_shift: float = 6.0
