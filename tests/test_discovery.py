@@ -144,7 +144,7 @@ def test_recovery_report_none_without_factors(tiny):
 def test_w_layer_edits_touch_only_those_layers(tiny):
     space = LatentSpace(tiny, "w", layers=(2, 4))
     z = torch.randn(2, 64, generator=torch.Generator().manual_seed(0))
-    latent, ws = space.encode(z)
+    latent, ws, c = space.encode(z)
     d = torch.zeros(64)
     d[0] = 1.0
     captured = {}
@@ -152,7 +152,7 @@ def test_w_layer_edits_touch_only_those_layers(tiny):
         lambda module, args: captured.setdefault("ws", args[0])
     )
     try:
-        space.decode(latent + 2 * d, (latent, ws))
+        space.decode(latent + 2 * d, (latent, ws, c))
     finally:
         hook.remove()
     diff = (captured["ws"] - ws).abs().sum(dim=2)[0]
@@ -188,8 +188,7 @@ def test_topdis_ignores_null_directions_which_is_why_a_reconstructor_is_needed()
     zero, one = torch.zeros(10), torch.tensor(1.0)
     values = {}
     for name, d in [("null", null), ("true", true), ("mixed", mixed)]:
-        rtd, _ = term(d, zero, one, 32, torch.Generator().manual_seed(0))
-        values[name] = float(rtd)
+        values[name] = float(term(d, zero, one, 32, torch.Generator().manual_seed(0)).loss)
     assert values["null"] < 1e-4  # zero up to float32 rounding of z @ Rᵀ
     assert values["mixed"] > 100 * max(values["null"], 1e-6)
 
@@ -204,7 +203,7 @@ def test_topdis_prefers_true_directions(shapes):
 
     def mean_rtd(directions):
         values = [float(term(torch.from_numpy(d).float(), zero, one, 32,
-                             torch.Generator().manual_seed(i))[0])
+                             torch.Generator().manual_seed(i)).loss)
                   for i, d in enumerate(directions)]
         return np.mean(values)
 

@@ -108,15 +108,13 @@ def style_weights(generator, layers: tuple[int, int] | None) -> list[np.ndarray]
     Intermediate toRGB affines are left out. Other models declare the ``sefa_weight``
     capability (``generators/capabilities.py``).
     """
-    state = generator.state_dict()
-    final = f"b{generator.img_resolution}"
+    affines = [(int(match.group(1)), match.group(2), tensor)
+               for name, tensor in generator.state_dict().items()
+               if (match := AFFINE_NAME.match(name))]
+    final = max((resolution for resolution, _, _ in affines), default=0)
     weights = []
-    for name, tensor in state.items():
-        match = AFFINE_NAME.match(name)
-        if not match:
-            continue
-        resolution, layer = int(match.group(1)), match.group(2)
-        if layer == "torgb" and f"b{resolution}" != final:
+    for resolution, layer, tensor in affines:
+        if layer == "torgb" and resolution != final:
             continue
         index = ws_index(resolution, layer)
         if layers is None or layers[0] <= index <= layers[1]:
