@@ -251,3 +251,18 @@ def test_steps_that_lose_points_to_the_shift_are_skipped(shapes):
     result = find_directions(shapes, method="topdis", k=2, steps=6, batch=8, shift_c=0.9,
                              quiet=True)
     assert any("rtd" not in row for row in result.history)
+
+
+def test_report_shows_edit_size_at_start_and_end(tmp_path, shapes):
+    from gan_directions.render.report import write_report
+
+    out = tmp_path / "run"
+    find_directions(shapes, method="topdis", k=2, steps=3, batch=8, out=out, quiet=True)
+    record = json.loads((out / "run.json").read_text())
+    edit = record["edit_size"]
+    assert len(edit["start"]["image_change"]) == len(edit["end"]["rtd_per_change"]) == 2
+    html = write_report(out).read_text()
+    assert "image change at ±2 scale units (start → end)" in html
+    assert "RTD per unit of change (start → end)" in html
+    first = f"{edit['start']['image_change'][0]:.4g} → {edit['end']['image_change'][0]:.4g}"
+    assert first in html

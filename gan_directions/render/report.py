@@ -307,7 +307,7 @@ class _ReportPage:
         start, end = edit.get("start") or {}, edit.get("end") or {}
         alpha = _num(edit.get("alpha"))
         columns = {}
-        for key, label in (("image_change", f"image change at ±{alpha} std"),
+        for key, label in (("image_change", f"image change at ±{alpha} scale units"),
                            ("rtd_per_change", "RTD per unit of change")):
             before, after = start.get(key), end.get(key)
             if not (isinstance(before, list) and isinstance(after, list)
