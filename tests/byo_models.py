@@ -65,3 +65,22 @@ def raises():
 
 def wrong_type():
     return {"not": "a model"}
+
+
+class ConditionalDCGAN(nn.Module):
+    """A class-conditional DCGAN-style module taking class indices: z and an embedded label."""
+
+    def __init__(self, classes: int = 3) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(classes, 4)
+        self.body = TinyDCGAN(z_dim=Z_DIM + 4)
+
+    def forward(self, z: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+        label = self.embed(labels)[:, :, None, None]
+        return self.body(torch.cat([z, label], dim=1))
+
+
+def conditional():
+    torch.manual_seed(0)
+    return wrap_generator(ConditionalDCGAN(), z_dim=Z_DIM, c_dim=3, class_input="index",
+                          z_layout="nchw", output_range=(0, 1))

@@ -254,3 +254,23 @@ def test_models_list_shows_the_loader_families():
     loaders = {row["family"]: row["spec"] for row in json.loads(listed.output)["loaders"]}
     assert loaders["py"] == "py:..." and loaders["stylegan2-pickle"] == "*.pkl"
     assert loaders["module"] == "module.sub:factory"
+
+
+def test_cli_conditional_module_find_render_score_with_one_class(tmp_path, monkeypatch):
+    monkeypatch.chdir(TESTS.parent)
+    out = tmp_path / "run"
+    found = run("find", "--model", "py:tests/byo_models.py:conditional", "--class", "2",
+                "--space", "z", "--out", out, *FAST_TOPDIS)
+    assert found.exit_code == 0, found.output
+    assert json.loads((out / "run.json").read_text())["settings"]["class_index"] == 2
+    rendered = run("render", out, "--seeds", "0", "--steps", "3", "--formats", "png",
+                   "--device", "cpu", "--quiet")
+    assert rendered.exit_code == 0, rendered.output
+    render = json.loads((out / "traversals" / "render.json").read_text())
+    assert render["settings"]["class_index"] == 2  # the run's class, not a default
+    scored = run("score", out, *FAST_SCORE_CLI)
+    assert scored.exit_code == 0, scored.output
+    bad = run("find", "--model", "py:tests/byo_models.py:conditional", "--class", "3",
+              "--out", tmp_path / "bad", "--quiet")
+    assert bad.exit_code == 1 and "out of range" in bad.output
+    assert not (tmp_path / "bad").exists()

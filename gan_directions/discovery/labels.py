@@ -17,7 +17,10 @@ def check_class(generator, class_index: int | None) -> None:
     if class_index is None:
         return
     if generator.c_dim == 0:
-        raise InvalidInputError("this model is unconditional; it takes no class")
+        raise InvalidInputError(
+            "this model is unconditional; it takes no class (--class is only for conditional "
+            "models)"
+        )
     if not 0 <= int(class_index) < generator.c_dim:
         raise InvalidInputError(
             f"class {class_index} is out of range: the model has classes 0-{generator.c_dim - 1}"

@@ -9,7 +9,8 @@ directions coincide. Adapters bring the module to gandir's conventions:
   call when "auto");
 - images: NCHW (or NHWC with ``channels_last``) in ``output_range`` become NCHW in [-1, 1];
 - labels (``c_dim > 0``): gandir's one-hot labels [N, c_dim] go in as they are or as class
-  indices (``class_input="index"``); they ride in w's last c_dim entries.
+  indices (``class_input="index"``); they ride in w's last c_dim entries, so w directions
+  may also move the label: search ``--space z`` for directions that leave it alone.
 
 Capabilities (``generators/capabilities.py``): ``factors``, ``factor_names``,
 ``true_directions`` and ``sefa_weight`` may be given. Without ``sefa_weight``, SeFa uses the

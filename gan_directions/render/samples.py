@@ -9,6 +9,7 @@ import torch
 from tqdm import tqdm
 
 from gan_directions.directions import seeded_z
+from gan_directions.discovery.labels import sample_labels
 from gan_directions.errors import InvalidInputError
 from gan_directions.generators.base import Generator
 from gan_directions.render.images import to_uint8
@@ -28,22 +29,6 @@ def image_grid(images: np.ndarray, columns: int | None = None) -> np.ndarray:
     return grid
 
 
-def class_label(generator: Generator, class_index: int | None, n: int) -> torch.Tensor | None:
-    """One-hot labels for a conditional model; ``None`` for an unconditional one."""
-    if generator.c_dim == 0:
-        if class_index is not None:
-            raise InvalidInputError("--class is only for conditional models; this one has none")
-        return None
-    if class_index is None:
-        raise InvalidInputError(
-            f"this model is conditional: pass --class 0..{generator.c_dim - 1}")
-    if not 0 <= class_index < generator.c_dim:
-        raise InvalidInputError(f"--class must be in 0..{generator.c_dim - 1}, got {class_index}")
-    c = torch.zeros([n, generator.c_dim])
-    c[:, class_index] = 1
-    return c
-
-
 @torch.no_grad()
 def generate_images(generator: Generator, seeds: list[int], truncation_psi: float = 1.0,
                     truncation_cutoff: int | None = None, class_index: int | None = None,
@@ -58,6 +43,9 @@ def generate_images(generator: Generator, seeds: list[int], truncation_psi: floa
         raise InvalidInputError(f"noise mode must be one of {', '.join(NOISE_MODES)}")
     if batch < 1:
         raise InvalidInputError("--batch must be at least 1")
+    if generator.c_dim and class_index is None:
+        raise InvalidInputError(
+            f"this model is conditional: pass --class 0..{generator.c_dim - 1}")
     device = generator.device
     step = 1 if noise_mode == "random" else batch
     chunks = [seeds[i:i + step] for i in range(0, len(seeds), step)]
@@ -65,8 +53,7 @@ def generate_images(generator: Generator, seeds: list[int], truncation_psi: floa
     disable = True if progress is False else None  # None: only on a terminal
     for chunk in tqdm(chunks, desc="generate", unit="batch", disable=disable):
         z = seeded_z(chunk, generator.z_dim).to(device)
-        c = class_label(generator, class_index, len(chunk))
-        c = c.to(device) if c is not None else None
+        c = sample_labels(generator, len(chunk), class_index)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(chunk[0])
             images = generator(z, c, truncation_psi=truncation_psi,

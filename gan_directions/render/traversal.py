@@ -17,6 +17,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet, edited_ws, seeded_z
+from gan_directions.discovery.labels import sample_labels
 from gan_directions.errors import InvalidInputError
 from gan_directions.render.animation import check_fps
 from gan_directions.render.images import to_uint8
@@ -32,20 +33,6 @@ def traversal_alphas(steps: int, max_shift: float) -> np.ndarray:
     if not (math.isfinite(max_shift) and max_shift >= 0):
         raise InvalidInputError(f"the shift range must be a finite number >= 0, got {max_shift}")
     return np.linspace(-max_shift, max_shift, steps, dtype=np.float32)
-
-
-def class_labels(generator, class_index: int | None, count: int) -> torch.Tensor | None:
-    """One-hot labels [count, c_dim] for a conditional model (class 0 unless given), else None."""
-    if generator.c_dim == 0:
-        if class_index is not None:
-            raise InvalidInputError("this model is unconditional; it takes no class")
-        return None
-    index = 0 if class_index is None else int(class_index)
-    if not 0 <= index < generator.c_dim:
-        raise InvalidInputError(f"class {index} is out of range: the model has {generator.c_dim}")
-    c = torch.zeros(count, generator.c_dim, device=generator.device)
-    c[:, index] = 1
-    return c
 
 
 @torch.no_grad()
@@ -154,7 +141,9 @@ def render_traversals(
         check_output_dir(out_dir, overwrite, inputs)
 
     z = seeded_z(seeds, generator.z_dim)
-    c = class_labels(generator, class_index, len(seeds))
+    if class_index is None and generator.c_dim:
+        class_index = 0  # traversals of a conditional model show class 0 unless told
+    c = sample_labels(generator, len(seeds), class_index)
     frames, originals = traversal_images(
         generator,
         directions,
