@@ -17,6 +17,11 @@ channels) StyleGAN2 layouts with random weights, at full resolution and at ``--s
     python benchmarks/bench_search.py --threads 1
     python benchmarks/bench_search.py --model stylegan2-shapes --skip-speed
     python benchmarks/bench_search.py --skip-recovery --speed-batch-1024 8
+    python benchmarks/bench_search.py --model stylegan2-shapes --skip-recovery --skip-speed \
+        --compare-search-res 32     # directions found at 32² vs full resolution
+
+``--compare-search-res R`` runs TopDis on each ``--model`` at full resolution and at R with the
+same seed and reports the Hungarian-matched |cos| between the two direction sets.
 """
 
 from __future__ import annotations
@@ -86,6 +91,25 @@ def recovery_table(models, methods, seeds, steps, batch, extra) -> None:
                   f"{np.median([r['seconds'] for r in rows]):>6.0f}", flush=True)
 
 
+def compare_search_res(model: str, resolution: int, steps: int, batch: int, seed: int) -> None:
+    from gan_directions.discovery import find_directions
+    from gan_directions.evaluation.metrics import matched_abs_cosine
+    from gan_directions.generators.registry import load_generator
+
+    generator = load_generator(model)
+    found = {}
+    for res in (None, resolution):
+        result = find_directions(generator, method="topdis", steps=steps, batch=batch,
+                                 seed=seed, search_res=res, quiet=True)
+        found[res] = (result.directions.directions, result.record["search_res"],
+                      result.record["timing"]["train_seconds"])
+    cosine, _ = matched_abs_cosine(found[None][0], found[resolution][0])
+    print(f"\n{model}: TopDis {steps} steps at batch {batch}, seed {seed}: search at "
+          f"{found[None][1]}² ({found[None][2]:.0f} s) vs {found[resolution][1]}² "
+          f"({found[resolution][2]:.0f} s): matched |cos| between the direction sets "
+          f"{cosine:.3f}", flush=True)
+
+
 def seconds_per_step(resolution: int, search_res: int | None, batch: int, steps: int) -> float:
     """Median seconds of ``steps`` TopDis training steps (after one warm-up step)."""
     import torch
@@ -150,6 +174,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-recovery", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
+    parser.add_argument("--compare-search-res", type=int, default=None)
     parser.add_argument("--speed-steps", type=int, default=1)
     parser.add_argument("--speed-batch-256", type=int, default=32)
     parser.add_argument("--speed-batch-1024", type=int, default=32)
@@ -165,6 +190,10 @@ def main() -> None:
     if not args.skip_recovery:
         recovery_table(args.model or list(MODELS), args.methods.split(","),
                        parse_seeds(args.seeds), args.steps, args.batch, extra)
+    if args.compare_search_res is not None:
+        for model in args.model or list(MODELS):
+            compare_search_res(model, args.compare_search_res, args.steps, args.batch,
+                               parse_seeds(args.seeds)[0])
     if not args.skip_speed:
         speed_table({256: args.speed_batch_256, 1024: args.speed_batch_1024}, args.speed_steps)
     print(f"\nwall {time.perf_counter() - started:.0f} s")
