@@ -110,8 +110,9 @@ def compare_search_res(model: str, resolution: int, steps: int, batch: int, seed
           f"{cosine:.3f}", flush=True)
 
 
-def seconds_per_step(resolution: int, search_res: int | None, batch: int, steps: int) -> float:
-    """Median seconds of ``steps`` TopDis training steps (after one warm-up step)."""
+def seconds_per_step(resolution: int, search_res: int | None, batch: int, steps: int,
+                     warmup: int = 1) -> float:
+    """Median seconds of ``steps`` TopDis training steps (after ``warmup`` untimed ones)."""
     import torch
 
     from gan_directions.discovery.latents import LatentSpace
@@ -123,26 +124,26 @@ def seconds_per_step(resolution: int, search_res: int | None, batch: int, steps:
     config["synthesis"]["channel_base"] = LAYOUTS[resolution]
     torch.manual_seed(0)
     generator = StyleGAN2Generator(config).eval().requires_grad_(False)
-    settings = SearchSettings(k=10, batch=batch, steps=steps + 1, search_res=search_res,
+    settings = SearchSettings(k=10, batch=batch, steps=steps + warmup, search_res=search_res,
                               pca_samples=2000, edit_floor=0.0)
     latents = LatentSpace(generator, "w", resolution=search_resolution(generator, search_res))
     stats = latents.statistics(settings.pca_samples, 0)
     trainer = Trainer(settings, latents, stats, stats.top_axes(10), fixed_unit(stats, 10))
     times = []
-    for _ in range(steps + 1):
+    for _ in range(steps + warmup):
         start = time.perf_counter()
         trainer.train_step()
         times.append(time.perf_counter() - start)
-    return float(np.median(times[1:]))
+    return float(np.median(times[warmup:]))
 
 
-def speed_table(batches: dict[int, int], steps: int) -> None:
+def speed_table(batches: dict[int, int], steps: int, warmup: int) -> None:
     print("\nseconds per TopDis step (RTD + reconstructor), StyleGAN2 random weights, "
-          f"median of {steps} step(s) after a warm-up step")
+          f"median of {steps} step(s) after {warmup} warm-up step(s)")
     print(f"{'layout':<8} {'batch':>5} {'full res':>10} {'search-res 64':>14} {'speed-up':>9}")
     for resolution, batch in batches.items():
-        full = seconds_per_step(resolution, None, batch, steps)
-        low = seconds_per_step(resolution, 64, batch, steps)
+        low = seconds_per_step(resolution, 64, batch, steps, warmup)
+        full = seconds_per_step(resolution, None, batch, steps, warmup)
         print(f"{resolution}²{'':<3} {batch:>5} {full:>10.2f} {low:>14.2f} {full / low:>8.1f}×",
               flush=True)
 
@@ -176,6 +177,8 @@ def main() -> None:
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--compare-search-res", type=int, default=None)
     parser.add_argument("--speed-steps", type=int, default=1)
+    parser.add_argument("--speed-warmup", type=int, default=1)
+    parser.add_argument("--speed-layouts", default="256,1024")
     parser.add_argument("--speed-batch-256", type=int, default=32)
     parser.add_argument("--speed-batch-1024", type=int, default=32)
     args = parser.parse_args()
@@ -195,7 +198,9 @@ def main() -> None:
             compare_search_res(model, args.compare_search_res, args.steps, args.batch,
                                parse_seeds(args.seeds)[0])
     if not args.skip_speed:
-        speed_table({256: args.speed_batch_256, 1024: args.speed_batch_1024}, args.speed_steps)
+        batches = {256: args.speed_batch_256, 1024: args.speed_batch_1024}
+        layouts = [int(r) for r in args.speed_layouts.split(",")]
+        speed_table({r: batches[r] for r in layouts}, args.speed_steps, args.speed_warmup)
     print(f"\nwall {time.perf_counter() - started:.0f} s")
 
 
