@@ -9,8 +9,10 @@ from gan_directions.cli.options import FINITE_FLOAT, SEED, device_option, overwr
 
 from gan_directions.vae.models import DECODER_LOSSES, MODELS
 from gan_directions.vae.train import TrainConfig
+from gan_directions.workflows.vae import VaeEvalSettings
 
 DEFAULTS = TrainConfig()
+EVAL_DEFAULTS = VaeEvalSettings()
 
 
 @click.group(name="vae")
@@ -92,7 +94,8 @@ def train(out, resume, overwrite, device, threads, quiet, **options) -> None:
 @click.option("--fast", is_flag=True,
               help="Smaller sample sizes, the random-forest DCI estimator and a smaller RLT "
                    "sample (labelled mode: fast; not comparable with published numbers).")
-@click.option("--seed", type=SEED, default=0, show_default=True, help="Random seed.")
+@click.option("--seed", type=SEED, default=EVAL_DEFAULTS.seed, show_default=True,
+              help="Random seed.")
 @click.option("--data-dir", type=click.Path(), default=None,
               help="Folder holding the real dataset files, if the model used one.")
 @click.option("--metrics", default=None,
@@ -108,7 +111,7 @@ def evaluate(checkpoint, fast, seed, data_dir, metrics, no_rlt, out, device, qui
     """Score a trained VAE (CHECKPOINT: a run folder or .safetensors file) with the encoder
     mean as representation: BetaVAE and FactorVAE scores, MIG, SAP, DCI, modularity and
     explicitness (disentanglement_lib definitions), plus the RLT score of the latent axes."""
-    from gan_directions.workflows.vae import VaeEvalSettings, vae_eval_run
+    from gan_directions.workflows.vae import vae_eval_run
 
     subset = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None
     done = vae_eval_run(checkpoint, VaeEvalSettings(
