@@ -5,6 +5,7 @@ directions in z. Each configuration runs into a fresh folder, side by side in ev
 (so machine noise hits them alike):
 
 - ``--jobs 1``: one run after another in this process, torch using every core;
+- ``--jobs 1 --threads 1``: the same with one torch thread (for reference on a busy machine);
 - ``--jobs 2``: two worker processes, cores / 2 torch threads each;
 - ``--jobs 2 --executor ray``: the same on a local Ray instance (start-up included);
 - no-op rerun: ``run_sweep`` again on a finished sweep (validation, status checks, results).
@@ -48,7 +49,8 @@ def main() -> None:
     from gan_directions.batch.executors import available_cores
 
     sweep = {**SWEEP, "defaults": {**SWEEP["defaults"], "steps": args.steps}}
-    configs = {"jobs 1": {"jobs": 1}, "jobs 2": {"jobs": 2}}
+    configs = {"jobs 1": {"jobs": 1}, "jobs 1, 1 thr": {"jobs": 1, "threads": 1},
+               "jobs 2": {"jobs": 2}}
     if args.ray:
         configs["ray, jobs 2"] = {"jobs": 2, "executor": "ray"}
     times: dict[str, list[float]] = {name: [] for name in [*configs, "no-op rerun"]}
@@ -59,16 +61,17 @@ def main() -> None:
                 seconds = timed(lambda out=out, options=options: _check(
                     run_sweep(sweep, out, quiet=True, **options)))
                 times[name].append(seconds)
-                print(f"repeat {repeat}: {name:<12} {seconds:7.1f} s", flush=True)
+                print(f"repeat {repeat}: {name:<14} {seconds:7.1f} s", flush=True)
             seconds = timed(lambda out=out: _check(run_sweep(sweep, out, quiet=True, jobs=2)))
             times["no-op rerun"].append(seconds)
-            print(f"repeat {repeat}: {'no-op rerun':<12} {seconds:7.2f} s", flush=True)
+            print(f"repeat {repeat}: {'no-op rerun':<14} {seconds:7.2f} s", flush=True)
     medians = {name: statistics.median(values) for name, values in times.items()}
     print(f"\n8-run sweep, {args.steps} steps per run, {available_cores()} cores, "
           f"median of {args.repeats}:")
     for name, value in medians.items():
-        print(f"  {name:<12} {value:8.2f} s")
-    print(f"  speed-up jobs 2 / jobs 1: {medians['jobs 1'] / medians['jobs 2']:.2f}x")
+        print(f"  {name:<14} {value:8.2f} s")
+    print(f"  speed-up jobs 2 / jobs 1: {medians['jobs 1'] / medians['jobs 2']:.2f}x "
+          f"(/ jobs 1 with 1 thread: {medians['jobs 1, 1 thr'] / medians['jobs 2']:.2f}x)")
     if args.ray:
         print(f"  ray / local at jobs 2:    {medians['ray, jobs 2'] / medians['jobs 2']:.2f}x "
               "wall time")
