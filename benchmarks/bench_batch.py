@@ -73,7 +73,7 @@ def main() -> None:
     names = list(configs)
     times: dict[str, list[float]] = {name: [] for name in [*names, "no-op rerun"]}
     with tempfile.TemporaryDirectory() as tmp:
-        sweep = Path(tmp) / "sweep.toml"
+        sweep = Path(tmp) / "bench-sweep.toml"
         sweep.write_text(SWEEP.format(steps=args.steps))
         for repeat in range(args.repeats):
             order = names[repeat % len(names):] + names[:repeat % len(names)]
