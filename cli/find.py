@@ -30,7 +30,7 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--model", "-m", default=FindSettings.model, show_default=True,
-              help="Built-in name (stylegan2-shapes, synthetic-shapes), catalogue name, "
+              help="Built-in name (synthetic-shapes, stylegan2-shapes), catalogue name, "
                    "vae:PATH, a .pkl or .safetensors file, or your own model: "
                    "py:FILE.py:FACTORY or module.sub:factory (runs that code).")
 @click.option("--method", type=click.Choice(list(METHODS)), default=DEFAULTS.method,
@@ -152,8 +152,8 @@ def command(**options):
 
     \b
     Examples:
-      gandir find --steps 200                      # stylegan2-shapes, TopDis in w
-      gandir find --model synthetic-shapes --steps 200
+      gandir find --steps 200                      # synthetic-shapes, TopDis
+      gandir find --model stylegan2-shapes --space w --steps 200
       gandir find --model ffhq.pkl --method sefa --k 10 --layers 0-5
       gandir find --model ffhq.pkl --method topdis --space w --pca-dims 50 --steps 2000
     """

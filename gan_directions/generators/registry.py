@@ -59,7 +59,7 @@ class LoaderFamily:
 
 
 # The model of find when none is given (synthetic-shapes is the fast model of the tests).
-DEFAULT_MODEL = "stylegan2-shapes"
+DEFAULT_MODEL = "synthetic-shapes"
 _BUILTINS: dict[str, str] = {}
 _FAMILIES: list[LoaderFamily] = []
 
