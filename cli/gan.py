@@ -19,7 +19,7 @@ def command() -> None:
     """Train the built-in StyleGAN2 (``stylegan2-shapes``) on procedural 3D-Shapes-like scenes.
 
     \b
-    The shipped model was made with:
+    The built-in model is made with (the first run is resumable from any stop):
       gandir gan train --out outputs/gan-shapes --steps 8000 --threads 1
       gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
       gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes

@@ -51,9 +51,9 @@ class GANTrainConfig:
     channel_base: int = 1024
     channel_max: int = 128
     batch: int = 32
-    g_lr: float = 0.0025
-    d_lr: float = 0.0025
-    r1_gamma: float = 0.05
+    g_lr: float = 0.002
+    d_lr: float = 0.002
+    r1_gamma: float = 1.0
     r1_interval: int = 16
     style_mixing: float = 0.9
     ema_kimg: float = 10.0
