@@ -30,6 +30,7 @@ from torch.nn import functional as F
 
 from gan_directions.errors import ModelLoadError
 from gan_directions.fileio import atomic_path
+from gan_directions.generators.weights import weights_paths
 
 FORMAT_NAME = "gandir-factor-regressor"
 FORMAT_VERSION = 1
@@ -91,17 +92,10 @@ def factors_from_probabilities(probs: list[torch.Tensor], kinds: list[str]) -> t
     return torch.stack(columns, dim=1)
 
 
-def regressor_paths(path: str | Path) -> tuple[Path, Path]:
-    path = Path(path)
-    if path.suffix in (".safetensors", ".json"):
-        path = path.with_suffix("")
-    return path.with_name(path.name + ".safetensors"), path.with_name(path.name + ".json")
-
-
 def save_regressor(model: FactorRegressor, path: str | Path,
                    source: dict[str, Any] | None = None) -> tuple[Path, Path]:
     """Write ``<path>.safetensors`` (float16) + ``<path>.json`` (config and ``source``)."""
-    tensors_path, json_path = regressor_paths(path)
+    tensors_path, json_path = weights_paths(path)
     document = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION,
                 "config": model.config, "source": source or {}}
     tensors = {k: v.detach().to("cpu", torch.float16).contiguous()
@@ -115,7 +109,7 @@ def save_regressor(model: FactorRegressor, path: str | Path,
 
 def read_regressor_document(path: str | Path) -> dict[str, Any]:
     """The JSON next to a saved regressor (config, source with training command and accuracy)."""
-    _, json_path = regressor_paths(path)
+    _, json_path = weights_paths(path)
     try:
         document = json.loads(json_path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -131,7 +125,7 @@ def read_regressor_document(path: str | Path) -> dict[str, Any]:
 
 def load_regressor(path: str | Path) -> FactorRegressor:
     """Load a regressor saved by ``save_regressor`` (float32, eval mode, no gradients)."""
-    tensors_path, json_path = regressor_paths(path)
+    tensors_path, json_path = weights_paths(path)
     document = read_regressor_document(path)
     try:
         model = FactorRegressor(document["config"])

@@ -15,10 +15,10 @@ from typing import Any
 import torch
 
 from gan_directions.errors import GandirError
-from gan_directions.generators.factor_regressor import load_regressor, regressor_paths
+from gan_directions.generators.factor_regressor import load_regressor
 from gan_directions.generators.shapes_gan import StyleGAN2Shapes, regressor_path_for
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
-from gan_directions.generators.weights import file_sha256, save_generator
+from gan_directions.generators.weights import file_sha256, save_generator, weights_paths
 from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainer
 from gan_directions.training.quality import quality_figures
 from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES
@@ -66,7 +66,7 @@ def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path
         "storage_dtype": str(STORAGE_DTYPE).removeprefix("torch."),
     }
     regressor_name = Path(regressor) if regressor is not None else regressor_path_for(out)
-    regressor_file = regressor_paths(regressor_name)[0]
+    regressor_file = weights_paths(regressor_name)[0]
     if regressor is not None and not regressor_file.is_file():
         raise GandirError(f"regressor not found: {regressor_file}")
     if regressor_file.is_file():
