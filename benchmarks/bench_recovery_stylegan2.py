@@ -7,8 +7,16 @@ regressor at ±``--alpha`` std, its DCI disentanglement / completeness and MIG-s
 Prints mean ± std over seeds (SeFa has no z-space directions: n/a), then steps/s of ``find``
 at batch 32 on one CPU thread, and writes everything to ``--json``.
 
+``--factors`` adds the same table over a subset of the factors (the metrics recomputed from
+the columns of the effect matrices); ``--from-json`` prints the tables of a saved run again
+without searching; ``--topdis-options`` passes settings to TopDis (a JSON object).
+
     python benchmarks/bench_recovery_stylegan2.py                          # 600 steps, 3 seeds
     python benchmarks/bench_recovery_stylegan2.py --steps 5 --eval-samples 32 --seeds 0
+    python benchmarks/bench_recovery_stylegan2.py \
+        --from-json outputs/bench_recovery_stylegan2.json --factors floor_hue,wall_hue,object_hue
+    python benchmarks/bench_recovery_stylegan2.py --methods topdis --spaces w \
+        --topdis-options '{"rtd_embedding": "features"}'
 """
 
 from __future__ import annotations
@@ -39,17 +47,28 @@ def run_one(job: dict) -> dict:
     generator = load_generator(job["model"])
     start = time.perf_counter()
     try:
+        options = job["topdis_options"] if job["method"] == "topdis" else {}
         result = find_directions(generator, method=job["method"], k=job["k"],
                                  space=job["space"], steps=job["steps"], batch=job["batch"],
-                                 seed=job["seed"], pca_samples=job["pca_samples"], quiet=True)
+                                 seed=job["seed"], pca_samples=job["pca_samples"], quiet=True,
+                                 **options)
     except InvalidInputError as error:
         return {**job, "skipped": str(error)}
     find_seconds = time.perf_counter() - start
     report = recovery_report(generator, result.directions, alpha=job["alpha"],
                              samples=job["eval_samples"], seed=EVAL_SEED)
     return {**job, "find_seconds": round(find_seconds, 2),
-            **{m: report[m] for m in METRICS},
+            **{m: report[m] for m in METRICS}, "factor_names": report["factor_names"],
             "direction_names": report["direction_names"], "effects": report["effects"]}
+
+
+def subset_metrics(row: dict, factors: list[str]) -> dict:
+    """The row's metrics over the effect-matrix columns of ``factors`` only."""
+    from gan_directions.evaluation.metrics import dci_scores, mig_gap
+
+    columns = [row["factor_names"].index(name) for name in factors]
+    effects = np.asarray(row["effects"])[:, columns]
+    return {**row, **dci_scores(effects), "mig_gap": mig_gap(effects)}
 
 
 def throughput(model: str, method: str, batch: int, steps: int, pca_samples: int) -> float:
@@ -71,12 +90,46 @@ def summary(rows: list[dict], space: str, method: str) -> dict:
     mine = [r for r in rows if r["space"] == space and r["method"] == method]
     if not mine or any("skipped" in r for r in mine):
         return {"skipped": mine[0]["skipped"] if mine else "not run"}
-    out = {}
+    out = {"seeds": len(mine)}
     for metric in METRICS:
         values = np.array([r[metric] for r in mine])
         out[metric] = {"mean": float(values.mean()), "std": float(values.std()),
                        "per_seed": values.round(4).tolist()}
     return out
+
+
+def print_tables(rows: list[dict], settings: dict, factors: str | None, wall: float) -> dict:
+    """Print mean ± std per space and method (and over ``factors`` when given); return the
+    table of all factors."""
+    spaces = list(dict.fromkeys(r["space"] for r in rows))
+    methods = list(dict.fromkeys(r["method"] for r in rows))
+    seeds = sorted({r["seed"] for r in rows})
+    options = settings.get("topdis_options") or {}
+    print(f"{settings['model']}: K={settings['k']}, {settings['steps']} steps at batch "
+          f"{settings['batch']} for trained methods, seeds {seeds}, effects at "
+          f"±{settings['alpha']} std on {settings['eval_samples']} latents; "
+          f"{settings['workers']} worker(s) x 1 thread; wall {wall:.0f} s"
+          + (f"; topdis options {json.dumps(options)}" if options else ""))
+    subsets = [("all factors", rows)]
+    if factors:
+        names = factors.split(",")
+        subsets.append((f"factors {', '.join(names)} only", [
+            r if "skipped" in r else subset_metrics(r, names) for r in rows]))
+    tables = []
+    for title, chosen in subsets:
+        table = {space: {method: summary(chosen, space, method) for method in methods}
+                 for space in spaces}
+        tables.append(table)
+        print(f"\n{title}\n{'space':<6}{'method':<9}" + "".join(f"{m:>22}" for m in METRICS))
+        for space in spaces:
+            for method in methods:
+                cells = table[space][method]
+                if "skipped" in cells:
+                    print(f"{space:<6}{method:<9}  n/a ({cells['skipped']})")
+                    continue
+                print(f"{space:<6}{method:<9}" + "".join(
+                    f"{cells[m]['mean']:>14.3f} ± {cells[m]['std']:.3f}" for m in METRICS))
+    return tables[0]
 
 
 def main() -> None:
@@ -95,33 +148,32 @@ def main() -> None:
                         help="steps timed per trained method at batch 32 (0: skip)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--json", type=Path, default=Path("outputs/bench_recovery_stylegan2.json"))
+    parser.add_argument("--factors", default=None,
+                        help="comma-separated factor names for a second table over those only")
+    parser.add_argument("--from-json", type=Path, default=None,
+                        help="print the tables of this saved run instead of searching")
+    parser.add_argument("--topdis-options", type=json.loads, default={},
+                        help='TopDis settings as JSON, e.g. \'{"rtd_embedding": "features"}\'')
     args = parser.parse_args()
+    if args.from_json is not None:
+        saved = json.loads(args.from_json.read_text())
+        print_tables(saved["runs"], saved["settings"], args.factors, saved["wall_seconds"])
+        return
     from gan_directions.directions import parse_seeds
 
     seeds = parse_seeds(args.seeds)
     spaces, methods = args.spaces.split(","), args.methods.split(",")
     jobs = [{"model": args.model, "space": space, "method": method, "seed": seed,
              "k": args.k, "steps": args.steps, "batch": args.batch, "alpha": args.alpha,
-             "eval_samples": args.eval_samples, "pca_samples": args.pca_samples}
+             "eval_samples": args.eval_samples, "pca_samples": args.pca_samples,
+             "topdis_options": args.topdis_options}
             for space in spaces for method in methods for seed in seeds]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         rows = list(pool.map(run_one, jobs))
     wall = time.perf_counter() - start
-    table = {space: {method: summary(rows, space, method) for method in methods}
-             for space in spaces}
-    print(f"{args.model}: K={args.k}, {args.steps} steps at batch {args.batch} for trained "
-          f"methods, seeds {seeds}, effects at ±{args.alpha} std on {args.eval_samples} "
-          f"latents; {args.workers} worker(s) x 1 thread; wall {wall:.0f} s")
-    print(f"{'space':<6}{'method':<9}" + "".join(f"{m:>22}" for m in METRICS))
-    for space in spaces:
-        for method in methods:
-            cells = table[space][method]
-            if "skipped" in cells:
-                print(f"{space:<6}{method:<9}  n/a ({cells['skipped']})")
-                continue
-            print(f"{space:<6}{method:<9}" + "".join(
-                f"{cells[m]['mean']:>14.3f} ± {cells[m]['std']:.3f}" for m in METRICS))
+    settings = vars(args) | {"json": str(args.json), "from_json": None}
+    table = print_tables(rows, settings, args.factors, wall)
     speeds = {}
     if args.throughput_steps > 0:
         for method in ("topdis", "vb"):
@@ -130,8 +182,7 @@ def main() -> None:
         print("find at batch 32, w space, one CPU thread: " + ", ".join(
             f"{m} {s:.3f} steps/s" for m, s in speeds.items()))
     args.json.parent.mkdir(parents=True, exist_ok=True)
-    args.json.write_text(json.dumps({"settings": vars(args) | {"json": str(args.json)},
-                                     "table": table, "runs": rows,
+    args.json.write_text(json.dumps({"settings": settings, "table": table, "runs": rows,
                                      "steps_per_second_batch32": speeds,
                                      "wall_seconds": round(wall, 1)}, indent=1) + "\n")
     print(f"wrote {args.json}")

@@ -92,26 +92,37 @@ def recovery_table(models, methods, seeds, steps, batch, extra) -> None:
 
 
 def compare_search_res(model: str, resolution: int, steps: int, batch: int, seed: int) -> None:
+    """TopDis at full resolution and at ``resolution`` with the same seed, next to a second
+    full-resolution seed (how far two equally good searches land apart): matched |cos|
+    between direction sets, and the recovery metrics of each when the model knows its factors.
+    """
     from gan_directions.discovery import find_directions
     from gan_directions.evaluation.metrics import matched_abs_cosine
     from gan_directions.generators.registry import load_generator
 
     generator = load_generator(model)
-    found = {}
-    for res in (None, resolution):
+    runs = {}
+    for label, res, run_seed in (("full", None, seed), ("low", resolution, seed),
+                                 ("full, next seed", None, seed + 1)):
         result = find_directions(generator, method="topdis", steps=steps, batch=batch,
-                                 seed=seed, search_res=res, quiet=True)
-        found[res] = (result.directions.directions, result.record["search_res"],
-                      result.record["timing"]["train_seconds"])
-    cosine, _ = matched_abs_cosine(found[None][0], found[resolution][0])
-    print(f"\n{model}: TopDis {steps} steps at batch {batch}, seed {seed}: search at "
-          f"{found[None][1]}² ({found[None][2]:.0f} s) vs {found[resolution][1]}² "
-          f"({found[resolution][2]:.0f} s): matched |cos| between the direction sets "
-          f"{cosine:.3f}", flush=True)
+                                 seed=run_seed, search_res=res, quiet=True)
+        runs[label] = (result.directions.directions, result.record)
+    print(f"\n{model}: TopDis {steps} steps at batch {batch}")
+    for label, (_, record) in runs.items():
+        recovery = record.get("recovery") or {}
+        metrics = ", ".join(f"{m} {recovery[m]:.3f}" for m in
+                            ("disentanglement", "completeness", "mig_gap") if m in recovery)
+        print(f"  {label:<16} search at {record['search_res']}², "
+              f"seed {record['settings']['seed']}, "
+              f"{record['timing']['train_seconds']:.0f} s  {metrics}")
+    same_seed, _ = matched_abs_cosine(runs["full"][0], runs["low"][0])
+    seeds, _ = matched_abs_cosine(runs["full"][0], runs["full, next seed"][0])
+    print(f"  matched |cos|: full vs {resolution}² (same seed) {same_seed:.3f}; "
+          f"full seed {seed} vs seed {seed + 1} {seeds:.3f}", flush=True)
 
 
 def seconds_per_step(resolution: int, search_res: int | None, batch: int, steps: int,
-                     warmup: int = 1) -> float:
+                     warmup: int = 1, device: str = "cpu") -> float:
     """Median seconds of ``steps`` TopDis training steps (after ``warmup`` untimed ones)."""
     import torch
 
@@ -123,7 +134,7 @@ def seconds_per_step(resolution: int, search_res: int | None, batch: int, steps:
     config = default_config(img_resolution=resolution)
     config["synthesis"]["channel_base"] = LAYOUTS[resolution]
     torch.manual_seed(0)
-    generator = StyleGAN2Generator(config).eval().requires_grad_(False)
+    generator = StyleGAN2Generator(config).eval().requires_grad_(False).to(device)
     settings = SearchSettings(k=10, batch=batch, steps=steps + warmup, search_res=search_res,
                               pca_samples=2000, edit_floor=0.0)
     latents = LatentSpace(generator, "w", resolution=search_resolution(generator, search_res))
@@ -133,18 +144,23 @@ def seconds_per_step(resolution: int, search_res: int | None, batch: int, steps:
     for _ in range(steps + warmup):
         start = time.perf_counter()
         trainer.train_step()
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     return float(np.median(times[warmup:]))
 
 
-def speed_table(batches: dict[int, int], steps: int, warmup: int) -> None:
+def speed_table(batches: dict[int, int], steps: int, warmup: int, device: str) -> None:
+    import torch
+
+    where = torch.cuda.get_device_name(device) if device.startswith("cuda") else "CPU"
     print("\nseconds per TopDis step (RTD + reconstructor), StyleGAN2 random weights, "
-          f"median of {steps} step(s) after {warmup} warm-up step(s)")
+          f"median of {steps} step(s) after {warmup} warm-up step(s), on {where}")
     print(f"{'layout':<8} {'batch':>5} {'full res':>10} {'search-res 64':>14} {'speed-up':>9}")
     for resolution, batch in batches.items():
-        low = seconds_per_step(resolution, 64, batch, steps, warmup)
-        full = seconds_per_step(resolution, None, batch, steps, warmup)
-        print(f"{resolution}²{'':<3} {batch:>5} {full:>10.2f} {low:>14.2f} {full / low:>8.1f}×",
+        low = seconds_per_step(resolution, 64, batch, steps, warmup, device)
+        full = seconds_per_step(resolution, None, batch, steps, warmup, device)
+        print(f"{resolution}²{'':<3} {batch:>5} {full:>10.3f} {low:>14.3f} {full / low:>8.1f}×",
               flush=True)
 
 
@@ -181,6 +197,7 @@ def main() -> None:
     parser.add_argument("--speed-layouts", default="256,1024")
     parser.add_argument("--speed-batch-256", type=int, default=32)
     parser.add_argument("--speed-batch-1024", type=int, default=32)
+    parser.add_argument("--speed-device", default="cpu", help="cpu, cuda, cuda:1, ...")
     args = parser.parse_args()
     import torch
 
@@ -200,7 +217,8 @@ def main() -> None:
     if not args.skip_speed:
         batches = {256: args.speed_batch_256, 1024: args.speed_batch_1024}
         layouts = [int(r) for r in args.speed_layouts.split(",")]
-        speed_table({r: batches[r] for r in layouts}, args.speed_steps, args.speed_warmup)
+        speed_table({r: batches[r] for r in layouts}, args.speed_steps, args.speed_warmup,
+                    args.speed_device)
     print(f"\nwall {time.perf_counter() - started:.0f} s")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import FINITE_FLOAT, SEED
+from gan_directions.cli.options import FINITE_FLOAT, SEED, device_option
 
 from gan_directions.training.gan import GANTrainConfig
 from gan_directions.training.regressor import RegressorTrainConfig
@@ -19,12 +19,13 @@ def command() -> None:
     """Train the built-in StyleGAN2 (``stylegan2-shapes``) on procedural 3D-Shapes-like scenes.
 
     \b
-    The built-in model is made with (the first run is resumable from any stop):
-      gandir gan train --out outputs/gan-shapes --steps 8000 --threads 1
+    The built-in model is made with (the run is resumable from any stop):
+      gandir gan train --out outputs/gan-shapes --steps 15381
       gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
       gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes
     Stop training at any time and continue with --resume (bit-identical on CPU for the same
-    --threads). The exported JSON records the exact training command and step count.
+    --threads; a run may move between CPU and GPU at a resume). The exported JSON records the
+    training command, step count and the device of each session.
     """
 
 
@@ -44,32 +45,42 @@ def command() -> None:
               help="R1 weight gamma.")
 @click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
               help="Torch CPU threads.")
+@device_option("Torch device: auto (CUDA when available), cpu, cuda, cuda:1, ... A run may "
+               "change device between resumes.")
 @click.option("--checkpoint-minutes", type=FINITE_FLOAT, default=3.0, show_default=True,
               help="Minutes between atomic checkpoints (also written at the end and on Ctrl-C).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
-def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, threads,
+def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, threads, device,
           checkpoint_minutes, resume):
     """Train (or, with --resume, continue) a StyleGAN2 on procedural shapes."""
     import torch
     from tqdm import tqdm
 
+    from gan_directions.devices import resolve_device
     from gan_directions.runs.lock import folder_lock
     from gan_directions.training.gan import train_gan
 
     torch.set_num_threads(threads)
+    device = resolve_device(device)
+    torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
     config = GANTrainConfig(steps=steps, batch=batch, seed=seed, channel_base=channel_base,
                             channel_max=channel_max, g_lr=lr, d_lr=lr, r1_gamma=r1_gamma)
     bar = tqdm(total=steps, desc="train", unit="step", mininterval=10)
 
     def progress(step, total, stats):
-        bar.n = step
+        if bar.n == 0:  # first step of this session: a resumed run's rate counts from here
+            bar.reset(total)
+            bar.initial = bar.n = step - 1
         bar.set_postfix(g=f"{stats['g_loss']:.3f}", d=f"{stats['d_loss']:.3f}", refresh=False)
-        bar.refresh() if step == total else bar.update(0)
+        bar.update(step - bar.n)
+        if step == total:
+            bar.refresh()
 
     try:
         with folder_lock(out):  # one command at a time in a run folder
             trainer = train_gan(out, config, resume=resume,
-                                checkpoint_seconds=checkpoint_minutes * 60, progress=progress)
+                                checkpoint_seconds=checkpoint_minutes * 60, progress=progress,
+                                device=device)
     finally:
         bar.close()
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")

@@ -214,7 +214,8 @@ def test_device_errors_are_one_line_for_every_command(sandbox, monkeypatch, devi
     monkeypatch.chdir(sandbox)
     with_device = {name: base for name, (command, base) in commands(sandbox).items()
                    if any(p.name == "device" for p in command.params)}
-    assert set(with_device) == {"generate", "find", "render", "score", "vae train", "vae eval"}
+    assert set(with_device) == {"generate", "find", "render", "score", "vae train", "vae eval",
+                                "gan train"}
     before = tree(sandbox)
     for name, base in with_device.items():
         result = CliRunner().invoke(cli, [*base, "--device", device])

@@ -58,8 +58,9 @@ class LoaderFamily:
     help: str = ""
 
 
-# The model of find when none is given (synthetic-shapes is the fast model of the tests).
-DEFAULT_MODEL = "synthetic-shapes"
+# The model of find when none is given: the built-in trained StyleGAN2 with known factors
+# (synthetic-shapes stays the fast model of the tests).
+DEFAULT_MODEL = "stylegan2-shapes"
 _BUILTINS: dict[str, str] = {}
 _FAMILIES: list[LoaderFamily] = []
 

@@ -57,6 +57,7 @@ def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path
         "step": trainer.step_index,
         "images_seen": trainer.step_index * trainer.config.batch,
         "train_seconds": round(trainer.elapsed, 1),
+        "train_segments": trainer.segments,
         "train_config": config,
         "data": {"dataset": "procedural 3D-Shapes-like scenes (gan_directions.vae.shapes3d)",
                  "resolution": 64, "factors": list(FACTOR_NAMES),

@@ -12,7 +12,9 @@ A run folder holds ``checkpoint.pt`` (written atomically every ``checkpoint_seco
 end), ``log.jsonl`` (one line per logged step) and, after ``export_generator``, the exported
 EMA generator. The checkpoint holds every tensor, optimizer moment and random-number state, so
 ``train_gan(..., resume=True)`` continues a stopped run bit-identically on CPU (for the same
-number of torch threads).
+number of torch threads). The device is not a setting of the run: latents and data are drawn on
+the CPU in either case, so a run may move between CPU and GPU at any checkpoint (GPU arithmetic
+differs in the last bits, so such a continuation is faithful, not bit-identical).
 """
 
 from __future__ import annotations
@@ -84,16 +86,22 @@ class GANTrainConfig:
 
 
 class GANTrainer:
-    """Networks, optimizers and random states of one run; ``step()`` runs one G and one D step."""
+    """Networks, optimizers and random states of one run; ``step()`` runs one G and one D step.
 
-    def __init__(self, config: GANTrainConfig):
+    The networks live on ``device``; every random draw (latents, style mixing, data) is made on
+    the CPU, so the stream of a run does not depend on where it trains.
+    """
+
+    def __init__(self, config: GANTrainConfig, device: str = "cpu"):
         config.validate()
         self.config = config
+        self.device = torch.device(device)
         torch.manual_seed(config.seed)
-        self.G = StyleGAN2Generator(config.generator_config()).train()
+        self.G = StyleGAN2Generator(config.generator_config()).train().to(self.device)
         self.D = Discriminator(config.resolution, 3, config.channel_base,
-                               config.channel_max).train()
+                               config.channel_max).train().to(self.device)
         self.G_ema = StyleGAN2Generator(config.generator_config()).eval().requires_grad_(False)
+        self.G_ema.to(self.device)
         self.G_ema.load_state_dict(self.G.state_dict())
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=config.g_lr, betas=(0.0, 0.99),
                                       eps=1e-8)
@@ -101,21 +109,22 @@ class GANTrainer:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=config.d_lr * ratio,
                                       betas=(0.0, 0.99**ratio), eps=1e-8)
         self.latents = torch.Generator().manual_seed(config.seed)
-        self.data = ShapesImageSource(seed=config.seed)
+        self.data = ShapesImageSource(seed=config.seed, prefetch=True)
         self.step_index = 0
         self.elapsed = 0.0
+        self.segments: list[dict[str, Any]] = []  # one per session: device, steps, seconds
 
     # --- one step -----------------------------------------------------------------------------
     def _sample_ws(self, n: int) -> torch.Tensor:
         cfg = self.config
-        z = torch.randn([n, cfg.z_dim], generator=self.latents)
+        z = torch.randn([n, cfg.z_dim], generator=self.latents).to(self.device)
         ws = self.G.mapping(z)
         with torch.no_grad():
             w_avg = self.G.mapping.w_avg
             w_avg.copy_(ws[:, 0].mean(dim=0).lerp(w_avg, cfg.w_avg_beta))
         mix = torch.rand([], generator=self.latents) < cfg.style_mixing
         cutoff = int(torch.randint(1, ws.shape[1], [], generator=self.latents))
-        z2 = torch.randn([n, cfg.z_dim], generator=self.latents)
+        z2 = torch.randn([n, cfg.z_dim], generator=self.latents).to(self.device)
         if mix:
             ws = torch.cat([ws[:, :cutoff], self.G.mapping(z2)[:, cutoff:]], dim=1)
         return ws
@@ -135,7 +144,7 @@ class GANTrainer:
         self.D.requires_grad_(True)
         with torch.no_grad():
             fake = self.G.synthesis(self._sample_ws(cfg.batch))
-        real = torch.from_numpy(self.data.batch(cfg.batch))
+        real = torch.from_numpy(self.data.batch(cfg.batch)).to(self.device)
         do_r1 = self.step_index % cfg.r1_interval == 0
         real.requires_grad_(do_r1)
         real_logits = self.D(real)
@@ -172,6 +181,7 @@ class GANTrainer:
             "config": dataclasses.asdict(self.config),
             "step": self.step_index,
             "elapsed": self.elapsed,
+            "segments": self.segments,
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "latents_rng": self.latents.get_state(),
@@ -183,14 +193,14 @@ class GANTrainer:
             torch.save(self.state(), tmp)
 
     @classmethod
-    def load(cls, path: Path) -> GANTrainer:
+    def load(cls, path: Path, device: str = "cpu") -> GANTrainer:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as error:  # noqa: BLE001 - any unreadable file gets one line
             raise GandirError(f"cannot read training checkpoint {path}: {error}") from None
         if not isinstance(state, dict) or state.get("version") != CHECKPOINT_VERSION:
             raise GandirError(f"{path} is not a gandir GAN-training checkpoint")
-        trainer = cls(GANTrainConfig(**state["config"]))
+        trainer = cls(GANTrainConfig(**state["config"]), device)
         trainer.G.load_state_dict(state["G"])
         trainer.D.load_state_dict(state["D"])
         trainer.G_ema.load_state_dict(state["G_ema"])
@@ -200,6 +210,7 @@ class GANTrainer:
         trainer.data.set_rng_state(state["data_rng"])
         trainer.step_index = int(state["step"])
         trainer.elapsed = float(state["elapsed"])
+        trainer.segments = list(state.get("segments", []))
         return trainer
 
 
@@ -211,17 +222,19 @@ def train_gan(
     checkpoint_every: int | None = None,
     log_every: int = 50,
     progress: Callable[[int, int, dict[str, float]], None] | None = None,
+    device: str = "cpu",
 ) -> GANTrainer:
     """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
 
     When resuming, ``config`` may only raise ``steps``; every other setting comes from the
     checkpoint. A checkpoint is written every ``checkpoint_seconds`` (or every
     ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before exiting.
+    The networks train on ``device``; a run may change device between resumes.
     """
     out = Path(out)
     checkpoint = out / CHECKPOINT_FILE
     if resume and checkpoint.is_file():
-        trainer = GANTrainer.load(checkpoint)
+        trainer = GANTrainer.load(checkpoint, device)
         if config is not None:
             stored = dataclasses.asdict(trainer.config)
             asked = dataclasses.asdict(config)
@@ -232,7 +245,7 @@ def train_gan(
     else:
         if checkpoint.exists():
             raise GandirError(f"{out} already holds a training run; pass --resume to continue")
-        trainer = GANTrainer(config or GANTrainConfig())
+        trainer = GANTrainer(config or GANTrainConfig(), device)
     out.mkdir(parents=True, exist_ok=True)
     stop = {"signal": None}
 
@@ -240,13 +253,18 @@ def train_gan(
         stop["signal"] = signum
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
+    segment = {"device": str(trainer.device), "torch": str(torch.__version__),
+               "first_step": trainer.step_index, "last_step": trainer.step_index, "seconds": 0.0}
+    trainer.segments.append(segment)
     last_save = time.monotonic()
     try:
         while trainer.step_index < trainer.config.steps and stop["signal"] is None:
             started = time.monotonic()
             stats = trainer.step()
-            trainer.elapsed += time.monotonic() - started
+            seconds = time.monotonic() - started
+            trainer.elapsed += seconds
             step = trainer.step_index
+            segment.update(last_step=step, seconds=round(segment["seconds"] + seconds, 2))
             if step % log_every == 0 or step == trainer.config.steps:
                 _append_log(out / LOG_FILE, {"step": step, "elapsed": round(trainer.elapsed, 2),
                                              **{k: round(v, 5) for k, v in stats.items()}})
