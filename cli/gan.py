@@ -70,7 +70,7 @@ def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, thre
     def progress(step, total, stats):
         if bar.n == 0:  # first step of this session: a resumed run's rate counts from here
             bar.reset(total)
-            bar.initial = bar.n = step - 1
+            bar.initial = bar.n = bar.last_print_n = step - 1
         bar.set_postfix(g=f"{stats['g_loss']:.3f}", d=f"{stats['d_loss']:.3f}", refresh=False)
         bar.update(step - bar.n)
         if step == total:
