@@ -3,7 +3,6 @@
 import dataclasses
 import json
 
-import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
@@ -118,10 +117,10 @@ def test_checkpoint_records_one_segment_per_session(tmp_path):
 def test_prefetching_data_source_gives_the_same_stream_and_resumes_exactly():
     plain, prefetching = ShapesImageSource(3), ShapesImageSource(3, prefetch=True)
     for n in (8, 8, 4, 8):  # a size change discards the batch drawn ahead
-        assert np.array_equal(plain.batch(n), prefetching.batch(n))
+        assert torch.equal(plain.batch(n), prefetching.batch(n))
     state = prefetching.rng_state()
     assert state == plain.rng_state()  # the state before the batch drawn ahead
     expected = prefetching.batch(8)
     restarted = ShapesImageSource(0, prefetch=True)
     restarted.set_rng_state(state)
-    assert np.array_equal(restarted.batch(8), expected)
+    assert torch.equal(restarted.batch(8), expected)

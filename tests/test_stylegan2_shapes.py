@@ -18,7 +18,7 @@ from gan_directions.generators.factor_regressor import load_regressor, read_regr
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import StyleGAN2Shapes, shipped_weights_dir
 from gan_directions.scoring import score_directions
-from gan_directions.training.regressor import real_batch
+from gan_directions.training.shapes_data import real_batch
 from gan_directions.vae.shapes3d import FACTOR_NAMES, ProceduralShapes3D
 
 MIN_PIXEL_STD = 0.3  # mean per-pixel std over samples: real data 0.70, a collapsed run 0.19

@@ -144,7 +144,7 @@ class GANTrainer:
         self.D.requires_grad_(True)
         with torch.no_grad():
             fake = self.G.synthesis(self._sample_ws(cfg.batch))
-        real = torch.from_numpy(self.data.batch(cfg.batch)).to(self.device)
+        real = self.data.batch(cfg.batch).to(self.device)
         do_r1 = self.step_index % cfg.r1_interval == 0
         real.requires_grad_(do_r1)
         real_logits = self.D(real)
@@ -264,7 +264,7 @@ def train_gan(
             seconds = time.monotonic() - started
             trainer.elapsed += seconds
             step = trainer.step_index
-            segment.update(last_step=step, seconds=round(segment["seconds"] + seconds, 2))
+            segment.update(last_step=step, seconds=segment["seconds"] + seconds)
             if step % log_every == 0 or step == trainer.config.steps:
                 _append_log(out / LOG_FILE, {"step": step, "elapsed": round(trainer.elapsed, 2),
                                              **{k: round(v, 5) for k, v in stats.items()}})

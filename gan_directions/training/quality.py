@@ -19,7 +19,8 @@ import scipy.linalg
 import torch
 
 from gan_directions.generators.factor_regressor import FactorRegressor
-from gan_directions.training.regressor import real_batch, regressor_accuracy
+from gan_directions.training.regressor import regressor_accuracy
+from gan_directions.training.shapes_data import real_batch
 from gan_directions.vae.shapes3d import ProceduralShapes3D
 
 COVERAGE_THRESHOLD = 0.5

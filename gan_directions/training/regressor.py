@@ -21,6 +21,7 @@ from torch.nn import functional as F
 
 from gan_directions.errors import GandirError
 from gan_directions.generators.factor_regressor import FactorRegressor, save_regressor
+from gan_directions.training.shapes_data import real_batch
 from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES, ProceduralShapes3D
 
 FACTOR_KINDS = ("circular", "circular", "circular", "ordinal", "categorical", "ordinal")
@@ -48,13 +49,6 @@ class RegressorTrainConfig:
         return {"factor_names": list(FACTOR_NAMES), "factor_sizes": list(FACTOR_SIZES),
                 "factor_kinds": list(FACTOR_KINDS), "width": self.width,
                 "features": self.features}
-
-
-def real_batch(dataset: ProceduralShapes3D, n: int,
-               rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """(classes int64 [n, 6], images float32 [n, 3, 64, 64] in [-1, 1]) drawn uniformly."""
-    classes, images = dataset.sample(n, rng)
-    return torch.from_numpy(classes), torch.from_numpy(images * 2.0 - 1.0)
 
 
 def train_regressor(config: RegressorTrainConfig | None = None,

@@ -7,12 +7,20 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import torch
 
 from gan_directions.vae.shapes3d import ProceduralShapes3D
 
 
+def real_batch(dataset: ProceduralShapes3D, n: int,
+               rng: np.random.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """(classes int64 [n, 6], images float32 [n, 3, 64, 64] in [-1, 1]) drawn uniformly."""
+    classes, images = dataset.sample(n, rng)
+    return torch.from_numpy(classes), torch.from_numpy(images * 2.0 - 1.0)
+
+
 class ShapesImageSource:
-    """Endless batches of float32 [N, 3, 64, 64] images in [-1, 1], reproducible from ``seed``.
+    """Endless float32 [N, 3, 64, 64] image tensors in [-1, 1], reproducible from ``seed``.
 
     With ``prefetch`` the next batch is drawn on a worker thread while the caller trains on this
     one (the renderer is numpy, which releases the GIL). The batches are the same either way:
@@ -26,12 +34,11 @@ class ShapesImageSource:
         self._worker = ThreadPoolExecutor(1, thread_name_prefix="shapes") if prefetch else None
         self._pending: tuple[int, Future] | None = None
 
-    def _draw(self, n: int) -> tuple[dict[str, Any], np.ndarray]:
+    def _draw(self, n: int) -> tuple[dict[str, Any], torch.Tensor]:
         state = self.rng.bit_generator.state
-        _, images = self.dataset.sample(n, self.rng)
-        return state, images * 2.0 - 1.0
+        return state, real_batch(self.dataset, n, self.rng)[1]
 
-    def batch(self, n: int) -> np.ndarray:
+    def batch(self, n: int) -> torch.Tensor:
         if self._worker is None:
             return self._draw(n)[1]
         if self._pending is not None and self._pending[0] != n:
