@@ -24,7 +24,7 @@ METHODS = ("topdis", "vb", "ganspace", "sefa", "random")
 
 
 def run_one(job: tuple[str, int, int, int, dict]) -> dict:
-    method, seed, steps, batch, extra = job
+    method, seed, steps, batch, topdis_options = job
     import torch
 
     torch.set_num_threads(1)
@@ -34,7 +34,7 @@ def run_one(job: tuple[str, int, int, int, dict]) -> dict:
     generator = load_generator("synthetic-shapes")
     start = time.perf_counter()
     result = find_directions(generator, method=method, k=6, space="w", steps=steps,
-                             batch=batch, seed=seed, quiet=True, **extra)
+                             batch=batch, seed=seed, quiet=True, **topdis_options)
     recovery = result.record["recovery"]
     return {"method": method, "seed": seed, "seconds": time.perf_counter() - start,
             "cos": recovery["matched_abs_cos"], "dci": recovery["disentanglement"],
@@ -62,19 +62,15 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-2")
     parser.add_argument("--workers", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--methods", default=",".join(METHODS))
-    parser.add_argument("--extra", default="", help="topdis options, e.g. recon_weight=0")
+    parser.add_argument("--topdis-options", default="",
+                        help="TopDis settings as key=value,..., e.g. recon_weight=0")
     args = parser.parse_args()
     from gan_directions.directions import parse_seeds
+    from gan_directions.discovery.overrides import parse_search_options
 
     seeds = parse_seeds(args.seeds)
-    extra = {}
-    for item in filter(None, args.extra.split(",")):
-        key, value = item.split("=")
-        try:
-            extra[key.strip()] = float(value)
-        except ValueError:
-            extra[key.strip()] = value.strip()
-    jobs = [(method, seed, args.steps, args.batch, extra if method == "topdis" else {})
+    topdis_options = parse_search_options(args.topdis_options)
+    jobs = [(method, seed, args.steps, args.batch, topdis_options if method == "topdis" else {})
             for method in args.methods.split(",") for seed in seeds]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:

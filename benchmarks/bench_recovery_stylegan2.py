@@ -9,14 +9,14 @@ at batch 32 on one CPU thread, and writes everything to ``--json``.
 
 ``--factors`` adds the same table over a subset of the factors (the metrics recomputed from
 the columns of the effect matrices); ``--from-json`` prints the tables of a saved run again
-without searching; ``--topdis-options`` passes settings to TopDis (a JSON object).
+without searching; ``--topdis-options`` passes settings to TopDis (``key=value,...``).
 
     python benchmarks/bench_recovery_stylegan2.py                          # 600 steps, 3 seeds
     python benchmarks/bench_recovery_stylegan2.py --steps 5 --eval-samples 32 --seeds 0
     python benchmarks/bench_recovery_stylegan2.py \
         --from-json outputs/bench_recovery_stylegan2.json --factors floor_hue,wall_hue,object_hue
     python benchmarks/bench_recovery_stylegan2.py --methods topdis --spaces w \
-        --topdis-options '{"rtd_embedding": "features"}'
+        --topdis-options rtd_embedding=features
 """
 
 from __future__ import annotations
@@ -152,21 +152,22 @@ def main() -> None:
                         help="comma-separated factor names for a second table over those only")
     parser.add_argument("--from-json", type=Path, default=None,
                         help="print the tables of this saved run instead of searching")
-    parser.add_argument("--topdis-options", type=json.loads, default={},
-                        help='TopDis settings as JSON, e.g. \'{"rtd_embedding": "features"}\'')
+    parser.add_argument("--topdis-options", default="",
+                        help="TopDis settings as key=value,..., e.g. rtd_embedding=features")
     args = parser.parse_args()
     if args.from_json is not None:
         saved = json.loads(args.from_json.read_text())
         print_tables(saved["runs"], saved["settings"], args.factors, saved["wall_seconds"])
         return
     from gan_directions.directions import parse_seeds
+    from gan_directions.discovery.overrides import parse_search_options
 
     seeds = parse_seeds(args.seeds)
     spaces, methods = args.spaces.split(","), args.methods.split(",")
     jobs = [{"model": args.model, "space": space, "method": method, "seed": seed,
              "k": args.k, "steps": args.steps, "batch": args.batch, "alpha": args.alpha,
              "eval_samples": args.eval_samples, "pca_samples": args.pca_samples,
-             "topdis_options": args.topdis_options}
+             "topdis_options": parse_search_options(args.topdis_options)}
             for space in spaces for method in methods for seed in seeds]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:

@@ -49,7 +49,7 @@ def brightness_leak(recovery: dict) -> float | None:
 
 
 def run_recovery(model: str, method: str, seed: int, steps: int, batch: int,
-                 extra: dict) -> dict:
+                 topdis_options: dict) -> dict:
     from gan_directions.discovery import find_directions
     from gan_directions.generators.registry import load_generator
 
@@ -57,7 +57,7 @@ def run_recovery(model: str, method: str, seed: int, steps: int, batch: int,
     k = len(getattr(generator, "factor_names", [])) or 10
     start = time.perf_counter()
     result = find_directions(generator, method=method, k=k, space="w", steps=steps,
-                             batch=batch, seed=seed, quiet=True, **extra)
+                             batch=batch, seed=seed, quiet=True, **topdis_options)
     recovery, edit = result.record["recovery"] or {}, result.record["edit_size"]
     return {
         "cos": recovery.get("matched_abs_cos"), "dci": recovery.get("disentanglement"),
@@ -73,7 +73,7 @@ def mean_std(values) -> str:
     return f"{values.mean():.3f} ± {values.std():.3f}" if len(values) else "—"
 
 
-def recovery_table(models, methods, seeds, steps, batch, extra) -> None:
+def recovery_table(models, methods, seeds, steps, batch, topdis_options) -> None:
     for model in models:
         print(f"\n{model}: K = its factors, space w, {steps} steps at batch {batch} for trained "
               f"methods, seeds {seeds}")
@@ -81,7 +81,7 @@ def recovery_table(models, methods, seeds, steps, batch, extra) -> None:
               f"{'img change start→end':>22} {'RTD/change start→end':>22} {'s/run':>6}")
         for method in methods:
             rows = [run_recovery(model, method, seed, steps, batch,
-                                 extra if method == "topdis" else {}) for seed in seeds]
+                                 topdis_options if method == "topdis" else {}) for seed in seeds]
             change = np.mean([r["change"] for r in rows], axis=0)
             ratio = np.mean([r["ratio"] for r in rows], axis=0)
             leak = mean_std([r["leak"] for r in rows])
@@ -164,19 +164,6 @@ def speed_table(batches: dict[int, int], steps: int, warmup: int, device: str) -
               flush=True)
 
 
-def parse_option(item: str) -> tuple[str, object]:
-    """``key=value`` with value read as a bool, int, float or else a string."""
-    key, text = (part.strip() for part in item.split("=", 1))
-    if text.lower() in ("true", "false"):
-        return key, text.lower() == "true"
-    for kind in (int, float):
-        try:
-            return key, kind(text)
-        except ValueError:
-            pass
-    return key, text
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", action="append", default=None,
@@ -186,8 +173,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=120)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--seeds", default="0-2")
-    parser.add_argument("--extra", default="",
-                        help="topdis options, e.g. rtd_normalize=false,edit_floor=0")
+    parser.add_argument("--topdis-options", default="",
+                        help="TopDis settings as key=value,..., e.g. rtd_normalize=true")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-recovery", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
@@ -202,14 +189,15 @@ def main() -> None:
     import torch
 
     from gan_directions.directions import parse_seeds
+    from gan_directions.discovery.overrides import parse_search_options
 
     torch.set_num_threads(args.threads)
-    extra = dict(parse_option(item) for item in filter(None, args.extra.split(",")))
+    topdis_options = parse_search_options(args.topdis_options)
     print(f"torch {torch.__version__}, {args.threads} thread(s)")
     started = time.perf_counter()
     if not args.skip_recovery:
         recovery_table(args.model or list(MODELS), args.methods.split(","),
-                       parse_seeds(args.seeds), args.steps, args.batch, extra)
+                       parse_seeds(args.seeds), args.steps, args.batch, topdis_options)
     if args.compare_search_res is not None:
         for model in args.model or list(MODELS):
             compare_search_res(model, args.compare_search_res, args.steps, args.batch,

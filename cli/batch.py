@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import HELP_SETTINGS
+from gan_directions.cli.options import HELP_SETTINGS, threads_option
 
 from gan_directions.batch.executors import EXECUTORS
 
@@ -17,8 +17,7 @@ from gan_directions.batch.executors import EXECUTORS
                    "index.html. Rerunning with the same folder skips finished runs.")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs at once.")
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="Torch threads per run [default: the cores divided by --jobs].")
+@threads_option(None, "Torch threads per run [default: the cores divided by --jobs].")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
               help="local: worker processes on this machine; ray: Ray tasks (pip install "
                    "'gandir[ray]').")

@@ -10,6 +10,7 @@ from gan_directions.cli.options import (
     SEED,
     device_option,
     overwrite_option,
+    threads_option,
     truncation_option,
 )
 
@@ -128,9 +129,8 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
               show_default=True, help="Write RUN/checkpoint.pt every N steps.")
 @device_option()
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads for torch [default: torch's choice]. Small models on a busy "
-                   "machine often run fastest with 1.")
+@threads_option(None, "CPU threads for torch [default: torch's choice]. Small models on a busy "
+                     "machine often run fastest with 1.")
 @click.option("--render", is_flag=True,
               help="Also render traversal grids/GIFs and an HTML report into the run folder.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import FINITE_FLOAT, SEED, device_option
+from gan_directions.cli.options import FINITE_FLOAT, SEED, device_option, threads_option
 
 from gan_directions.training.gan import GANTrainConfig
 from gan_directions.training.regressor import RegressorTrainConfig
@@ -39,12 +39,12 @@ def command() -> None:
 @click.option("--channel-base", type=int, default=DEFAULTS.channel_base, show_default=True,
               help="Feature maps at resolution r are min(channel_base / r, channel_max).")
 @click.option("--channel-max", type=int, default=DEFAULTS.channel_max, show_default=True)
-@click.option("--lr", type=FINITE_FLOAT, default=DEFAULTS.g_lr, show_default=True,
-              help="Adam learning rate of G and D.")
+@click.option("--lr", type=FINITE_FLOAT, default=None,
+              help=f"Adam learning rate of G and D [default: {DEFAULTS.g_lr}; with --resume: the "
+                   "run's current rate]. A resumed run may change it (a step-wise decay).")
 @click.option("--r1-gamma", type=FINITE_FLOAT, default=DEFAULTS.r1_gamma, show_default=True,
               help="R1 weight gamma.")
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Torch CPU threads.")
+@threads_option(1, "Torch CPU threads.")
 @device_option("Torch device: auto (CUDA when available), cpu, cuda, cuda:1, ... A run may "
                "change device between resumes.")
 @click.option("--checkpoint-minutes", type=FINITE_FLOAT, default=3.0, show_default=True,
@@ -53,36 +53,13 @@ def command() -> None:
 def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, threads, device,
           checkpoint_minutes, resume):
     """Train (or, with --resume, continue) a StyleGAN2 on procedural shapes."""
-    import torch
-    from tqdm import tqdm
+    from gan_directions.workflows.gan import GanTrainSettings, gan_train_run
 
-    from gan_directions.devices import resolve_device
-    from gan_directions.runs.lock import folder_lock
-    from gan_directions.training.gan import train_gan
-
-    torch.set_num_threads(threads)
-    device = resolve_device(device)
-    torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
     config = GANTrainConfig(steps=steps, batch=batch, seed=seed, channel_base=channel_base,
-                            channel_max=channel_max, g_lr=lr, d_lr=lr, r1_gamma=r1_gamma)
-    bar = tqdm(total=steps, desc="train", unit="step", mininterval=10)
-
-    def progress(step, total, stats):
-        if bar.n == 0:  # first step of this session: a resumed run's rate counts from here
-            bar.reset(total)
-            bar.initial = bar.n = bar.last_print_n = step - 1
-        bar.set_postfix(g=f"{stats['g_loss']:.3f}", d=f"{stats['d_loss']:.3f}", refresh=False)
-        bar.update(step - bar.n)
-        if step == total:
-            bar.refresh()
-
-    try:
-        with folder_lock(out):  # one command at a time in a run folder
-            trainer = train_gan(out, config, resume=resume,
-                                checkpoint_seconds=checkpoint_minutes * 60, progress=progress,
-                                device=device)
-    finally:
-        bar.close()
+                            channel_max=channel_max, r1_gamma=r1_gamma)
+    trainer = gan_train_run(GanTrainSettings(
+        out=out, config=config, learning_rate=lr, resume=resume, device=device,
+        threads=threads, checkpoint_minutes=checkpoint_minutes))
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")
 
 
@@ -96,8 +73,7 @@ def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, thre
 @click.option("--seed", type=SEED, default=REGRESSOR_DEFAULTS.seed, show_default=True)
 @click.option("--heldout", type=int, default=2000, show_default=True,
               help="Held-out real images for the recorded accuracy.")
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Torch CPU threads.")
+@threads_option(1, "Torch CPU threads.")
 def train_regressor_command(out, steps, batch, width, seed, heldout, threads):
     """Train the factor regressor shipped with stylegan2-shapes (a CNN with one head per factor).
 
@@ -105,20 +81,10 @@ def train_regressor_command(out, steps, batch, width, seed, heldout, threads):
     The shipped regressor was made with:
       gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
     """
-    import torch
-    from tqdm import tqdm
+    from gan_directions.workflows.gan import regressor_train_run
 
-    from gan_directions.training.regressor import train_and_save_regressor
-
-    torch.set_num_threads(threads)
     config = RegressorTrainConfig(steps=steps, batch=batch, width=width, seed=seed)
-    with tqdm(total=steps, desc="regressor", unit="step", mininterval=5) as bar:
-        def progress(step, total, loss):
-            bar.update(1)
-            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
-
-        paths, accuracy = train_and_save_regressor(out, config, heldout=heldout,
-                                                   threads=threads, progress=progress)
+    paths, accuracy = regressor_train_run(out, config, heldout=heldout, threads=threads)
     click.echo(f"held-out accuracy {accuracy['mean']:.4f} "
                f"({', '.join(f'{k} {v:.3f}' for k, v in accuracy['per_factor'].items())})")
     click.echo(f"wrote {paths[0]} and {paths[1]}")
@@ -133,8 +99,7 @@ def train_regressor_command(out, steps, batch, width, seed, heldout, threads):
 @click.option("--samples", type=int, default=2000, show_default=True,
               help="Generated and real images per quality figure.")
 @click.option("--seed", type=SEED, default=0, show_default=True)
-@click.option("--threads", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Torch CPU threads.")
+@threads_option(1, "Torch CPU threads.")
 def export_command(run_dir, name, regressor, samples, seed, threads):
     """Write RUN_DIR's EMA generator as NAME.safetensors (float16) + NAME.json.
 
@@ -143,14 +108,11 @@ def export_command(run_dir, name, regressor, samples, seed, threads):
     the quality figures. The shipped model was made with:
       gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes
     """
-    import torch
-
-    from gan_directions.training.export import export_generator
     from gan_directions.training.quality import format_quality
+    from gan_directions.workflows.gan import gan_export_run
 
-    torch.set_num_threads(threads)
-    source = export_generator(run_dir, name, regressor=regressor, quality_samples=samples,
-                              seed=seed)
+    source = gan_export_run(run_dir, name, regressor=regressor, samples=samples, seed=seed,
+                            threads=threads)
     click.echo(f"exported step {source['step']} -> {name}.safetensors, {name}.json")
     quality = source.get("quality")
     if quality:

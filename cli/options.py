@@ -55,6 +55,12 @@ def device_option(help_text: str = "Torch device: auto (CUDA when available), cp
     return click.option("--device", default=DEFAULT_DEVICE, show_default=True, help=help_text)
 
 
+def threads_option(default: int | None, help: str):
+    """``--threads``: torch CPU threads (``None`` default: torch's or the command's choice)."""
+    return click.option("--threads", type=click.IntRange(min=1), default=default,
+                        show_default=default is not None, help=help)
+
+
 def truncation_option(default: float | None, help: str):
     """``--truncation-psi`` (old spelling ``--trunc`` still accepted)."""
     return click.option("--truncation-psi", "--trunc", "truncation_psi", cls=AliasedOption,

@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import FINITE_FLOAT, SEED, device_option, overwrite_option
+from gan_directions.cli.options import (
+    FINITE_FLOAT,
+    SEED,
+    device_option,
+    overwrite_option,
+    threads_option,
+)
 
 from gan_directions.vae.models import DECODER_LOSSES, MODELS
 from gan_directions.vae.train import TrainConfig
@@ -73,8 +79,7 @@ def command() -> None:
 @click.option("--image-every", type=int, default=DEFAULTS.image_every, show_default=True,
               help="Steps between reconstruction and traversal images.")
 @device_option()
-@click.option("--threads", type=click.IntRange(min=1), default=None,
-              help="CPU threads for torch [default: torch's choice].")
+@threads_option(None, "CPU threads for torch [default: torch's choice].")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def train(out, resume, overwrite, device, threads, quiet, **options) -> None:
     """Train a VAE; writes checkpoint.safetensors, losses.csv, images/ and run.json."""

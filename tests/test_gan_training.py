@@ -11,7 +11,7 @@ from safetensors import safe_open
 
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import load_shapes_gan
-from gan_directions.training.export import export_generator
+from gan_directions.training.export import export_generator, training_command
 from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainConfig, GANTrainer, train_gan
 from gan_directions.training.regressor import RegressorTrainConfig, train_and_save_regressor
 from gan_directions.training.shapes_data import ShapesImageSource
@@ -55,6 +55,31 @@ def test_resume_refuses_changed_settings(tmp_path):
         train_gan(tmp_path, dataclasses.replace(TINY, batch=8), resume=True)
 
 
+def test_resume_may_lower_the_learning_rate_and_records_it(tmp_path):
+    train_gan(tmp_path, dataclasses.replace(TINY, steps=2), checkpoint_every=100)
+    lowered = dataclasses.replace(TINY, g_lr=TINY.g_lr / 4, d_lr=TINY.d_lr / 4)
+    trainer = train_gan(tmp_path, lowered, resume=True, checkpoint_every=100)
+    assert trainer.opt_G.param_groups[0]["lr"] == TINY.g_lr / 4
+    ratio = TINY.r1_interval / (TINY.r1_interval + 1)
+    assert trainer.opt_D.param_groups[0]["lr"] == pytest.approx(TINY.d_lr / 4 * ratio)
+    assert [s["g_lr"] for s in trainer.segments] == [TINY.g_lr, TINY.g_lr / 4]
+    reloaded = GANTrainer.load(tmp_path / CHECKPOINT_FILE)
+    assert reloaded.config.g_lr == TINY.g_lr / 4
+    assert reloaded.opt_G.param_groups[0]["lr"] == TINY.g_lr / 4
+
+
+def test_training_command_has_one_stage_per_learning_rate():
+    config = dataclasses.asdict(dataclasses.replace(TINY, g_lr=0.0005, d_lr=0.0005))
+    segments = [{"first_step": 0, "last_step": 10, "g_lr": 0.002},
+                {"first_step": 10, "last_step": 30, "g_lr": 0.002},
+                {"first_step": 30, "last_step": 45, "g_lr": 0.0005}]
+    first, second = training_command("run", config, 45, segments).split(" && ")
+    assert first.startswith("gandir gan train --out run --steps 30 --batch 4")
+    assert first.endswith("--lr 0.002 --threads 1")
+    assert second.startswith("gandir gan train --out run --steps 45 ")
+    assert second.endswith("--lr 0.0005 --threads 1 --resume")
+
+
 def test_cli_trains_and_resumes(tmp_path):
     runner = CliRunner()
     base = ["gan", "train", "--out", str(tmp_path), "--batch", "4", "--channel-base", "64",
@@ -63,12 +88,15 @@ def test_cli_trains_and_resumes(tmp_path):
     assert first.exit_code == 0, first.output
     again = runner.invoke(cli, [*base, "--steps", "2"])
     assert again.exit_code == 1 and "--resume" in again.output
-    resumed = runner.invoke(cli, [*base, "--steps", "3", "--resume"])
+    lowered = runner.invoke(cli, [*base, "--steps", "3", "--resume", "--lr", "0.001"])
+    assert lowered.exit_code == 0, lowered.output
+    resumed = runner.invoke(cli, [*base, "--steps", "4", "--resume"])  # keeps the lowered rate
     assert resumed.exit_code == 0, resumed.output
     state = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)
-    assert state["step"] == 3
+    assert state["step"] == 4
+    assert [s["g_lr"] for s in state["segments"]] == [0.002, 0.001, 0.001]
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert log[-1]["step"] == 3
+    assert log[-1]["step"] == 4
 
 
 def test_export_writes_float16_weights_with_provenance_and_quality(tmp_path):

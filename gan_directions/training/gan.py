@@ -40,6 +40,8 @@ from gan_directions.training.shapes_data import ShapesImageSource
 CHECKPOINT_FILE = CHECKPOINT
 LOG_FILE = "log.jsonl"
 CHECKPOINT_VERSION = 1
+# Settings a resumed run may change; everything else must match the checkpoint.
+SESSION_SETTINGS = ("steps", "g_lr", "d_lr")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -113,6 +115,15 @@ class GANTrainer:
         self.step_index = 0
         self.elapsed = 0.0
         self.segments: list[dict[str, Any]] = []  # one per session: device, steps, seconds
+
+    def set_learning_rates(self, g_lr: float, d_lr: float) -> None:
+        """Continue with new Adam learning rates (D's keeps the lazy-regularization factor)."""
+        ratio = self.config.r1_interval / (self.config.r1_interval + 1)
+        for group in self.opt_G.param_groups:
+            group["lr"] = g_lr
+        for group in self.opt_D.param_groups:
+            group["lr"] = d_lr * ratio
+        self.config = dataclasses.replace(self.config, g_lr=g_lr, d_lr=d_lr)
 
     # --- one step -----------------------------------------------------------------------------
     def _sample_ws(self, n: int) -> torch.Tensor:
@@ -226,7 +237,8 @@ def train_gan(
 ) -> GANTrainer:
     """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
 
-    When resuming, ``config`` may only raise ``steps``; every other setting comes from the
+    When resuming, ``config`` may change only ``steps`` and the learning rates (a step-wise
+    decay between sessions; each session records its rate); every other setting must match the
     checkpoint. A checkpoint is written every ``checkpoint_seconds`` (or every
     ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before exiting.
     The networks train on ``device``; a run may change device between resumes.
@@ -235,13 +247,18 @@ def train_gan(
     checkpoint = out / CHECKPOINT_FILE
     if resume and checkpoint.is_file():
         trainer = GANTrainer.load(checkpoint, device)
+        for past in trainer.segments:  # sessions from before rates could change ran at these
+            past.setdefault("g_lr", trainer.config.g_lr)
+            past.setdefault("d_lr", trainer.config.d_lr)
         if config is not None:
             stored = dataclasses.asdict(trainer.config)
             asked = dataclasses.asdict(config)
-            changed = [k for k in stored if k != "steps" and stored[k] != asked[k]]
+            changed = [k for k in stored if k not in SESSION_SETTINGS and stored[k] != asked[k]]
             if changed:
                 raise GandirError(f"cannot resume with changed settings: {', '.join(changed)}")
             trainer.config = dataclasses.replace(trainer.config, steps=config.steps)
+            if (config.g_lr, config.d_lr) != (trainer.config.g_lr, trainer.config.d_lr):
+                trainer.set_learning_rates(config.g_lr, config.d_lr)
     else:
         if checkpoint.exists():
             raise GandirError(f"{out} already holds a training run; pass --resume to continue")
@@ -254,7 +271,8 @@ def train_gan(
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     segment = {"device": str(trainer.device), "torch": str(torch.__version__),
-               "first_step": trainer.step_index, "last_step": trainer.step_index, "seconds": 0.0}
+               "first_step": trainer.step_index, "last_step": trainer.step_index, "seconds": 0.0,
+               "g_lr": trainer.config.g_lr, "d_lr": trainer.config.d_lr}
     trainer.segments.append(segment)
     last_save = time.monotonic()
     try:
@@ -282,6 +300,18 @@ def train_gan(
     if stop["signal"] is not None:
         raise KeyboardInterrupt(f"stopped at step {trainer.step_index}; checkpoint saved")
     return trainer
+
+
+def stored_config(out: str | Path) -> GANTrainConfig | None:
+    """The settings of the run in ``out`` (None when it has no checkpoint), read lazily."""
+    checkpoint = Path(out) / CHECKPOINT_FILE
+    if not checkpoint.is_file():
+        return None
+    try:
+        state = torch.load(checkpoint, map_location="cpu", weights_only=True, mmap=True)
+        return GANTrainConfig(**state["config"])
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets one line
+        raise GandirError(f"cannot read training checkpoint {checkpoint}: {error}") from None
 
 
 def _append_log(path: Path, record: dict[str, Any]) -> None:

@@ -1,0 +1,98 @@
+"""``gan train``, ``gan train-regressor``, ``gan export``: the built-in StyleGAN2's workflows."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gan_directions.training.gan import GANTrainConfig, GANTrainer
+from gan_directions.training.regressor import RegressorTrainConfig
+from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
+
+
+@dataclass
+class GanTrainSettings:
+    """A training session. ``learning_rate`` sets G's and D's Adam rate from this session on;
+    None keeps ``config``'s for a new run and the run's current rate on resume."""
+
+    out: Path
+    config: GANTrainConfig = field(default_factory=GANTrainConfig)
+    learning_rate: float | None = None
+    resume: bool = False
+    device: str = DEFAULT_DEVICE
+    threads: int | None = 1
+    checkpoint_minutes: float = 3.0
+    quiet: bool = False
+
+
+def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
+    """Train (or continue) the run in ``settings.out`` under its folder lock, with a progress
+    bar whose rate counts from this session's first step."""
+    import torch
+    from tqdm import tqdm
+
+    from gan_directions.devices import resolve_device
+    from gan_directions.runs.lock import folder_lock
+    from gan_directions.training.gan import stored_config, train_gan
+
+    set_threads(settings.threads)
+    device = resolve_device(settings.device)
+    torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
+    config, rate = settings.config, settings.learning_rate
+    if rate is None and settings.resume:
+        previous = stored_config(settings.out)
+        rate = previous.g_lr if previous is not None else None
+    if rate is not None:
+        config = dataclasses.replace(config, g_lr=rate, d_lr=rate)
+    bar = tqdm(total=config.steps, desc="train", unit="step", mininterval=10,
+               disable=settings.quiet)
+
+    def progress(step: int, total: int, stats: dict[str, float]) -> None:
+        if bar.n == 0:  # first step of this session: a resumed run's rate counts from here
+            bar.reset(total)
+            bar.initial = bar.n = bar.last_print_n = step - 1
+        bar.set_postfix(g=f"{stats['g_loss']:.3f}", d=f"{stats['d_loss']:.3f}", refresh=False)
+        bar.update(step - bar.n)
+        if step == total:
+            bar.refresh()
+
+    try:
+        with folder_lock(settings.out):  # one command at a time in a run folder
+            return train_gan(settings.out, config, resume=settings.resume,
+                             checkpoint_seconds=settings.checkpoint_minutes * 60,
+                             progress=progress, device=device)
+    finally:
+        bar.close()
+
+
+def regressor_train_run(out: Path, config: RegressorTrainConfig, heldout: int = 2000,
+                        threads: int = 1, quiet: bool = False
+                        ) -> tuple[tuple[Path, Path], dict[str, Any]]:
+    """Train the factor regressor into ``out``.safetensors/.json; return the paths and the
+    held-out accuracy."""
+    from tqdm import tqdm
+
+    from gan_directions.training.regressor import train_and_save_regressor
+
+    set_threads(threads)
+    with tqdm(total=config.steps, desc="regressor", unit="step", mininterval=5,
+              disable=quiet) as bar:
+        def progress(step: int, total: int, loss: float) -> None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
+
+        return train_and_save_regressor(out, config, heldout=heldout, threads=threads,
+                                        progress=progress)
+
+
+def gan_export_run(run_dir: Path, name: Path, regressor: Path | None = None,
+                   samples: int = 2000, seed: int = 0, threads: int = 1) -> dict[str, Any]:
+    """Export ``run_dir``'s EMA generator as ``name`` with its quality figures; return the
+    JSON's ``source``."""
+    from gan_directions.training.export import export_generator
+
+    set_threads(threads)
+    return export_generator(run_dir, name, regressor=regressor, quality_samples=samples,
+                            seed=seed)
