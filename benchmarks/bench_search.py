@@ -22,12 +22,19 @@ channels) StyleGAN2 layouts with random weights, at full resolution and at ``--s
 
 ``--compare-search-res R`` runs TopDis on each ``--model`` at full resolution and at R with the
 same seed and reports the Hungarian-matched |cos| between the two direction sets.
+``--agreement-search-res R`` checks the objective itself: the RTD of the same fixed directions
+on the same latents at full resolution and at R, as a Spearman rank correlation next to that
+of two latent sets at full resolution:
+
+    python benchmarks/bench_search.py --model stylegan2-shapes --skip-recovery --skip-speed \
+        --agreement-search-res 32
 """
 
 from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
@@ -121,6 +128,62 @@ def compare_search_res(model: str, resolution: int, steps: int, batch: int, seed
           f"full seed {seed} vs seed {seed + 1} {seeds:.3f}", flush=True)
 
 
+def objective_agreement(model: str, resolution: int, directions: int, batches: int,
+                        batch: int, seed: int) -> None:
+    """Whether a search at ``resolution`` optimises the same objective as at full resolution:
+    the TopDis RTD of the same candidate directions (random unit vectors, GANSpace and SeFa
+    axes), on the same latents and shifts, at both resolutions; Spearman correlation of the
+    per-direction means, next to the correlation between two independent latent sets at full
+    resolution (the noise ceiling of this measurement)."""
+    import torch
+    from scipy.stats import spearmanr
+
+    from gan_directions.discovery.init import ganspace_directions, sefa_directions
+    from gan_directions.discovery.latents import LatentSpace
+    from gan_directions.discovery.objectives import TopDisTerm, embed_pixels_and_squares
+    from gan_directions.discovery.search import fixed_unit
+    from gan_directions.generators.partial import search_resolution
+    from gan_directions.generators.registry import load_generator
+    from gan_directions.losses.topdis import RTDLoss, topdis_shift
+
+    generator = load_generator(model)
+    full = LatentSpace(generator, "w")
+    stats = full.statistics(10000, seed)
+    rng = np.random.default_rng(seed)
+    random = rng.standard_normal((directions, stats.covariance.shape[0]))
+    candidates = np.concatenate([random / np.linalg.norm(random, axis=1, keepdims=True),
+                                 ganspace_directions(stats, 10), sefa_directions(generator, 10)])
+    center = torch.as_tensor(stats.full_mean(), dtype=torch.float32)
+    unit = torch.tensor(fixed_unit(stats, 10))
+    embed = partial(embed_pixels_and_squares, size=32)
+
+    def mean_rtd(space: LatentSpace, latent_seed: int) -> np.ndarray:
+        term = TopDisTerm(space, RTDLoss(card=50), topdis_shift, embed=embed)
+        values = []
+        for direction in torch.as_tensor(candidates, dtype=torch.float32):
+            draws = torch.Generator().manual_seed(latent_seed)
+            with torch.no_grad():
+                runs = [term(direction, center, unit, batch, draws) for _ in range(batches)]
+            values.append(np.mean([r.rtd for r in runs if r is not None]))
+        return np.asarray(values)
+
+    start = time.perf_counter()
+    low = LatentSpace(generator, "w", resolution=search_resolution(generator, resolution))
+    at_full, at_low = mean_rtd(full, seed), mean_rtd(low, seed)
+    at_full_other = mean_rtd(full, seed + 1)
+    print(f"\n{model}: TopDis RTD of {len(candidates)} directions ({directions} random, 10 "
+          f"GANSpace, 10 SeFa), {batches} batches of {batch}, "
+          f"{time.perf_counter() - start:.0f} s")
+    print(f"  Spearman: full vs {resolution}² (same latents) "
+          f"{spearmanr(at_full, at_low).statistic:.3f}; full vs full (other latents) "
+          f"{spearmanr(at_full, at_full_other).statistic:.3f}")
+    groups = {"random": slice(0, directions), "GANSpace": slice(directions, directions + 10),
+              "SeFa": slice(directions + 10, None)}
+    for label, values in (("full", at_full), (f"{resolution}²", at_low)):
+        means = ", ".join(f"{name} {values[part].mean():.3f}" for name, part in groups.items())
+        print(f"  mean RTD at {label}: {means}", flush=True)
+
+
 def seconds_per_step(resolution: int, search_res: int | None, batch: int, steps: int,
                      warmup: int = 1, device: str = "cpu") -> float:
     """Median seconds of ``steps`` TopDis training steps (after ``warmup`` untimed ones)."""
@@ -179,6 +242,12 @@ def main() -> None:
     parser.add_argument("--skip-recovery", action="store_true")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--compare-search-res", type=int, default=None)
+    parser.add_argument("--agreement-search-res", type=int, default=None,
+                        help="RTD of fixed directions at full resolution vs this one")
+    parser.add_argument("--agreement-directions", type=int, default=40,
+                        help="random directions in the agreement check (plus 10 GANSpace and "
+                             "10 SeFa)")
+    parser.add_argument("--agreement-batches", type=int, default=8)
     parser.add_argument("--speed-steps", type=int, default=1)
     parser.add_argument("--speed-warmup", type=int, default=1)
     parser.add_argument("--speed-layouts", default="256,1024")
@@ -202,6 +271,10 @@ def main() -> None:
         for model in args.model or list(MODELS):
             compare_search_res(model, args.compare_search_res, args.steps, args.batch,
                                parse_seeds(args.seeds)[0])
+    if args.agreement_search_res is not None:
+        for model in args.model or list(MODELS):
+            objective_agreement(model, args.agreement_search_res, args.agreement_directions,
+                                args.agreement_batches, args.batch, parse_seeds(args.seeds)[0])
     if not args.skip_speed:
         batches = {256: args.speed_batch_256, 1024: args.speed_batch_1024}
         layouts = [int(r) for r in args.speed_layouts.split(",")]

@@ -51,21 +51,32 @@ def run_inline(runs: list[dict], sweep_dir: str, threads: int,
         torch.set_num_threads(previous)
 
 
+def _run_windowed(runs: list[dict], jobs: int, submit: Callable[[dict], object],
+                  wait_any: Callable[[list], tuple[list[dict], list]],
+                  on_done: Callable[[dict], None]) -> None:
+    """Keep at most ``jobs`` runs in flight: ``submit`` starts one and returns its handle,
+    ``wait_any`` blocks until some finish and returns (their statuses, the handles still in
+    flight). Runs not yet submitted are never started when this stops early."""
+    queue, in_flight = list(runs), []
+    while queue or in_flight:
+        while queue and len(in_flight) < jobs:
+            in_flight.append(submit(queue.pop(0)))
+        finished, in_flight = wait_any(in_flight)
+        for status in finished:
+            on_done(status)
+
+
 def run_local(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
               on_done: Callable[[dict], None]) -> None:
     """``jobs`` spawned worker processes (fresh interpreters: no forked torch state)."""
+    def wait_any(futures):
+        done, pending = wait(futures, return_when=FIRST_COMPLETED)
+        return [future.result() for future in done], list(pending)
+
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
                              initializer=_limit_threads, initargs=(threads,)) as pool:
-        pending = {pool.submit(execute_run, run, sweep_dir, threads) for run in runs}
-        try:
-            while pending:
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    on_done(future.result())
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+        _run_windowed(runs, jobs, lambda run: pool.submit(execute_run, run, sweep_dir, threads),
+                      wait_any, on_done)
 
 
 def run_ray(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
@@ -91,14 +102,13 @@ def run_ray(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
                      include_dashboard=False)
     try:
         task = ray.remote(num_cpus=threads, max_retries=0)(execute_run)
-        queue = list(runs)
-        in_flight = []
-        while queue or in_flight:
-            while queue and len(in_flight) < jobs:
-                in_flight.append(task.remote(queue.pop(0), sweep_dir, threads))
-            done, in_flight = ray.wait(in_flight, num_returns=1)
-            for ref in done:
-                on_done(ray.get(ref))
+
+        def wait_any(refs):
+            done, rest = ray.wait(refs, num_returns=1)
+            return [ray.get(ref) for ref in done], rest
+
+        _run_windowed(runs, jobs, lambda run: task.remote(run, sweep_dir, threads), wait_any,
+                      on_done)
     finally:
         if started_here:
             ray.shutdown()
