@@ -66,6 +66,8 @@ def test_resume_may_lower_the_learning_rate_and_records_it(tmp_path):
     reloaded = GANTrainer.load(tmp_path / CHECKPOINT_FILE)
     assert reloaded.config.g_lr == TINY.g_lr / 4
     assert reloaded.opt_G.param_groups[0]["lr"] == TINY.g_lr / 4
+    with pytest.raises(Exception, match="g_lr must be positive"):
+        train_gan(tmp_path, dataclasses.replace(TINY, g_lr=-1.0, d_lr=-1.0), resume=True)
 
 
 def test_training_command_has_one_stage_per_learning_rate():

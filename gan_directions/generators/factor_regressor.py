@@ -30,7 +30,7 @@ from torch.nn import functional as F
 
 from gan_directions.errors import ModelLoadError
 from gan_directions.fileio import atomic_path
-from gan_directions.generators.weights import weights_paths
+from gan_directions.generators.weights import check_document_format, weights_paths
 
 FORMAT_NAME = "gandir-factor-regressor"
 FORMAT_VERSION = 1
@@ -116,11 +116,7 @@ def read_regressor_document(path: str | Path) -> dict[str, Any]:
         raise ModelLoadError(f"file not found: {json_path}") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelLoadError(f"invalid regressor config {json_path}: {error}") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
-        raise ModelLoadError(f"{json_path} is not a {FORMAT_NAME} config")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise ModelLoadError(f"unsupported {FORMAT_NAME} version {document.get('format_version')}")
-    return document
+    return check_document_format(document, json_path, FORMAT_NAME, FORMAT_VERSION)
 
 
 def load_regressor(path: str | Path) -> FactorRegressor:

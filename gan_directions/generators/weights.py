@@ -96,10 +96,17 @@ def _read_document(tensors_path: Path, json_path: Path) -> dict[str, Any]:
         raise ModelLoadError(f"invalid config for {tensors_path}: {error}") from None
     except SafetensorError as error:
         raise ModelLoadError(f"{tensors_path} is not a valid safetensors file ({error})") from None
-    if not isinstance(document, dict) or document.get("format") != FORMAT_NAME:
-        raise ModelLoadError(f"{json_path} is not a {FORMAT_NAME} config")
-    if document.get("format_version") != FORMAT_VERSION:
-        raise ModelLoadError(f"unsupported {FORMAT_NAME} version {document.get('format_version')}")
+    return check_document_format(document, json_path, FORMAT_NAME, FORMAT_VERSION)
+
+
+def check_document_format(document: Any, json_path: Path, name: str, version: int
+                          ) -> dict[str, Any]:
+    """``document`` when it is a JSON object of format ``name`` at ``version``; else one-line
+    ModelLoadError naming ``json_path``."""
+    if not isinstance(document, dict) or document.get("format") != name:
+        raise ModelLoadError(f"{json_path} is not a {name} config")
+    if document.get("format_version") != version:
+        raise ModelLoadError(f"unsupported {name} version {document.get('format_version')}")
     return document
 
 

@@ -245,6 +245,8 @@ def train_gan(
     """
     out = Path(out)
     checkpoint = out / CHECKPOINT_FILE
+    if config is not None:
+        config.validate()
     if resume and checkpoint.is_file():
         trainer = GANTrainer.load(checkpoint, device)
         for past in trainer.segments:  # sessions from before rates could change ran at these

@@ -46,6 +46,7 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
         rate = previous.g_lr if previous is not None else None
     if rate is not None:
         config = dataclasses.replace(config, g_lr=rate, d_lr=rate)
+    config.validate()  # before the progress bar appears
     bar = tqdm(total=config.steps, desc="train", unit="step", mininterval=10,
                disable=settings.quiet)
 
