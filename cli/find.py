@@ -117,8 +117,8 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "gradient). Traversals use the same unit.")
 @click.option("--edit-floor", type=float, default=DEFAULTS.edit_floor, show_default=True,
               help="TopDis pays a hinge penalty when a step's image change falls below this "
-                   "fraction of the direction's change at the start (0 = off; it lowered "
-                   "recovery on synthetic-shapes).")
+                   "fraction of the direction's change at the start, so a search cannot lower "
+                   "its loss by turning towards directions the image ignores (0 = off).")
 @click.option("--rtd-card", type=int, default=DEFAULTS.rtd_card, show_default=True,
               help="RTD sums the lengths of this many longest H1 bars.")
 @click.option("--recon-size", type=int, default=DEFAULTS.recon_size, show_default=True,

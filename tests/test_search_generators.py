@@ -44,6 +44,24 @@ def test_image_change_holds_during_a_short_search(tiny):
     assert len(edit["end"]["rtd_per_change"]) == 3 and edit["alpha"] == 2.0
 
 
+def test_edit_floor_keeps_edits_from_fading(tiny):
+    """With each direction's own std as the shift (which lets edits shrink) and no
+    reconstructor, the floor's hinge keeps the image changes higher than without it."""
+    settings = dict(method="topdis", k=3, steps=30, batch=12, lr=0.02, recon_weight=0.0,
+                    pca_samples=2000, shift_scale="direction", quiet=True)
+
+    def kept(edit_floor: float) -> np.ndarray:
+        result = find_directions(tiny, edit_floor=edit_floor, **settings)
+        edit = result.record["edit_size"]
+        floors = [row["floor"] for row in result.history if "floor" in row]
+        assert (len(floors) > 0) == (edit_floor > 0)
+        return np.array(edit["end"]["image_change"]) / np.array(edit["start"]["image_change"])
+
+    without, with_floor = kept(0.0), kept(0.8)
+    assert with_floor.min() > without.min() and with_floor.mean() > without.mean(), (
+        without, with_floor)
+
+
 def test_brightness_edit_has_nonzero_loss_in_the_default_embedding():
     """The brightness factor moves every pixel by the same offset: pixel RTD is blind to it,
     the default objective is not."""

@@ -83,7 +83,7 @@ class SearchSettings:
     rtd_embedding: str = "pixels+squares"
     rtd_normalize: bool = False
     shift_scale: str = "fixed"
-    edit_floor: float = 0.0
+    edit_floor: float = 0.5
     rtd_card: int = 50
     recon_size: int = 32
     max_shift: float = 6.0
