@@ -29,6 +29,9 @@ class FindProcess:
             [sys.executable, "-m", "gan_directions.cli.main", "find", *FLAGS,
              "--steps", str(TOTAL), "--out", str(out)],
             stderr=subprocess.PIPE, text=True,
+            # A test run started in the background (nohup ... &) ignores SIGINT, and children
+            # inherit that: give the child Ctrl-C back.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         )
         self.stderr = ""
         self.progress = threading.Condition()
