@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from functools import partial
 
 import numpy as np
 
@@ -140,8 +139,8 @@ def objective_agreement(model: str, resolution: int, directions: int, batches: i
 
     from gan_directions.discovery.init import ganspace_directions, sefa_directions
     from gan_directions.discovery.latents import LatentSpace
-    from gan_directions.discovery.objectives import TopDisTerm, embed_pixels_and_squares
-    from gan_directions.discovery.search import fixed_unit
+    from gan_directions.discovery.objectives import TopDisTerm
+    from gan_directions.discovery.search import SearchSettings, fixed_unit, rtd_embedding
     from gan_directions.generators.partial import search_resolution
     from gan_directions.generators.registry import load_generator
     from gan_directions.losses.topdis import RTDLoss, topdis_shift
@@ -155,10 +154,12 @@ def objective_agreement(model: str, resolution: int, directions: int, batches: i
                                  ganspace_directions(stats, 10), sefa_directions(generator, 10)])
     center = torch.as_tensor(stats.full_mean(), dtype=torch.float32)
     unit = torch.tensor(fixed_unit(stats, 10))
-    embed = partial(embed_pixels_and_squares, size=32)
+    defaults = SearchSettings(seed=seed)  # the default TopDis objective, RTD term alone
+    embed = rtd_embedding(defaults, generator.img_channels, full.device)
 
     def mean_rtd(space: LatentSpace, latent_seed: int) -> np.ndarray:
-        term = TopDisTerm(space, RTDLoss(card=50), topdis_shift, embed=embed)
+        term = TopDisTerm(space, RTDLoss(card=defaults.rtd_card), topdis_shift,
+                          C=defaults.shift_c, embed=embed)
         values = []
         for direction in torch.as_tensor(candidates, dtype=torch.float32):
             draws = torch.Generator().manual_seed(latent_seed)

@@ -25,6 +25,8 @@ MIN_PIXEL_STD = 0.3  # mean per-pixel std over samples: real data 0.70, a collap
 CONFIDENT = 0.5  # top-class probability of every factor
 MIN_CONFIDENT_FRACTION = 0.6
 REGRESSOR = shipped_weights_dir() / "stylegan2-shapes-regressor"
+
+
 @pytest.fixture(scope="module")
 def model(monkeypatch_module):
     def no_download(*_args, **_kwargs):

@@ -75,6 +75,11 @@ class GANTrainConfig:
                           "use_noise": False},
         }
 
+    def lazy_ratio(self) -> float:
+        """D's Adam correction for lazy R1 (StyleGAN2): its rate is scaled by this and its
+        beta2 raised to this power."""
+        return self.r1_interval / (self.r1_interval + 1)
+
     def validate(self) -> None:
         if self.batch < 4 or self.batch % 4:
             raise GandirError(f"batch must be a positive multiple of 4, got {self.batch}")
@@ -107,7 +112,7 @@ class GANTrainer:
         self.G_ema.load_state_dict(self.G.state_dict())
         self.opt_G = torch.optim.Adam(self.G.parameters(), lr=config.g_lr, betas=(0.0, 0.99),
                                       eps=1e-8)
-        ratio = config.r1_interval / (config.r1_interval + 1)
+        ratio = config.lazy_ratio()
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=config.d_lr * ratio,
                                       betas=(0.0, 0.99**ratio), eps=1e-8)
         self.latents = torch.Generator().manual_seed(config.seed)
@@ -118,7 +123,7 @@ class GANTrainer:
 
     def set_learning_rates(self, g_lr: float, d_lr: float) -> None:
         """Continue with new Adam learning rates (D's keeps the lazy-regularization factor)."""
-        ratio = self.config.r1_interval / (self.config.r1_interval + 1)
+        ratio = self.config.lazy_ratio()
         for group in self.opt_G.param_groups:
             group["lr"] = g_lr
         for group in self.opt_D.param_groups:
