@@ -49,6 +49,14 @@ def test_resume_is_bit_identical(tmp_path):
     _assert_states_equal(straight.state(), reloaded.state())
 
 
+def test_log_reports_the_latest_r1_penalty_on_every_line(tmp_path):
+    train_gan(tmp_path, TINY, checkpoint_every=100, log_every=1)
+    lines = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [line["step"] for line in lines] == [1, 2, 3, 4]
+    assert all(line["r1"] > 0 for line in lines)  # R1 runs on steps 1 and 3 only
+    assert lines[0]["r1"] == lines[1]["r1"] != lines[2]["r1"] == lines[3]["r1"]
+
+
 def test_resume_refuses_changed_settings(tmp_path):
     train_gan(tmp_path, dataclasses.replace(TINY, steps=1))
     with pytest.raises(Exception, match="changed settings: batch"):

@@ -118,6 +118,7 @@ class GANTrainer:
         self.latents = torch.Generator().manual_seed(config.seed)
         self.data = ShapesImageSource(seed=config.seed, prefetch=True)
         self.step_index = 0
+        self.last_r1 = 0.0  # the latest R1 penalty, reported on the steps between R1 steps
         self.elapsed = 0.0
         self.segments: list[dict[str, Any]] = []  # one per session: device, steps, seconds
 
@@ -166,17 +167,17 @@ class GANTrainer:
         real_logits = self.D(real)
         d_loss = F.softplus(self.D(fake)).mean() + F.softplus(-real_logits).mean()
         total = d_loss
-        r1 = torch.zeros([])
         if do_r1:
             (grad,) = torch.autograd.grad(real_logits.sum(), real, create_graph=True)
             r1 = grad.square().sum(dim=[1, 2, 3]).mean()
             total = d_loss + r1 * (cfg.r1_gamma / 2 * cfg.r1_interval)
+            self.last_r1 = r1.item()
         self.opt_D.zero_grad(set_to_none=True)
         total.backward()
         self.opt_D.step()
         self._update_ema()
         self.step_index += 1
-        return {"g_loss": g_loss.item(), "d_loss": d_loss.item(), "r1": r1.item()}
+        return {"g_loss": g_loss.item(), "d_loss": d_loss.item(), "r1": self.last_r1}
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -196,6 +197,7 @@ class GANTrainer:
             "version": CHECKPOINT_VERSION,
             "config": dataclasses.asdict(self.config),
             "step": self.step_index,
+            "last_r1": self.last_r1,
             "elapsed": self.elapsed,
             "segments": self.segments,
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
@@ -225,6 +227,7 @@ class GANTrainer:
         trainer.latents.set_state(state["latents_rng"])
         trainer.data.set_rng_state(state["data_rng"])
         trainer.step_index = int(state["step"])
+        trainer.last_r1 = float(state.get("last_r1", 0.0))
         trainer.elapsed = float(state["elapsed"])
         trainer.segments = list(state.get("segments", []))
         return trainer
