@@ -33,8 +33,10 @@ def command() -> None:
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Run folder.")
 @click.option("--steps", type=int, default=DEFAULTS.steps, show_default=True,
               help="Total G+D steps (with --resume: the new total).")
-@click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True,
-              help="Images per step (a multiple of 4).")
+@click.option("--batch", type=int, default=None,
+              help=f"Images per step, a multiple of 4 [default: {DEFAULTS.batch}; with --resume: "
+                   "the run's current batch]. A resumed run may change it (e.g. larger on a "
+                   "GPU).")
 @click.option("--seed", type=SEED, default=DEFAULTS.seed, show_default=True, help="Random seed.")
 @click.option("--channel-base", type=int, default=DEFAULTS.channel_base, show_default=True,
               help="Feature maps at resolution r are min(channel_base / r, channel_max).")
@@ -55,10 +57,10 @@ def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, thre
     """Train (or, with --resume, continue) a StyleGAN2 on procedural shapes."""
     from gan_directions.workflows.gan import GanTrainSettings, gan_train_run
 
-    config = GANTrainConfig(steps=steps, batch=batch, seed=seed, channel_base=channel_base,
+    config = GANTrainConfig(steps=steps, seed=seed, channel_base=channel_base,
                             channel_max=channel_max, r1_gamma=r1_gamma)
     trainer = gan_train_run(GanTrainSettings(
-        out=out, config=config, learning_rate=lr, resume=resume, device=device,
+        out=out, config=config, learning_rate=lr, batch=batch, resume=resume, device=device,
         threads=threads, checkpoint_minutes=checkpoint_minutes))
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")
 

@@ -59,8 +59,22 @@ def test_log_reports_the_latest_r1_penalty_on_every_line(tmp_path):
 
 def test_resume_refuses_changed_settings(tmp_path):
     train_gan(tmp_path, dataclasses.replace(TINY, steps=1))
-    with pytest.raises(Exception, match="changed settings: batch"):
-        train_gan(tmp_path, dataclasses.replace(TINY, batch=8), resume=True)
+    with pytest.raises(Exception, match="changed settings: channel_max, r1_gamma"):
+        train_gan(tmp_path, dataclasses.replace(TINY, channel_max=8, r1_gamma=2.0), resume=True)
+
+
+def test_resume_may_change_the_batch_and_counts_images(tmp_path):
+    train_gan(tmp_path, dataclasses.replace(TINY, steps=2), checkpoint_every=100)
+    trainer = train_gan(tmp_path, dataclasses.replace(TINY, batch=8), resume=True,
+                        checkpoint_every=100)
+    assert trainer.step_index == 4 and trainer.images_seen == 2 * 4 + 2 * 8
+    assert [s["batch"] for s in trainer.segments] == [4, 8]
+    reloaded = GANTrainer.load(tmp_path / CHECKPOINT_FILE)
+    assert reloaded.config.batch == 8 and reloaded.images_seen == 24
+    command = training_command("run", dataclasses.asdict(reloaded.config), 4, reloaded.segments)
+    first, second = command.split(" && ")
+    assert first.startswith("gandir gan train --out run --steps 2 --batch 4 ")
+    assert second.startswith("gandir gan train --out run --steps 4 --batch 8 ")
 
 
 def test_resume_may_lower_the_learning_rate_and_records_it(tmp_path):
@@ -92,21 +106,26 @@ def test_training_command_has_one_stage_per_learning_rate():
 
 def test_cli_trains_and_resumes(tmp_path):
     runner = CliRunner()
-    base = ["gan", "train", "--out", str(tmp_path), "--batch", "4", "--channel-base", "64",
-            "--channel-max", "16", "--threads", "1"]
-    first = runner.invoke(cli, [*base, "--steps", "2"])
+    base = ["gan", "train", "--out", str(tmp_path), "--channel-base", "64", "--channel-max", "16",
+            "--threads", "1"]
+    first = runner.invoke(cli, [*base, "--steps", "2", "--batch", "4"])
     assert first.exit_code == 0, first.output
-    again = runner.invoke(cli, [*base, "--steps", "2"])
+    again = runner.invoke(cli, [*base, "--steps", "2", "--batch", "4"])
     assert again.exit_code == 1 and "--resume" in again.output
     lowered = runner.invoke(cli, [*base, "--steps", "3", "--resume", "--lr", "0.001"])
     assert lowered.exit_code == 0, lowered.output
-    resumed = runner.invoke(cli, [*base, "--steps", "4", "--resume"])  # keeps the lowered rate
+    resumed = runner.invoke(cli, [*base, "--steps", "4", "--resume"])  # keeps rate and batch
     assert resumed.exit_code == 0, resumed.output
+    larger = runner.invoke(cli, [*base, "--steps", "5", "--resume", "--batch", "8"])
+    assert larger.exit_code == 0, larger.output
+    kept = runner.invoke(cli, [*base, "--steps", "6", "--resume"])  # keeps batch 8
+    assert kept.exit_code == 0, kept.output
     state = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)
-    assert state["step"] == 4
-    assert [s["g_lr"] for s in state["segments"]] == [0.002, 0.001, 0.001]
+    assert state["step"] == 6 and state["images_seen"] == 4 * 4 + 2 * 8
+    assert [s["g_lr"] for s in state["segments"]] == [0.002, 0.001, 0.001, 0.001, 0.001]
+    assert [s["batch"] for s in state["segments"]] == [4, 4, 4, 8, 8]
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert log[-1]["step"] == 4
+    assert log[-1]["step"] == 6
 
 
 def test_export_writes_float16_weights_with_provenance_and_quality(tmp_path):

@@ -24,9 +24,9 @@ from gan_directions.training.quality import quality_figures
 from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES
 
 STORAGE_DTYPE = torch.float16
-# ``gandir gan train`` options and the GANTrainConfig fields they set (--lr, which sets g_lr and
-# d_lr and may change between sessions, is written per session).
-TRAIN_CLI_FLAGS = (("batch", "batch"), ("seed", "seed"), ("channel-base", "channel_base"),
+# ``gandir gan train`` options and the GANTrainConfig fields they set (--batch and --lr, which
+# sets g_lr and d_lr, may change between sessions and are written per stage).
+TRAIN_CLI_FLAGS = (("seed", "seed"), ("channel-base", "channel_base"),
                    ("channel-max", "channel_max"), ("r1-gamma", "r1_gamma"))
 
 
@@ -34,20 +34,22 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
                      segments: list[dict[str, Any]] = ()) -> str:
     """The ``gandir gan train`` command line(s) that reproduce a run's checkpoint at ``step``
     (nothing in training depends on the planned total, so stopping there is exact): one
-    command per learning rate the sessions used, each after the first with ``--resume``."""
+    command per (batch, learning rate) the sessions used, each after the first with
+    ``--resume``."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS)
-    stages: list[tuple[float, int]] = []  # (rate, last step at that rate)
+    stages: list[tuple[tuple[int, float], int]] = []  # ((batch, rate), last step with them)
     for segment in segments:
-        rate = segment.get("g_lr", config["g_lr"])
-        if stages and stages[-1][0] == rate:
-            stages[-1] = (rate, segment["last_step"])
+        session = (segment.get("batch", config["batch"]), segment.get("g_lr", config["g_lr"]))
+        if stages and stages[-1][0] == session:
+            stages[-1] = (session, segment["last_step"])
         else:
-            stages.append((rate, segment["last_step"]))
+            stages.append((session, segment["last_step"]))
     if not stages or stages[-1][1] != step:
-        stages.append((config["g_lr"], step))
+        stages.append(((config["batch"], config["g_lr"]), step))
     return " && ".join(
-        f"gandir gan train --out {run_dir} --steps {last} {options} --lr {rate} --threads 1"
-        + (" --resume" if i else "") for i, (rate, last) in enumerate(stages))
+        f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options} --lr {rate}"
+        " --threads 1" + (" --resume" if i else "")
+        for i, ((batch, rate), last) in enumerate(stages))
 
 
 def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path | None = None,
@@ -70,7 +72,7 @@ def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path
         "training_command": training_command(run_dir, config, trainer.step_index,
                                              trainer.segments),
         "step": trainer.step_index,
-        "images_seen": trainer.step_index * trainer.config.batch,
+        "images_seen": trainer.images_seen,
         "train_seconds": round(trainer.elapsed, 1),
         "train_segments": trainer.segments,
         "train_config": config,

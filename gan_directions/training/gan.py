@@ -41,7 +41,7 @@ CHECKPOINT_FILE = CHECKPOINT
 LOG_FILE = "log.jsonl"
 CHECKPOINT_VERSION = 1
 # Settings a resumed run may change; everything else must match the checkpoint.
-SESSION_SETTINGS = ("steps", "g_lr", "d_lr")
+SESSION_SETTINGS = ("steps", "g_lr", "d_lr", "batch")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -118,6 +118,7 @@ class GANTrainer:
         self.latents = torch.Generator().manual_seed(config.seed)
         self.data = ShapesImageSource(seed=config.seed, prefetch=True)
         self.step_index = 0
+        self.images_seen = 0  # real images shown to D (the batch may change between sessions)
         self.last_r1 = 0.0  # the latest R1 penalty, reported on the steps between R1 steps
         self.elapsed = 0.0
         self.segments: list[dict[str, Any]] = []  # one per session: device, steps, seconds
@@ -175,6 +176,7 @@ class GANTrainer:
         self.opt_D.zero_grad(set_to_none=True)
         total.backward()
         self.opt_D.step()
+        self.images_seen += cfg.batch
         self._update_ema()
         self.step_index += 1
         return {"g_loss": g_loss.item(), "d_loss": d_loss.item(), "r1": self.last_r1}
@@ -184,7 +186,7 @@ class GANTrainer:
         cfg = self.config
         ema_nimg = cfg.ema_kimg * 1000
         if cfg.ema_rampup is not None:
-            ema_nimg = min(ema_nimg, (self.step_index + 1) * cfg.batch * cfg.ema_rampup)
+            ema_nimg = min(ema_nimg, self.images_seen * cfg.ema_rampup)
         beta = 0.5 ** (cfg.batch / max(ema_nimg, 1e-8))
         for p_ema, p in zip(self.G_ema.parameters(), self.G.parameters(), strict=True):
             p_ema.copy_(p.detach().lerp(p_ema, beta))
@@ -197,6 +199,7 @@ class GANTrainer:
             "version": CHECKPOINT_VERSION,
             "config": dataclasses.asdict(self.config),
             "step": self.step_index,
+            "images_seen": self.images_seen,
             "last_r1": self.last_r1,
             "elapsed": self.elapsed,
             "segments": self.segments,
@@ -227,6 +230,9 @@ class GANTrainer:
         trainer.latents.set_state(state["latents_rng"])
         trainer.data.set_rng_state(state["data_rng"])
         trainer.step_index = int(state["step"])
+        # Checkpoints from before the batch could change trained at one batch throughout.
+        trainer.images_seen = int(state.get("images_seen",
+                                            trainer.step_index * trainer.config.batch))
         trainer.last_r1 = float(state.get("last_r1", 0.0))
         trainer.elapsed = float(state["elapsed"])
         trainer.segments = list(state.get("segments", []))
@@ -245,10 +251,11 @@ def train_gan(
 ) -> GANTrainer:
     """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
 
-    When resuming, ``config`` may change only ``steps`` and the learning rates (a step-wise
-    decay between sessions; each session records its rate); every other setting must match the
-    checkpoint. A checkpoint is written every ``checkpoint_seconds`` (or every
-    ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before exiting.
+    When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
+    between sessions) and the batch (a larger one for a GPU session); each session records its
+    rates and batch, and every other setting must match the checkpoint. A checkpoint is
+    written every ``checkpoint_seconds`` (or every ``checkpoint_every`` steps when given), at
+    the end, and on SIGINT/SIGTERM before exiting.
     The networks train on ``device``; a run may change device between resumes.
     """
     out = Path(out)
@@ -257,16 +264,18 @@ def train_gan(
         config.validate()
     if resume and checkpoint.is_file():
         trainer = GANTrainer.load(checkpoint, device)
-        for past in trainer.segments:  # sessions from before rates could change ran at these
+        for past in trainer.segments:  # sessions from before these could change ran at these
             past.setdefault("g_lr", trainer.config.g_lr)
             past.setdefault("d_lr", trainer.config.d_lr)
+            past.setdefault("batch", trainer.config.batch)
         if config is not None:
             stored = dataclasses.asdict(trainer.config)
             asked = dataclasses.asdict(config)
             changed = [k for k in stored if k not in SESSION_SETTINGS and stored[k] != asked[k]]
             if changed:
                 raise GandirError(f"cannot resume with changed settings: {', '.join(changed)}")
-            trainer.config = dataclasses.replace(trainer.config, steps=config.steps)
+            trainer.config = dataclasses.replace(trainer.config, steps=config.steps,
+                                                 batch=config.batch)
             if (config.g_lr, config.d_lr) != (trainer.config.g_lr, trainer.config.d_lr):
                 trainer.set_learning_rates(config.g_lr, config.d_lr)
     else:
@@ -282,7 +291,8 @@ def train_gan(
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     segment = {"device": str(trainer.device), "torch": str(torch.__version__),
                "first_step": trainer.step_index, "last_step": trainer.step_index, "seconds": 0.0,
-               "g_lr": trainer.config.g_lr, "d_lr": trainer.config.d_lr}
+               "g_lr": trainer.config.g_lr, "d_lr": trainer.config.d_lr,
+               "batch": trainer.config.batch}
     trainer.segments.append(segment)
     last_save = time.monotonic()
     try:

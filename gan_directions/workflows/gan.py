@@ -14,12 +14,14 @@ from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
 
 @dataclass
 class GanTrainSettings:
-    """A training session. ``learning_rate`` sets G's and D's Adam rate from this session on;
-    None keeps ``config``'s for a new run and the run's current rate on resume."""
+    """A training session. ``learning_rate`` (G's and D's Adam rate) and ``batch`` apply from
+    this session on; None keeps ``config``'s for a new run and the run's current value on
+    resume."""
 
     out: Path
     config: GANTrainConfig = field(default_factory=GANTrainConfig)
     learning_rate: float | None = None
+    batch: int | None = None
     resume: bool = False
     device: str = DEFAULT_DEVICE
     threads: int | None = 1
@@ -40,12 +42,15 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
     set_threads(settings.threads)
     device = resolve_device(settings.device)
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    config, rate = settings.config, settings.learning_rate
-    if rate is None and settings.resume:
-        previous = stored_config(settings.out)
-        rate = previous.g_lr if previous is not None else None
+    config, rate, batch = settings.config, settings.learning_rate, settings.batch
+    previous = stored_config(settings.out) if settings.resume else None
+    if previous is not None:
+        rate = previous.g_lr if rate is None else rate
+        batch = previous.batch if batch is None else batch
     if rate is not None:
         config = dataclasses.replace(config, g_lr=rate, d_lr=rate)
+    if batch is not None:
+        config = dataclasses.replace(config, batch=batch)
     config.validate()  # before the progress bar appears
     bar = tqdm(total=config.steps, desc="train", unit="step", mininterval=10,
                disable=settings.quiet)
