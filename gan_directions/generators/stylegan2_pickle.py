@@ -211,7 +211,7 @@ def read_network_pickle(path: str | Path) -> dict:
     except ModelLoadError:
         raise
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, IndexError, KeyError,
-            AttributeError, RuntimeError, MemoryError) as error:
+            AttributeError, RuntimeError, MemoryError, OverflowError) as error:
         detail = str(error) or type(error).__name__
         raise ModelLoadError(f"{path} is not a valid network pickle (truncated or corrupt: "
                              f"{detail})") from None
