@@ -40,8 +40,10 @@ from gan_directions.training.shapes_data import ShapesImageSource
 CHECKPOINT_FILE = CHECKPOINT
 LOG_FILE = "log.jsonl"
 CHECKPOINT_VERSION = 1
-# Settings a resumed run may change; everything else must match the checkpoint.
-SESSION_SETTINGS = ("steps", "g_lr", "d_lr", "batch")
+# Settings a resumed run may change; everything else must match the checkpoint. Each session
+# records the values of PER_SESSION it trained with.
+PER_SESSION = ("g_lr", "d_lr", "batch")
+SESSION_SETTINGS = ("steps", *PER_SESSION)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,6 +238,9 @@ class GANTrainer:
         trainer.last_r1 = float(state.get("last_r1", 0.0))
         trainer.elapsed = float(state["elapsed"])
         trainer.segments = list(state.get("segments", []))
+        for past in trainer.segments:  # sessions from before these could change ran at these
+            for key in PER_SESSION:
+                past.setdefault(key, getattr(trainer.config, key))
         return trainer
 
 
@@ -264,20 +269,16 @@ def train_gan(
         config.validate()
     if resume and checkpoint.is_file():
         trainer = GANTrainer.load(checkpoint, device)
-        for past in trainer.segments:  # sessions from before these could change ran at these
-            past.setdefault("g_lr", trainer.config.g_lr)
-            past.setdefault("d_lr", trainer.config.d_lr)
-            past.setdefault("batch", trainer.config.batch)
         if config is not None:
             stored = dataclasses.asdict(trainer.config)
             asked = dataclasses.asdict(config)
             changed = [k for k in stored if k not in SESSION_SETTINGS and stored[k] != asked[k]]
             if changed:
                 raise GandirError(f"cannot resume with changed settings: {', '.join(changed)}")
-            trainer.config = dataclasses.replace(trainer.config, steps=config.steps,
-                                                 batch=config.batch)
             if (config.g_lr, config.d_lr) != (trainer.config.g_lr, trainer.config.d_lr):
                 trainer.set_learning_rates(config.g_lr, config.d_lr)
+            trainer.config = dataclasses.replace(
+                trainer.config, **{key: asked[key] for key in SESSION_SETTINGS})
     else:
         if checkpoint.exists():
             raise GandirError(f"{out} already holds a training run; pass --resume to continue")
@@ -291,8 +292,7 @@ def train_gan(
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     segment = {"device": str(trainer.device), "torch": str(torch.__version__),
                "first_step": trainer.step_index, "last_step": trainer.step_index, "seconds": 0.0,
-               "g_lr": trainer.config.g_lr, "d_lr": trainer.config.d_lr,
-               "batch": trainer.config.batch}
+               **{key: getattr(trainer.config, key) for key in PER_SESSION}}
     trainer.segments.append(segment)
     last_save = time.monotonic()
     try:
