@@ -41,6 +41,10 @@ def command() -> None:
 @click.option("--channel-base", type=int, default=DEFAULTS.channel_base, show_default=True,
               help="Feature maps at resolution r are min(channel_base / r, channel_max).")
 @click.option("--channel-max", type=int, default=DEFAULTS.channel_max, show_default=True)
+@click.option("--d-channel-base", type=int, default=None,
+              help="The discriminator's channel base [default: --channel-base].")
+@click.option("--d-channel-max", type=int, default=None,
+              help="The discriminator's channel max [default: --channel-max].")
 @click.option("--lr", type=FINITE_FLOAT, default=None,
               help=f"Adam learning rate of G and D [default: {DEFAULTS.g_lr}; with --resume: the "
                    "run's current rate]. A resumed run may change it (a step-wise decay).")
@@ -52,13 +56,14 @@ def command() -> None:
 @click.option("--checkpoint-minutes", type=FINITE_FLOAT, default=3.0, show_default=True,
               help="Minutes between atomic checkpoints (also written at the end and on Ctrl-C).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
-def train(out, steps, batch, seed, channel_base, channel_max, lr, r1_gamma, threads, device,
-          checkpoint_minutes, resume):
+def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_channel_max, lr,
+          r1_gamma, threads, device, checkpoint_minutes, resume):
     """Train (or, with --resume, continue) a StyleGAN2 on procedural shapes."""
     from gan_directions.workflows.gan import GanTrainSettings, gan_train_run
 
     config = GANTrainConfig(steps=steps, seed=seed, channel_base=channel_base,
-                            channel_max=channel_max, r1_gamma=r1_gamma)
+                            channel_max=channel_max, d_channel_base=d_channel_base,
+                            d_channel_max=d_channel_max, r1_gamma=r1_gamma)
     trainer = gan_train_run(GanTrainSettings(
         out=out, config=config, learning_rate=lr, batch=batch, resume=resume, device=device,
         threads=threads, checkpoint_minutes=checkpoint_minutes))

@@ -63,6 +63,23 @@ def test_resume_refuses_changed_settings(tmp_path):
         train_gan(tmp_path, dataclasses.replace(TINY, channel_max=8, r1_gamma=2.0), resume=True)
 
 
+def test_discriminator_may_have_its_own_widths(tmp_path):
+    same = GANTrainer(TINY)
+    assert same.D.b64.fromrgb.weight.shape[0] == 64 // 64 and same.D.conv.weight.shape[0] == 16
+    wider = dataclasses.replace(TINY, d_channel_base=512, d_channel_max=32, steps=1)
+    trainer = train_gan(tmp_path, wider, checkpoint_every=100)
+    assert trainer.D.b64.fromrgb.weight.shape[0] == 512 // 64
+    assert trainer.D.conv.weight.shape[0] == 32
+    assert trainer.G.synthesis.b64.conv1.weight.shape[0] == 64 // 64  # G keeps its own widths
+    with pytest.raises(Exception, match="changed settings: d_channel_base"):
+        train_gan(tmp_path, dataclasses.replace(wider, d_channel_base=256), resume=True)
+    command = training_command("run", dataclasses.asdict(trainer.config), 1, trainer.segments)
+    assert "--d-channel-base 512 --d-channel-max 32 " in command
+    assert "--d-channel" not in training_command("run", dataclasses.asdict(TINY), 1)
+    with pytest.raises(Exception, match="d_channel_max must be positive"):
+        GANTrainer(dataclasses.replace(TINY, d_channel_max=0))
+
+
 def test_resume_may_change_the_batch_and_counts_images(tmp_path):
     train_gan(tmp_path, dataclasses.replace(TINY, steps=2), checkpoint_every=100)
     trainer = train_gan(tmp_path, dataclasses.replace(TINY, batch=8), resume=True,
@@ -181,3 +198,16 @@ def test_prefetching_data_source_gives_the_same_stream_and_resumes_exactly():
     restarted = ShapesImageSource(0, prefetch=True)
     restarted.set_rng_state(state)
     assert torch.equal(restarted.batch(8), expected)
+
+
+def test_cli_sets_the_discriminator_widths(tmp_path):
+    result = CliRunner().invoke(cli, ["gan", "train", "--out", str(tmp_path), "--steps", "1",
+                                      "--batch", "4", "--channel-base", "64", "--channel-max", "16",
+                                      "--d-channel-base", "128", "--threads", "1"])
+    assert result.exit_code == 0, result.output
+    config = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)["config"]
+    assert (config["d_channel_base"], config["d_channel_max"]) == (128, None)
+    bad = CliRunner().invoke(cli, ["gan", "train", "--out", str(tmp_path / "bad"), "--steps", "1",
+                                   "--d-channel-max", "0"])
+    assert bad.exit_code != 0 and "d_channel_max must be positive" in bad.output
+    assert not (tmp_path / "bad").exists()

@@ -27,7 +27,8 @@ STORAGE_DTYPE = torch.float16
 # ``gandir gan train`` options and the GANTrainConfig fields they set (--batch and --lr, which
 # sets g_lr and d_lr, may change between sessions and are written per stage).
 TRAIN_CLI_FLAGS = (("seed", "seed"), ("channel-base", "channel_base"),
-                   ("channel-max", "channel_max"), ("r1-gamma", "r1_gamma"))
+                   ("channel-max", "channel_max"), ("d-channel-base", "d_channel_base"),
+                   ("d-channel-max", "d_channel_max"), ("r1-gamma", "r1_gamma"))
 
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
@@ -36,7 +37,8 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
     (nothing in training depends on the planned total, so stopping there is exact): one
     command per (batch, learning rate) the sessions used, each after the first with
     ``--resume``."""
-    options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS)
+    options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
+                       if config.get(key) is not None)  # unset: the option's default
     stages: list[tuple[tuple[int, float], int]] = []  # ((batch, rate), last step with them)
     for segment in segments:
         session = (segment.get("batch", config["batch"]), segment.get("g_lr", config["g_lr"]))

@@ -56,6 +56,8 @@ class GANTrainConfig:
     mapping_layers: int = 4
     channel_base: int = 1024
     channel_max: int = 128
+    d_channel_base: int | None = None  # D's widths; None: the generator's
+    d_channel_max: int | None = None
     batch: int = 32
     g_lr: float = 0.002
     d_lr: float = 0.002
@@ -77,6 +79,10 @@ class GANTrainConfig:
                           "use_noise": False},
         }
 
+    def discriminator_widths(self) -> tuple[int, int]:
+        """D's (channel_base, channel_max): its own where set, else the generator's."""
+        return (self.d_channel_base or self.channel_base, self.d_channel_max or self.channel_max)
+
     def lazy_ratio(self) -> float:
         """D's Adam correction for lazy R1 (StyleGAN2): its rate is scaled by this and its
         beta2 raised to this power."""
@@ -92,6 +98,10 @@ class GANTrainConfig:
         for name in ("g_lr", "d_lr", "ema_kimg"):
             if getattr(self, name) <= 0:
                 raise GandirError(f"{name} must be positive")
+        for name in ("channel_base", "channel_max", "d_channel_base", "d_channel_max"):
+            value = getattr(self, name)
+            if value is not None and value < 1:
+                raise GandirError(f"{name} must be positive, got {value}")
 
 
 class GANTrainer:
@@ -107,8 +117,8 @@ class GANTrainer:
         self.device = torch.device(device)
         torch.manual_seed(config.seed)
         self.G = StyleGAN2Generator(config.generator_config()).train().to(self.device)
-        self.D = Discriminator(config.resolution, 3, config.channel_base,
-                               config.channel_max).train().to(self.device)
+        self.D = Discriminator(config.resolution, 3,
+                               *config.discriminator_widths()).train().to(self.device)
         self.G_ema = StyleGAN2Generator(config.generator_config()).eval().requires_grad_(False)
         self.G_ema.to(self.device)
         self.G_ema.load_state_dict(self.G.state_dict())
