@@ -81,7 +81,9 @@ class GANTrainConfig:
 
     def discriminator_widths(self) -> tuple[int, int]:
         """D's (channel_base, channel_max): its own where set, else the generator's."""
-        return (self.d_channel_base or self.channel_base, self.d_channel_max or self.channel_max)
+        base = self.channel_base if self.d_channel_base is None else self.d_channel_base
+        most = self.channel_max if self.d_channel_max is None else self.d_channel_max
+        return base, most
 
     def lazy_ratio(self) -> float:
         """D's Adam correction for lazy R1 (StyleGAN2): its rate is scaled by this and its
