@@ -3,6 +3,7 @@
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 import torch
 from click.testing import CliRunner
@@ -14,7 +15,8 @@ from gan_directions.generators.shapes_gan import load_shapes_gan
 from gan_directions.training.export import export_generator, training_command
 from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainConfig, GANTrainer, train_gan
 from gan_directions.training.regressor import RegressorTrainConfig, train_and_save_regressor
-from gan_directions.training.shapes_data import ShapesImageSource
+from gan_directions.training.shapes_data import ShapesImageSource, real_batch
+from gan_directions.vae.shapes3d import ProceduralShapes3D
 
 TINY = GANTrainConfig(z_dim=16, w_dim=16, mapping_layers=2, channel_base=64, channel_max=16,
                       batch=4, r1_interval=2, steps=4)
@@ -188,14 +190,13 @@ def test_checkpoint_records_one_segment_per_session(tmp_path):
         ("cpu", 0, 2), ("cpu", 2, 4)]
 
 
-def test_prefetching_data_source_gives_the_same_stream_and_resumes_exactly():
-    plain, prefetching = ShapesImageSource(3), ShapesImageSource(3, prefetch=True)
-    for n in (8, 8, 4, 8):  # a size change discards the batch drawn ahead
-        assert torch.equal(plain.batch(n), prefetching.batch(n))
-    state = prefetching.rng_state()
-    assert state == plain.rng_state()  # the state before the batch drawn ahead
-    expected = prefetching.batch(8)
-    restarted = ShapesImageSource(0, prefetch=True)
+def test_data_source_draws_the_real_batch_stream_and_resumes_exactly():
+    source, rng, dataset = ShapesImageSource(3), np.random.default_rng(3), ProceduralShapes3D()
+    for n in (8, 4):
+        assert torch.equal(source.batch(n), real_batch(dataset, n, rng)[1])
+    state = source.rng_state()
+    expected = source.batch(8)
+    restarted = ShapesImageSource(0)
     restarted.set_rng_state(state)
     assert torch.equal(restarted.batch(8), expected)
 

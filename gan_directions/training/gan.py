@@ -12,9 +12,10 @@ A run folder holds ``checkpoint.pt`` (written atomically every ``checkpoint_seco
 end), ``log.jsonl`` (one line per logged step) and, after ``export_generator``, the exported
 EMA generator. The checkpoint holds every tensor, optimizer moment and random-number state, so
 ``train_gan(..., resume=True)`` continues a stopped run bit-identically on CPU (for the same
-number of torch threads). The device is not a setting of the run: latents and data are drawn on
-the CPU in either case, so a run may move between CPU and GPU at any checkpoint (GPU arithmetic
-differs in the last bits, so such a continuation is faithful, not bit-identical).
+number of torch threads). The device is not a setting of the run: latents and the factors of the
+real images are drawn on the CPU in either case, and the images are coloured on the device bit
+for bit alike, so a run may move between CPU and GPU at any checkpoint (GPU arithmetic in the
+networks differs in the last bits, so such a continuation is faithful, not bit-identical).
 """
 
 from __future__ import annotations
@@ -109,8 +110,9 @@ class GANTrainConfig:
 class GANTrainer:
     """Networks, optimizers and random states of one run; ``step()`` runs one G and one D step.
 
-    The networks live on ``device``; every random draw (latents, style mixing, data) is made on
-    the CPU, so the stream of a run does not depend on where it trains.
+    The networks and the real images live on ``device``; every random draw (latents, style
+    mixing, the real images' factors) is made on the CPU, so the stream of a run does not depend
+    on where it trains.
     """
 
     def __init__(self, config: GANTrainConfig, device: str = "cpu"):
@@ -130,7 +132,7 @@ class GANTrainer:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=config.d_lr * ratio,
                                       betas=(0.0, 0.99**ratio), eps=1e-8)
         self.latents = torch.Generator().manual_seed(config.seed)
-        self.data = ShapesImageSource(seed=config.seed, prefetch=True)
+        self.data = ShapesImageSource(seed=config.seed, device=self.device)
         self.step_index = 0
         self.images_seen = 0  # real images shown to D (the batch may change between sessions)
         self.last_r1 = 0.0  # the latest R1 penalty, reported on the steps between R1 steps
@@ -176,7 +178,7 @@ class GANTrainer:
         self.D.requires_grad_(True)
         with torch.no_grad():
             fake = self.G.synthesis(self._sample_ws(cfg.batch))
-        real = self.data.batch(cfg.batch).to(self.device)
+        real = self.data.batch(cfg.batch)
         do_r1 = self.step_index % cfg.r1_interval == 0
         real.requires_grad_(do_r1)
         real_logits = self.D(real)

@@ -3,7 +3,6 @@ over the factor grid with a seeded generator whose state checkpoints carry."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -20,40 +19,23 @@ def real_batch(dataset: ProceduralShapes3D, n: int,
 
 
 class ShapesImageSource:
-    """Endless float32 [N, 3, 64, 64] image tensors in [-1, 1], reproducible from ``seed``.
+    """Endless float32 [N, 3, 64, 64] image tensors in [-1, 1] on ``device``, reproducible from
+    ``seed``: the factor classes are drawn on the CPU (the stream of ``real_batch`` with the
+    same generator) and the images coloured on ``device``, bit for bit as ``real_batch``
+    renders them. ``rng_state()`` is the state before the next batch, so a checkpoint resumes
+    the stream exactly."""
 
-    With ``prefetch`` the next batch is drawn on a worker thread while the caller trains on this
-    one (the renderer is numpy, which releases the GIL). The batches are the same either way:
-    ``rng_state()`` is the state before the first batch not yet handed out, so a checkpoint
-    resumes the stream exactly.
-    """
-
-    def __init__(self, seed: int = 0, prefetch: bool = False):
+    def __init__(self, seed: int = 0, device: str | torch.device = "cpu"):
         self.dataset = ProceduralShapes3D()
         self.rng = np.random.default_rng(seed)
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="shapes") if prefetch else None
-        self._pending: tuple[int, Future] | None = None
-
-    def _draw(self, n: int) -> tuple[dict[str, Any], torch.Tensor]:
-        state = self.rng.bit_generator.state
-        return state, real_batch(self.dataset, n, self.rng)[1]
+        self.device = torch.device(device)
 
     def batch(self, n: int) -> torch.Tensor:
-        if self._worker is None:
-            return self._draw(n)[1]
-        if self._pending is not None and self._pending[0] != n:
-            self.set_rng_state(self.rng_state())
-        _, images = self._pending[1].result() if self._pending else self._draw(n)
-        self._pending = (n, self._worker.submit(self._draw, n))
-        return images
+        classes = self.dataset.sample_factors(n, self.rng)
+        return self.dataset.render_tensor(classes, self.device) * 2.0 - 1.0
 
     def rng_state(self) -> dict[str, Any]:
-        if self._pending is not None:
-            return self._pending[1].result()[0]
         return self.rng.bit_generator.state
 
     def set_rng_state(self, state: dict[str, Any]) -> None:
-        if self._pending is not None:
-            self._pending[1].result()
-            self._pending = None
         self.rng.bit_generator.state = state

@@ -23,6 +23,7 @@ import os
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from gan_directions.errors import GandirError
 from gan_directions.vae.datasets import GroundTruthDataset
@@ -57,10 +58,12 @@ def shapes3d_value_grid() -> list[np.ndarray]:
     ]
 
 
-def hsv_to_rgb(hue: np.ndarray) -> np.ndarray:
-    """Fully saturated, full-value colours [..., 3] for hues in [0, 1)."""
-    k = (np.asarray(hue)[..., None] * 6.0 + np.array([5.0, 3.0, 1.0])) % 6.0
-    return 1.0 - np.clip(np.minimum(k, 4.0 - k), 0.0, 1.0)
+def hsv_to_rgb(hue) -> torch.Tensor:
+    """Fully saturated, full-value colours float64 [..., 3] for float32 hues in [0, 1)."""
+    hue = torch.as_tensor(hue, dtype=torch.float32)
+    offsets = torch.tensor([5.0, 3.0, 1.0], dtype=torch.float64, device=hue.device)
+    k = ((hue[..., None] * 6.0).double() + offsets) % 6.0
+    return 1.0 - torch.minimum(k, 4.0 - k).clamp(0.0, 1.0)
 
 
 def _camera_rays(azimuth_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -216,16 +219,17 @@ def scene_geometry(
     return surface == 0, room_shade, is_object, object_shade
 
 
-def colour_scenes(geometry, floor_hue, wall_hue, object_hue) -> np.ndarray:
-    """Paint ``scene_geometry`` output with HSV(h, 1, 1) colours: float32 [N, 3, 64, 64]."""
-    is_floor, room_shade, is_object, object_shade = geometry
-    floor_rgb = hsv_to_rgb(np.asarray(floor_hue, np.float32))[:, None]
-    wall_rgb = hsv_to_rgb(np.asarray(wall_hue, np.float32))[:, None]
-    object_rgb = hsv_to_rgb(np.asarray(object_hue, np.float32))[:, None]
-    background = np.where(is_floor[..., None], floor_rgb, wall_rgb) * room_shade[..., None]
-    rgb = np.where(is_object[..., None], object_rgb * object_shade[..., None], background)
-    images = rgb.reshape(len(rgb), RESOLUTION, RESOLUTION, 3).transpose(0, 3, 1, 2)
-    return np.ascontiguousarray(images, dtype=np.float32)
+def colour_scenes(geometry, floor_hue, wall_hue, object_hue) -> torch.Tensor:
+    """Paint ``scene_geometry`` output (arrays or tensors, on any one device) with HSV(h, 1, 1)
+    colours: float32 [N, 3, 64, 64] on the geometry's device. Shading is applied in float64,
+    so the images are the same bit for bit on every device."""
+    is_floor, room_shade, is_object, object_shade = (torch.as_tensor(g) for g in geometry)
+    device = is_floor.device
+    floor_rgb, wall_rgb, object_rgb = (hsv_to_rgb(torch.as_tensor(h).to(device))[:, None]
+                                       for h in (floor_hue, wall_hue, object_hue))
+    background = torch.where(is_floor[..., None], floor_rgb, wall_rgb) * room_shade[..., None]
+    rgb = torch.where(is_object[..., None], object_rgb * object_shade[..., None], background)
+    return rgb.reshape(len(rgb), RESOLUTION, RESOLUTION, 3).permute(0, 3, 1, 2).float().contiguous()
 
 
 def render_scenes(
@@ -238,7 +242,7 @@ def render_scenes(
 ) -> np.ndarray:
     """RGB images float32 [N, 3, 64, 64] in [0, 1] from factor values (shape as 0..3)."""
     geometry = scene_geometry(scale, shape, azimuth_deg)
-    return colour_scenes(geometry, floor_hue, wall_hue, object_hue)
+    return colour_scenes(geometry, floor_hue, wall_hue, object_hue).numpy()
 
 
 class ProceduralShapes3D(GroundTruthDataset):
@@ -252,11 +256,12 @@ class ProceduralShapes3D(GroundTruthDataset):
 
     def __init__(self):
         super().__init__(shapes3d_value_grid())
-        self._geometry = None
+        self._geometry: dict[torch.device, tuple[torch.Tensor, ...]] = {}
 
-    def _geometry_table(self):
-        """Ray-cast layouts of all 8*4*15 (scale, shape, orientation) views, once (~1 s)."""
-        if self._geometry is None:
+    def _geometry_table(self, device: torch.device) -> tuple[torch.Tensor, ...]:
+        """Ray-cast layouts of all 8*4*15 (scale, shape, orientation) views, cast once (~1 s)
+        and copied once to each device asked for."""
+        if not self._geometry:
             grid = np.stack(
                 np.meshgrid(*(np.arange(s) for s in FACTOR_SIZES[3:]), indexing="ij"), -1
             ).reshape(-1, 3)
@@ -265,17 +270,28 @@ class ProceduralShapes3D(GroundTruthDataset):
                 scene_geometry(values[i : i + 64, 3], grid[i : i + 64, 1], values[i : i + 64, 5])
                 for i in range(0, len(grid), 64)
             ]
-            self._geometry = tuple(
-                np.concatenate([p[j] for p in parts]).astype(np.float32 if j % 2 else bool)
+            self._geometry[torch.device("cpu")] = tuple(
+                torch.from_numpy(np.concatenate([p[j] for p in parts]).astype(
+                    np.float32 if j % 2 else bool))
                 for j in range(4)
             )
-        return self._geometry
+        if device not in self._geometry:
+            cpu = self._geometry[torch.device("cpu")]
+            self._geometry[device] = tuple(table.to(device) for table in cpu)
+        return self._geometry[device]
+
+    def render_tensor(self, classes: np.ndarray, device: str | torch.device = "cpu"
+                      ) -> torch.Tensor:
+        """Images float32 [N, 3, 64, 64] in [0, 1] of factor classes, coloured on ``device``."""
+        classes = self.check_classes(classes)
+        device = torch.device(device)
+        v = self.factor_values(classes)
+        view = torch.from_numpy(np.ravel_multi_index(tuple(classes[:, 3:].T), FACTOR_SIZES[3:]))
+        geometry = tuple(table[view.to(device)] for table in self._geometry_table(device))
+        return colour_scenes(geometry, *(torch.from_numpy(v[:, k]) for k in range(3)))
 
     def render(self, classes: np.ndarray) -> np.ndarray:
-        v = self.factor_values(classes)
-        view = np.ravel_multi_index(tuple(classes[:, 3:].T), FACTOR_SIZES[3:])
-        geometry = tuple(table[view] for table in self._geometry_table())
-        return colour_scenes(geometry, v[:, 0], v[:, 1], v[:, 2])
+        return self.render_tensor(classes).numpy()
 
 
 class Shapes3DFile(GroundTruthDataset):
