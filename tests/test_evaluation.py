@@ -82,6 +82,10 @@ def test_read_factors_of_confident_probabilities():
     wrap[0, 0] = wrap[0, 9] = 0.5
     assert float(factors_from_probabilities([wrap], ["circular"])[0, 0]) == pytest.approx(
         0.95, abs=1e-5)
+    # softmax rounding past a sum of 1 keeps an ordinal factor inside [0, 1]
+    last = torch.zeros(1, 8)
+    last[0, 7] = 1.0 + 2e-7
+    assert float(factors_from_probabilities([last], ["ordinal"])[0, 0]) == 1.0
 
 
 def test_regressor_file_round_trip(tmp_path):

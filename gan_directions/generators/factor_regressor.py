@@ -86,7 +86,8 @@ def factors_from_probabilities(probs: list[torch.Tensor], kinds: list[str]) -> t
             mean = torch.atan2(p @ angle.sin(), p @ angle.cos())
             columns.append(torch.remainder(mean / (2 * math.pi), 1.0))
         elif kind == "ordinal":
-            columns.append(p @ index / max(n - 1, 1))
+            # Softmax sums round past 1: keep the expectation inside [0, 1].
+            columns.append((p @ index / max(n - 1, 1)).clamp(0.0, 1.0))
         else:
             columns.append(p.argmax(dim=1).to(p.dtype) / max(n - 1, 1))
     return torch.stack(columns, dim=1)
