@@ -20,7 +20,9 @@ def command() -> None:
 
     \b
     The built-in model is made with (the run is resumable from any stop):
-      gandir gan train --out outputs/gan-shapes --steps 15381
+      gandir gan train --out outputs/gan-shapes --steps 18835
+      gandir gan train --out outputs/gan-shapes --steps 29096 --lr 0.0005 --resume
+      gandir gan train --out outputs/gan-shapes --steps 30652 --lr 0.0002 --resume
       gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
       gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes
     Stop training at any time and continue with --resume (bit-identical on CPU for the same
