@@ -15,7 +15,7 @@ from gan_directions.generators.shapes_gan import load_shapes_gan
 from gan_directions.training.export import export_generator, training_command
 from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainConfig, GANTrainer, train_gan
 from gan_directions.training.regressor import RegressorTrainConfig, train_and_save_regressor
-from gan_directions.training.shapes_data import ShapesImageSource, real_batch
+from gan_directions.training.shapes_data import ShapesImageSource
 from gan_directions.vae.shapes3d import ProceduralShapes3D
 
 TINY = GANTrainConfig(z_dim=16, w_dim=16, mapping_layers=2, channel_base=64, channel_max=16,
@@ -190,10 +190,11 @@ def test_checkpoint_records_one_segment_per_session(tmp_path):
         ("cpu", 0, 2), ("cpu", 2, 4)]
 
 
-def test_data_source_draws_the_real_batch_stream_and_resumes_exactly():
+def test_data_source_draws_the_dataset_stream_and_resumes_exactly():
     source, rng, dataset = ShapesImageSource(3), np.random.default_rng(3), ProceduralShapes3D()
     for n in (8, 4):
-        assert torch.equal(source.batch(n), real_batch(dataset, n, rng)[1])
+        expected = torch.from_numpy(dataset.sample(n, rng)[1] * 2.0 - 1.0)
+        assert torch.equal(source.batch(n), expected)
     state = source.rng_state()
     expected = source.batch(8)
     restarted = ShapesImageSource(0)
