@@ -50,8 +50,9 @@ def command() -> None:
 @click.option("--lr", type=FINITE_FLOAT, default=None,
               help=f"Adam learning rate of G and D [default: {DEFAULTS.g_lr}; with --resume: the "
                    "run's current rate]. A resumed run may change it (a step-wise decay).")
-@click.option("--r1-gamma", type=FINITE_FLOAT, default=DEFAULTS.r1_gamma, show_default=True,
-              help="R1 weight gamma.")
+@click.option("--r1-gamma", type=FINITE_FLOAT, default=None,
+              help=f"R1 weight gamma [default: {DEFAULTS.r1_gamma}; with --resume: the run's "
+                   "current weight]. A resumed run may change it.")
 @threads_option(1, "Torch CPU threads.")
 @device_option("Torch device: auto (CUDA when available), cpu, cuda, cuda:1, ... A run may "
                "change device between resumes.")
@@ -65,10 +66,10 @@ def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_
 
     config = GANTrainConfig(steps=steps, seed=seed, channel_base=channel_base,
                             channel_max=channel_max, d_channel_base=d_channel_base,
-                            d_channel_max=d_channel_max, r1_gamma=r1_gamma)
+                            d_channel_max=d_channel_max)
     trainer = gan_train_run(GanTrainSettings(
-        out=out, config=config, learning_rate=lr, batch=batch, resume=resume, device=device,
-        threads=threads, checkpoint_minutes=checkpoint_minutes))
+        out=out, config=config, learning_rate=lr, batch=batch, r1_gamma=r1_gamma,
+        resume=resume, device=device, threads=threads, checkpoint_minutes=checkpoint_minutes))
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")
 
 

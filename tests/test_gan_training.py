@@ -61,8 +61,8 @@ def test_log_reports_the_latest_r1_penalty_on_every_line(tmp_path):
 
 def test_resume_refuses_changed_settings(tmp_path):
     train_gan(tmp_path, dataclasses.replace(TINY, steps=1))
-    with pytest.raises(Exception, match="changed settings: channel_max, r1_gamma"):
-        train_gan(tmp_path, dataclasses.replace(TINY, channel_max=8, r1_gamma=2.0), resume=True)
+    with pytest.raises(Exception, match="changed settings: channel_max, ema_kimg"):
+        train_gan(tmp_path, dataclasses.replace(TINY, channel_max=8, ema_kimg=2.0), resume=True)
 
 
 def test_discriminator_may_have_its_own_widths(tmp_path):
@@ -111,6 +111,20 @@ def test_resume_may_lower_the_learning_rate_and_records_it(tmp_path):
         train_gan(tmp_path, dataclasses.replace(TINY, g_lr=-1.0, d_lr=-1.0), resume=True)
 
 
+def test_resume_may_change_the_r1_weight_and_records_it(tmp_path):
+    train_gan(tmp_path, dataclasses.replace(TINY, steps=2), checkpoint_every=100)
+    trainer = train_gan(tmp_path, dataclasses.replace(TINY, r1_gamma=4.0), resume=True,
+                        checkpoint_every=100)
+    assert [s["r1_gamma"] for s in trainer.segments] == [TINY.r1_gamma, 4.0]
+    assert GANTrainer.load(tmp_path / CHECKPOINT_FILE).config.r1_gamma == 4.0
+    command = training_command("run", dataclasses.asdict(trainer.config), 4, trainer.segments)
+    first, second = command.split(" && ")
+    assert f"--r1-gamma {TINY.r1_gamma} --threads 1" in first
+    assert second.endswith("--r1-gamma 4.0 --threads 1 --resume")
+    with pytest.raises(Exception, match="r1_gamma must not be negative"):
+        train_gan(tmp_path, dataclasses.replace(TINY, r1_gamma=-1.0), resume=True)
+
+
 def test_training_command_has_one_stage_per_learning_rate():
     config = dataclasses.asdict(dataclasses.replace(TINY, g_lr=0.0005, d_lr=0.0005))
     segments = [{"first_step": 0, "last_step": 10, "g_lr": 0.002},
@@ -118,9 +132,9 @@ def test_training_command_has_one_stage_per_learning_rate():
                 {"first_step": 30, "last_step": 45, "g_lr": 0.0005}]
     first, second = training_command("run", config, 45, segments).split(" && ")
     assert first.startswith("gandir gan train --out run --steps 30 --batch 4")
-    assert first.endswith("--lr 0.002 --threads 1")
+    assert first.endswith(f"--lr 0.002 --r1-gamma {TINY.r1_gamma} --threads 1")
     assert second.startswith("gandir gan train --out run --steps 45 ")
-    assert second.endswith("--lr 0.0005 --threads 1 --resume")
+    assert second.endswith(f"--lr 0.0005 --r1-gamma {TINY.r1_gamma} --threads 1 --resume")
 
 
 def test_cli_trains_and_resumes(tmp_path):
@@ -139,12 +153,17 @@ def test_cli_trains_and_resumes(tmp_path):
     assert larger.exit_code == 0, larger.output
     kept = runner.invoke(cli, [*base, "--steps", "6", "--resume"])  # keeps batch 8
     assert kept.exit_code == 0, kept.output
+    stronger = runner.invoke(cli, [*base, "--steps", "7", "--resume", "--r1-gamma", "4"])
+    assert stronger.exit_code == 0, stronger.output
+    held = runner.invoke(cli, [*base, "--steps", "8", "--resume"])  # keeps R1 weight 4
+    assert held.exit_code == 0, held.output
     state = torch.load(tmp_path / CHECKPOINT_FILE, weights_only=True)
-    assert state["step"] == 6 and state["images_seen"] == 4 * 4 + 2 * 8
-    assert [s["g_lr"] for s in state["segments"]] == [0.002, 0.001, 0.001, 0.001, 0.001]
-    assert [s["batch"] for s in state["segments"]] == [4, 4, 4, 8, 8]
+    assert state["step"] == 8 and state["images_seen"] == 4 * 4 + 4 * 8
+    assert [s["g_lr"] for s in state["segments"]] == [0.002] + [0.001] * 6
+    assert [s["batch"] for s in state["segments"]] == [4, 4, 4, 8, 8, 8, 8]
+    assert [s["r1_gamma"] for s in state["segments"]] == [1.0] * 5 + [4.0, 4.0]
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
-    assert log[-1]["step"] == 6
+    assert log[-1]["step"] == 8
 
 
 def test_export_writes_float16_weights_with_provenance_and_quality(tmp_path):

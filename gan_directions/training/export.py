@@ -24,34 +24,34 @@ from gan_directions.training.quality import quality_figures
 from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES
 
 STORAGE_DTYPE = torch.float16
-# ``gandir gan train`` options and the GANTrainConfig fields they set (--batch and --lr, which
-# sets g_lr and d_lr, may change between sessions and are written per stage).
+# ``gandir gan train`` options and the GANTrainConfig fields they set (--batch, --lr, which sets
+# g_lr and d_lr, and --r1-gamma may change between sessions and are written per stage).
 TRAIN_CLI_FLAGS = (("seed", "seed"), ("channel-base", "channel_base"),
                    ("channel-max", "channel_max"), ("d-channel-base", "d_channel_base"),
-                   ("d-channel-max", "d_channel_max"), ("r1-gamma", "r1_gamma"))
+                   ("d-channel-max", "d_channel_max"))
 
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
                      segments: list[dict[str, Any]] = ()) -> str:
     """The ``gandir gan train`` command line(s) that reproduce a run's checkpoint at ``step``
     (nothing in training depends on the planned total, so stopping there is exact): one
-    command per (batch, learning rate) the sessions used, each after the first with
+    command per (batch, learning rate, R1 weight) the sessions used, each after the first with
     ``--resume``."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
-    stages: list[tuple[tuple[int, float], int]] = []  # ((batch, rate), last step with them)
+    stages: list[tuple[tuple, int]] = []  # ((batch, rate, gamma), last step with them)
     for segment in segments:
-        session = (segment.get("batch", config["batch"]), segment.get("g_lr", config["g_lr"]))
+        session = tuple(segment.get(key, config[key]) for key in ("batch", "g_lr", "r1_gamma"))
         if stages and stages[-1][0] == session:
             stages[-1] = (session, segment["last_step"])
         else:
             stages.append((session, segment["last_step"]))
     if not stages or stages[-1][1] != step:
-        stages.append(((config["batch"], config["g_lr"]), step))
+        stages.append(((config["batch"], config["g_lr"], config["r1_gamma"]), step))
     return " && ".join(
         f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options} --lr {rate}"
-        " --threads 1" + (" --resume" if i else "")
-        for i, ((batch, rate), last) in enumerate(stages))
+        f" --r1-gamma {gamma} --threads 1" + (" --resume" if i else "")
+        for i, ((batch, rate, gamma), last) in enumerate(stages))
 
 
 def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path | None = None,

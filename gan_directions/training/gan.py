@@ -43,7 +43,7 @@ LOG_FILE = "log.jsonl"
 CHECKPOINT_VERSION = 1
 # Settings a resumed run may change; everything else must match the checkpoint. Each session
 # records the values of PER_SESSION it trained with.
-PER_SESSION = ("g_lr", "d_lr", "batch")
+PER_SESSION = ("g_lr", "d_lr", "batch", "r1_gamma")
 SESSION_SETTINGS = ("steps", *PER_SESSION)
 
 
@@ -101,6 +101,8 @@ class GANTrainConfig:
         for name in ("g_lr", "d_lr", "ema_kimg"):
             if getattr(self, name) <= 0:
                 raise GandirError(f"{name} must be positive")
+        if self.r1_gamma < 0:
+            raise GandirError(f"r1_gamma must not be negative, got {self.r1_gamma}")
         for name in ("channel_base", "channel_max", "d_channel_base", "d_channel_max"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -271,8 +273,8 @@ def train_gan(
     """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
 
     When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
-    between sessions) and the batch (a larger one for a GPU session); each session records its
-    rates and batch, and every other setting must match the checkpoint. A checkpoint is
+    between sessions), the batch (a larger one for a GPU session) and the R1 weight; each
+    session records these, and every other setting must match the checkpoint. A checkpoint is
     written every ``checkpoint_seconds`` (or every ``checkpoint_every`` steps when given), at
     the end, and on SIGINT/SIGTERM before exiting.
     The networks train on ``device``; a run may change device between resumes.

@@ -14,14 +14,15 @@ from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
 
 @dataclass
 class GanTrainSettings:
-    """A training session. ``learning_rate`` (G's and D's Adam rate) and ``batch`` apply from
-    this session on; None keeps ``config``'s for a new run and the run's current value on
-    resume."""
+    """A training session. ``learning_rate`` (G's and D's Adam rate), ``batch`` and
+    ``r1_gamma`` apply from this session on; None keeps ``config``'s for a new run and the run's
+    current value on resume."""
 
     out: Path
     config: GANTrainConfig = field(default_factory=GANTrainConfig)
     learning_rate: float | None = None
     batch: int | None = None
+    r1_gamma: float | None = None
     resume: bool = False
     device: str = DEFAULT_DEVICE
     threads: int | None = 1
@@ -42,15 +43,19 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
     set_threads(settings.threads)
     device = resolve_device(settings.device)
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    config, rate, batch = settings.config, settings.learning_rate, settings.batch
+    config, rate = settings.config, settings.learning_rate
+    batch, gamma = settings.batch, settings.r1_gamma
     previous = stored_config(settings.out) if settings.resume else None
     if previous is not None:
         rate = previous.g_lr if rate is None else rate
         batch = previous.batch if batch is None else batch
+        gamma = previous.r1_gamma if gamma is None else gamma
     if rate is not None:
         config = dataclasses.replace(config, g_lr=rate, d_lr=rate)
     if batch is not None:
         config = dataclasses.replace(config, batch=batch)
+    if gamma is not None:
+        config = dataclasses.replace(config, r1_gamma=gamma)
     config.validate()  # before the progress bar appears
     bar = tqdm(total=config.steps, desc="train", unit="step", mininterval=10,
                disable=settings.quiet)
