@@ -62,6 +62,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(args.threads)
+    torch.backends.cudnn.benchmark = True  # as `gandir gan train` runs
     device = torch.device(args.device)
 
     def sync():
