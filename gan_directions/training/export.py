@@ -29,6 +29,7 @@ STORAGE_DTYPE = torch.float16
 TRAIN_CLI_FLAGS = (("seed", "seed"), ("channel-base", "channel_base"),
                    ("channel-max", "channel_max"), ("d-channel-base", "d_channel_base"),
                    ("d-channel-max", "d_channel_max"))
+STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma")  # the per-session settings a command names
 
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
@@ -41,13 +42,13 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
                        if config.get(key) is not None)  # unset: the option's default
     stages: list[tuple[tuple, int]] = []  # ((batch, rate, gamma), last step with them)
     for segment in segments:
-        session = tuple(segment.get(key, config[key]) for key in ("batch", "g_lr", "r1_gamma"))
+        session = tuple(segment.get(key, config[key]) for key in STAGE_SETTINGS)
         if stages and stages[-1][0] == session:
             stages[-1] = (session, segment["last_step"])
         else:
             stages.append((session, segment["last_step"]))
     if not stages or stages[-1][1] != step:
-        stages.append(((config["batch"], config["g_lr"], config["r1_gamma"]), step))
+        stages.append((tuple(config[key] for key in STAGE_SETTINGS), step))
     return " && ".join(
         f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options} --lr {rate}"
         f" --r1-gamma {gamma} --threads 1" + (" --resume" if i else "")
