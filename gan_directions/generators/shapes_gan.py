@@ -76,8 +76,7 @@ class StyleGAN2Shapes(StyleGAN2Generator):
         classes = self._renderer.sample_factors(n, rng)
         size = self.factor_sizes[factor]
         classes[:, factor] = min(int(scipy.special.ndtr(value) * size), size - 1)
-        images = torch.from_numpy(self._renderer.render(classes) * 2.0 - 1.0)
-        return images.to(self.device)
+        return self._renderer.render_tensor(classes, self.device) * 2.0 - 1.0
 
 
 def load_shapes_gan(path: str | Path, regressor: str | Path | None = None) -> StyleGAN2Shapes:
