@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 from gan_directions.cli.options import FINITE_FLOAT, SEED, device_option, threads_option
 
+from gan_directions.training.balance import BALANCE_PENALTIES
 from gan_directions.training.gan import GANTrainConfig
 from gan_directions.training.regressor import RegressorTrainConfig
 
@@ -23,6 +24,10 @@ def command() -> None:
       gandir gan train --out outputs/gan-shapes --steps 18835
       gandir gan train --out outputs/gan-shapes --steps 29096 --lr 0.0005 --resume
       gandir gan train --out outputs/gan-shapes --steps 30652 --lr 0.0002 --resume
+      gandir gan train-regressor --out outputs/balance/regressor-seed1 --seed 1
+      gandir gan train --out outputs/gan-shapes --steps 31162 --lr 0.0005 --resume \\
+        --balance-weight 3 --balance-penalty information \\
+        --balance-regressor outputs/balance/regressor-seed1
       gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
       gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes
     Stop training at any time and continue with --resume (bit-identical on CPU for the same
@@ -53,6 +58,19 @@ def command() -> None:
 @click.option("--r1-gamma", type=FINITE_FLOAT, default=None,
               help=f"R1 weight gamma [default: {DEFAULTS.r1_gamma}; with --resume: the run's "
                    "current weight]. A resumed run may change it.")
+@click.option("--balance-weight", type=FINITE_FLOAT, default=None,
+              help=f"Weight of the factor-balance penalty in G's loss, which pushes G to draw "
+                   "every value of every factor as often as the others (Class-Balancing GAN) "
+                   f"[default: {DEFAULTS.balance_weight}; with --resume: the run's current "
+                   "weight]. Needs --balance-regressor once per run.")
+@click.option("--balance-penalty", type=click.Choice(list(BALANCE_PENALTIES)), default=None,
+              help=f"marginal: the batch's read factor values should be uniform; information: "
+                   "also each image should show one value clearly (mutual information) "
+                   f"[default: {DEFAULTS.balance_penalty}; with --resume: the run's current].")
+@click.option("--balance-regressor", type=click.Path(path_type=Path), default=None,
+              help="Factor regressor (NAME of NAME.safetensors, from 'gandir gan "
+                   "train-regressor') that reads the factors for --balance-weight. Use one "
+                   "trained with another --seed than the regressor that scores the model.")
 @threads_option(1, "Torch CPU threads.")
 @device_option("Torch device: auto (CUDA when available), cpu, cuda, cuda:1, ... A run may "
                "change device between resumes.")
@@ -60,7 +78,8 @@ def command() -> None:
               help="Minutes between atomic checkpoints (also written at the end and on Ctrl-C).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
 def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_channel_max, lr,
-          r1_gamma, threads, device, checkpoint_minutes, resume):
+          r1_gamma, balance_weight, balance_penalty, balance_regressor, threads, device,
+          checkpoint_minutes, resume):
     """Train (or, with --resume, continue) a StyleGAN2 on procedural shapes."""
     from gan_directions.workflows.gan import GanTrainSettings, gan_train_run
 
@@ -69,7 +88,9 @@ def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_
                             d_channel_max=d_channel_max)
     trainer = gan_train_run(GanTrainSettings(
         out=out, config=config, learning_rate=lr, batch=batch, r1_gamma=r1_gamma,
-        resume=resume, device=device, threads=threads, checkpoint_minutes=checkpoint_minutes))
+        balance_weight=balance_weight, balance_penalty=balance_penalty,
+        balance_regressor=balance_regressor, resume=resume,
+        device=device, threads=threads, checkpoint_minutes=checkpoint_minutes))
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")
 
 

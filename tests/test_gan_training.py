@@ -9,6 +9,7 @@ import torch
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
 from safetensors import safe_open
+from training_states import assert_states_equal
 
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import load_shapes_gan
@@ -22,23 +23,6 @@ TINY = GANTrainConfig(z_dim=16, w_dim=16, mapping_layers=2, channel_base=64, cha
                       batch=4, r1_interval=2, steps=4)
 
 
-def _assert_states_equal(a, b, path="state"):
-    if path.endswith((".elapsed", ".segments")):  # timing and provenance, not training state
-        return
-    if isinstance(a, torch.Tensor):
-        assert isinstance(b, torch.Tensor) and torch.equal(a, b), path
-    elif isinstance(a, dict):
-        assert a.keys() == b.keys(), path
-        for key in a:
-            _assert_states_equal(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, list | tuple):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            _assert_states_equal(x, y, f"{path}[{i}]")
-    else:
-        assert a == b, path
-
-
 def test_resume_is_bit_identical(tmp_path):
     straight = train_gan(tmp_path / "straight", TINY, checkpoint_every=100, log_every=1)
     half = dataclasses.replace(TINY, steps=2)
@@ -46,9 +30,9 @@ def test_resume_is_bit_identical(tmp_path):
     resumed = train_gan(tmp_path / "split", TINY, resume=True, checkpoint_every=100,
                         log_every=1)
     assert straight.step_index == resumed.step_index == 4
-    _assert_states_equal(straight.state(), resumed.state())
+    assert_states_equal(straight.state(), resumed.state())
     reloaded = GANTrainer.load(tmp_path / "split" / CHECKPOINT_FILE)
-    _assert_states_equal(straight.state(), reloaded.state())
+    assert_states_equal(straight.state(), reloaded.state())
 
 
 def test_log_reports_the_latest_r1_penalty_on_every_line(tmp_path):

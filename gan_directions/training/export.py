@@ -25,19 +25,22 @@ from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES
 
 STORAGE_DTYPE = torch.float16
 # ``gandir gan train`` options and the GANTrainConfig fields they set (--batch, --lr, which sets
-# g_lr and d_lr, and --r1-gamma may change between sessions and are written per stage).
+# g_lr and d_lr, --r1-gamma, --balance-weight and --balance-penalty may change between sessions
+# and are written per stage).
 TRAIN_CLI_FLAGS = (("seed", "seed"), ("channel-base", "channel_base"),
                    ("channel-max", "channel_max"), ("d-channel-base", "d_channel_base"),
                    ("d-channel-max", "d_channel_max"))
-STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma")  # the per-session settings a command names
+STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma", "balance_weight", "balance_penalty")
 
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
-                     segments: list[dict[str, Any]] = ()) -> str:
+                     segments: list[dict[str, Any]] = (),
+                     balance: dict[str, Any] | None = None) -> str:
     """The ``gandir gan train`` command line(s) that reproduce a run's checkpoint at ``step``
     (nothing in training depends on the planned total, so stopping there is exact): one
-    command per (batch, learning rate, R1 weight) the sessions used, each after the first with
-    ``--resume``."""
+    command per (batch, learning rate, R1 weight, balance weight and penalty) the sessions
+    used, each after the first with ``--resume``. With a balance regressor (its ``file`` and
+    training ``command``), the commands start by training it and name it in its first stage."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
     stages: list[tuple[tuple, int]] = []  # ((batch, rate, gamma), last step with them)
@@ -49,10 +52,20 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
             stages.append((session, segment["last_step"]))
     if not stages or stages[-1][1] != step:
         stages.append((tuple(config[key] for key in STAGE_SETTINGS), step))
-    return " && ".join(
-        f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options} --lr {rate}"
-        f" --r1-gamma {gamma} --threads 1" + (" --resume" if i else "")
-        for i, ((batch, rate, gamma), last) in enumerate(stages))
+    balanced = any(weight for (*_, weight, _), _ in stages)
+    commands = [balance["command"]] if balanced and balance and balance.get("command") else []
+    named, previous_weight = False, 0.0
+    for i, ((batch, rate, gamma, weight, penalty), last) in enumerate(stages):
+        command = (f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options}"
+                   f" --lr {rate} --r1-gamma {gamma}")
+        if weight or previous_weight:  # a resume keeps the run's weight: name each change
+            command += f" --balance-weight {weight} --balance-penalty {penalty}"
+            if weight and not named and balance:
+                command += f" --balance-regressor {balance['file']}"
+                named = True
+        previous_weight = weight
+        commands.append(command + " --threads 1" + (" --resume" if i else ""))
+    return " && ".join(commands)
 
 
 def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path | None = None,
@@ -73,12 +86,13 @@ def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path
     source: dict[str, Any] = {
         "kind": "gandir gan train (EMA generator)",
         "training_command": training_command(run_dir, config, trainer.step_index,
-                                             trainer.segments),
+                                             trainer.segments, trainer.balance_source),
         "step": trainer.step_index,
         "images_seen": trainer.images_seen,
         "train_seconds": round(trainer.elapsed, 1),
         "train_segments": trainer.segments,
         "train_config": config,
+        **({"balance_regressor": trainer.balance_source} if trainer.balance_source else {}),
         "data": {"dataset": "procedural 3D-Shapes-like scenes (gan_directions.vae.shapes3d)",
                  "resolution": 64, "factors": list(FACTOR_NAMES),
                  "factor_sizes": list(FACTOR_SIZES),

@@ -6,7 +6,9 @@ for D, with lazy R1 (Mescheder et al., ICML 2018), gamma/2 · ||∇ₓD(x)||² e
 D steps and scaled by that interval; style mixing; Adam with the lazy-regularization correction
 of the learning rate and betas; and an exponential moving average of G whose half-life is
 ``ema_kimg`` thousand images, ramped up over the first ``ema_rampup`` of training as in
-StyleGAN2-ADA (Karras et al., NeurIPS 2020).
+StyleGAN2-ADA (Karras et al., NeurIPS 2020). Optionally, G's loss adds ``balance_weight`` times
+a factor-balance penalty of ``training.balance`` (``balance_penalty``), read by a frozen factor
+regressor that the run keeps in its checkpoint.
 
 A run folder holds ``checkpoint.pt`` (written atomically every ``checkpoint_seconds`` and at the
 end), ``log.jsonl`` (one line per logged step) and, after ``export_generator``, the exported
@@ -33,8 +35,10 @@ from torch.nn import functional as F
 
 from gan_directions.errors import GandirError
 from gan_directions.fileio import atomic_path
+from gan_directions.generators.factor_regressor import FactorRegressor
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
 from gan_directions.runs.layout import CHECKPOINT
+from gan_directions.training.balance import BALANCE_PENALTIES
 from gan_directions.training.discriminator import Discriminator
 from gan_directions.training.shapes_data import ShapesImageSource
 
@@ -43,7 +47,7 @@ LOG_FILE = "log.jsonl"
 CHECKPOINT_VERSION = 1
 # Settings a resumed run may change; everything else must match the checkpoint. Each session
 # records the values of PER_SESSION it trained with.
-PER_SESSION = ("g_lr", "d_lr", "batch", "r1_gamma")
+PER_SESSION = ("g_lr", "d_lr", "batch", "r1_gamma", "balance_weight", "balance_penalty")
 SESSION_SETTINGS = ("steps", *PER_SESSION)
 
 
@@ -64,6 +68,8 @@ class GANTrainConfig:
     d_lr: float = 0.002
     r1_gamma: float = 1.0
     r1_interval: int = 16
+    balance_weight: float = 0.0  # factor-balance penalty in G's loss (needs a regressor)
+    balance_penalty: str = "marginal"  # a name in training.balance.BALANCE_PENALTIES
     style_mixing: float = 0.9
     ema_kimg: float = 10.0
     ema_rampup: float | None = 0.05
@@ -101,8 +107,12 @@ class GANTrainConfig:
         for name in ("g_lr", "d_lr", "ema_kimg"):
             if getattr(self, name) <= 0:
                 raise GandirError(f"{name} must be positive")
-        if self.r1_gamma < 0:
-            raise GandirError(f"r1_gamma must not be negative, got {self.r1_gamma}")
+        if self.balance_penalty not in BALANCE_PENALTIES:
+            raise GandirError(f"unknown balance penalty {self.balance_penalty!r}; choose from "
+                              f"{', '.join(BALANCE_PENALTIES)}")
+        for name in ("r1_gamma", "balance_weight"):
+            if getattr(self, name) < 0:
+                raise GandirError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ("channel_base", "channel_max", "d_channel_base", "d_channel_max"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -140,6 +150,8 @@ class GANTrainer:
         self.last_r1 = 0.0  # the latest R1 penalty, reported on the steps between R1 steps
         self.elapsed = 0.0
         self.segments: list[dict[str, Any]] = []  # one per session: device, steps, seconds
+        self.balance_regressor: FactorRegressor | None = None
+        self.balance_source: dict[str, Any] = {}  # where the balance regressor came from
 
     def set_learning_rates(self, g_lr: float, d_lr: float) -> None:
         """Continue with new Adam learning rates (D's keeps the lazy-regularization factor)."""
@@ -149,6 +161,12 @@ class GANTrainer:
         for group in self.opt_D.param_groups:
             group["lr"] = d_lr * ratio
         self.config = dataclasses.replace(self.config, g_lr=g_lr, d_lr=d_lr)
+
+    def set_balance_regressor(self, model: FactorRegressor, source: dict[str, Any]) -> None:
+        """Read the factors for the balance penalty with ``model`` (kept frozen) from now on;
+        ``source`` (its file, sha256 and training command) is recorded with the run."""
+        self.balance_regressor = model.to(self.device).eval().requires_grad_(False)
+        self.balance_source = dict(source)
 
     # --- one step -----------------------------------------------------------------------------
     def _sample_ws(self, n: int) -> torch.Tensor:
@@ -172,8 +190,16 @@ class GANTrainer:
         self.G.requires_grad_(True)
         fake = self.G.synthesis(self._sample_ws(cfg.batch))
         g_loss = F.softplus(-self.D(fake)).mean()
+        g_total, balance = g_loss, None
+        if cfg.balance_weight > 0:
+            if self.balance_regressor is None:
+                raise GandirError("balance_weight > 0 needs a factor regressor "
+                                  "(--balance-regressor)")
+            penalty = BALANCE_PENALTIES[cfg.balance_penalty]
+            balance = penalty(self.balance_regressor.probabilities(fake))
+            g_total = g_loss + cfg.balance_weight * balance
         self.opt_G.zero_grad(set_to_none=True)
-        g_loss.backward()
+        g_total.backward()
         self.opt_G.step()
         # D: logistic loss, plus lazy R1 on real images.
         self.G.requires_grad_(False)
@@ -197,7 +223,10 @@ class GANTrainer:
         self.images_seen += cfg.batch
         self._update_ema()
         self.step_index += 1
-        return {"g_loss": g_loss.item(), "d_loss": d_loss.item(), "r1": self.last_r1}
+        stats = {"g_loss": g_loss.item(), "d_loss": d_loss.item(), "r1": self.last_r1}
+        if balance is not None:
+            stats["balance"] = balance.item()
+        return stats
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -225,6 +254,10 @@ class GANTrainer:
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "latents_rng": self.latents.get_state(),
             "data_rng": self.data.rng_state(),
+            "balance_regressor": None if self.balance_regressor is None else {
+                "config": self.balance_regressor.config,
+                "state": self.balance_regressor.state_dict(),
+                "source": self.balance_source},
         }
 
     def save(self, path: Path) -> None:
@@ -254,6 +287,11 @@ class GANTrainer:
         trainer.last_r1 = float(state.get("last_r1", 0.0))
         trainer.elapsed = float(state["elapsed"])
         trainer.segments = list(state.get("segments", []))
+        balance = state.get("balance_regressor")
+        if balance is not None:
+            model = FactorRegressor(balance["config"])
+            model.load_state_dict(balance["state"])
+            trainer.set_balance_regressor(model, balance["source"])
         for past in trainer.segments:  # sessions from before these could change ran at these
             for key in PER_SESSION:
                 past.setdefault(key, getattr(trainer.config, key))
@@ -269,14 +307,17 @@ def train_gan(
     log_every: int = 50,
     progress: Callable[[int, int, dict[str, float]], None] | None = None,
     device: str = "cpu",
+    balance_regressor: tuple[FactorRegressor, dict[str, Any]] | None = None,
 ) -> GANTrainer:
     """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
 
     When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
-    between sessions), the batch (a larger one for a GPU session) and the R1 weight; each
-    session records these, and every other setting must match the checkpoint. A checkpoint is
-    written every ``checkpoint_seconds`` (or every ``checkpoint_every`` steps when given), at
-    the end, and on SIGINT/SIGTERM before exiting.
+    between sessions), the batch (a larger one for a GPU session), the R1 weight and the
+    balance weight and penalty; each session records these, and every other setting must match
+    the checkpoint. ``balance_regressor`` (a model and its source, with a ``sha256``) reads the
+    factors for ``config.balance_weight``; a run keeps it, so a resume need not give it again
+    and may not give another. A checkpoint is written every ``checkpoint_seconds`` (or every
+    ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before exiting.
     The networks train on ``device``; a run may change device between resumes.
     """
     out = Path(out)
@@ -299,6 +340,7 @@ def train_gan(
         if checkpoint.exists():
             raise GandirError(f"{out} already holds a training run; pass --resume to continue")
         trainer = GANTrainer(config or GANTrainConfig(), device)
+    _attach_balance_regressor(trainer, balance_regressor)
     out.mkdir(parents=True, exist_ok=True)
     stop = {"signal": None}
 
@@ -336,6 +378,21 @@ def train_gan(
     if stop["signal"] is not None:
         raise KeyboardInterrupt(f"stopped at step {trainer.step_index}; checkpoint saved")
     return trainer
+
+
+def _attach_balance_regressor(trainer: GANTrainer,
+                              given: tuple[FactorRegressor, dict[str, Any]] | None) -> None:
+    if given is not None:
+        model, source = given
+        kept = trainer.balance_source.get("sha256")
+        if kept is not None and kept != source.get("sha256"):
+            raise GandirError("this run already has another balance regressor "
+                              f"({trainer.balance_source.get('file')}); resume without one")
+        if kept is None:
+            trainer.set_balance_regressor(model, source)
+    if trainer.config.balance_weight > 0 and trainer.balance_regressor is None:
+        raise GandirError("--balance-weight needs --balance-regressor (a regressor from "
+                          "'gandir gan train-regressor')")
 
 
 def stored_config(out: str | Path) -> GANTrainConfig | None:

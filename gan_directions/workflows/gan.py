@@ -14,15 +14,20 @@ from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
 
 @dataclass
 class GanTrainSettings:
-    """A training session. ``learning_rate`` (G's and D's Adam rate), ``batch`` and
-    ``r1_gamma`` apply from this session on; None keeps ``config``'s for a new run and the run's
-    current value on resume."""
+    """A training session. ``learning_rate`` (G's and D's Adam rate), ``batch``, ``r1_gamma``,
+    ``balance_weight`` and ``balance_penalty`` apply from this session on; None keeps
+    ``config``'s for a new run and the run's current value on resume. ``balance_regressor``:
+    the saved factor regressor (NAME of NAME.safetensors) that reads the factors for the
+    balance penalty."""
 
     out: Path
     config: GANTrainConfig = field(default_factory=GANTrainConfig)
     learning_rate: float | None = None
     batch: int | None = None
     r1_gamma: float | None = None
+    balance_weight: float | None = None
+    balance_penalty: str | None = None
+    balance_regressor: Path | None = None
     resume: bool = False
     device: str = DEFAULT_DEVICE
     threads: int | None = 1
@@ -43,20 +48,21 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
     set_threads(settings.threads)
     device = resolve_device(settings.device)
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
-    config, rate = settings.config, settings.learning_rate
-    batch, gamma = settings.batch, settings.r1_gamma
+    config = settings.config
+    session = {"batch": settings.batch, "r1_gamma": settings.r1_gamma,
+               "balance_weight": settings.balance_weight,
+               "balance_penalty": settings.balance_penalty}
     previous = stored_config(settings.out) if settings.resume else None
+    rate = settings.learning_rate
     if previous is not None:
         rate = previous.g_lr if rate is None else rate
-        batch = previous.batch if batch is None else batch
-        gamma = previous.r1_gamma if gamma is None else gamma
+        session = {k: getattr(previous, k) if v is None else v for k, v in session.items()}
     if rate is not None:
         config = dataclasses.replace(config, g_lr=rate, d_lr=rate)
-    if batch is not None:
-        config = dataclasses.replace(config, batch=batch)
-    if gamma is not None:
-        config = dataclasses.replace(config, r1_gamma=gamma)
+    config = dataclasses.replace(config, **{k: v for k, v in session.items() if v is not None})
     config.validate()  # before the progress bar appears
+    balance = (None if settings.balance_regressor is None
+               else balance_regressor_source(settings.balance_regressor))
     bar = tqdm(total=config.steps, desc="train", unit="step", mininterval=10,
                disable=settings.quiet)
 
@@ -73,9 +79,20 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
         with folder_lock(settings.out):  # one command at a time in a run folder
             return train_gan(settings.out, config, resume=settings.resume,
                              checkpoint_seconds=settings.checkpoint_minutes * 60,
-                             progress=progress, device=device)
+                             progress=progress, device=device, balance_regressor=balance)
     finally:
         bar.close()
+
+
+def balance_regressor_source(path: Path):
+    """The regressor saved as ``path`` and its source: file, sha256 and training command."""
+    from gan_directions.generators.factor_regressor import load_regressor, read_regressor_document
+    from gan_directions.generators.weights import file_sha256, weights_paths
+
+    model = load_regressor(path)
+    tensors = weights_paths(path)[0]
+    command = read_regressor_document(path).get("source", {}).get("command")
+    return model, {"file": str(path), "sha256": file_sha256(tensors), "command": command}
 
 
 def regressor_train_run(out: Path, config: RegressorTrainConfig, heldout: int = 2000,
