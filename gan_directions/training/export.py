@@ -43,7 +43,7 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
     training ``command``), the commands start by training it and name it in its first stage."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
-    stages: list[tuple[tuple, int]] = []  # ((batch, rate, gamma), last step with them)
+    stages: list[tuple[tuple, int]] = []  # (STAGE_SETTINGS values, last step with them)
     for segment in segments:
         session = tuple(segment.get(key, config[key]) for key in STAGE_SETTINGS)
         if stages and stages[-1][0] == session:

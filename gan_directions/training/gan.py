@@ -168,6 +168,12 @@ class GANTrainer:
         self.balance_regressor = model.to(self.device).eval().requires_grad_(False)
         self.balance_source = dict(source)
 
+    def check_balance_regressor(self) -> None:
+        """Refuse a positive balance weight without a regressor to read the factors."""
+        if self.config.balance_weight > 0 and self.balance_regressor is None:
+            raise GandirError("--balance-weight needs --balance-regressor (a regressor from "
+                              "'gandir gan train-regressor')")
+
     # --- one step -----------------------------------------------------------------------------
     def _sample_ws(self, n: int) -> torch.Tensor:
         cfg = self.config
@@ -192,9 +198,7 @@ class GANTrainer:
         g_loss = F.softplus(-self.D(fake)).mean()
         g_total, balance = g_loss, None
         if cfg.balance_weight > 0:
-            if self.balance_regressor is None:
-                raise GandirError("balance_weight > 0 needs a factor regressor "
-                                  "(--balance-regressor)")
+            self.check_balance_regressor()
             penalty = BALANCE_PENALTIES[cfg.balance_penalty]
             balance = penalty(self.balance_regressor.probabilities(fake))
             g_total = g_loss + cfg.balance_weight * balance
@@ -390,9 +394,7 @@ def _attach_balance_regressor(trainer: GANTrainer,
                               f"({trainer.balance_source.get('file')}); resume without one")
         if kept is None:
             trainer.set_balance_regressor(model, source)
-    if trainer.config.balance_weight > 0 and trainer.balance_regressor is None:
-        raise GandirError("--balance-weight needs --balance-regressor (a regressor from "
-                          "'gandir gan train-regressor')")
+    trainer.check_balance_regressor()  # before the run folder is written
 
 
 def stored_config(out: str | Path) -> GANTrainConfig | None:
