@@ -25,9 +25,13 @@ def command() -> None:
       gandir gan train --out outputs/gan-shapes --steps 29096 --lr 0.0005 --resume
       gandir gan train --out outputs/gan-shapes --steps 30652 --lr 0.0002 --resume
       gandir gan train-regressor --out outputs/balance/regressor-seed1 --seed 1
-      gandir gan train --out outputs/gan-shapes --steps 31162 --lr 0.0005 --resume \\
-        --balance-weight 3 --balance-penalty information \\
-        --balance-regressor outputs/balance/regressor-seed1
+      gandir gan train-regressor --out outputs/balance/regressor-seed2 --seed 2
+      gandir gan train-regressor --out outputs/balance/regressor-seed3 --seed 3
+      gandir gan train --out outputs/gan-shapes --steps 32034 --lr 0.0005 --resume \\
+        --balance-weight 3 --balance-penalty coverage \\
+        --balance-regressor outputs/balance/regressor-seed1 \\
+        --balance-regressor outputs/balance/regressor-seed2 \\
+        --balance-regressor outputs/balance/regressor-seed3
       gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
       gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes
     Stop training at any time and continue with --resume (bit-identical on CPU for the same
@@ -65,12 +69,14 @@ def command() -> None:
                    "weight]. Needs --balance-regressor once per run.")
 @click.option("--balance-penalty", type=click.Choice(list(BALANCE_PENALTIES)), default=None,
               help=f"marginal: the batch's read factor values should be uniform; information: "
-                   "also each image should show one value clearly (mutual information) "
+                   "also each image should show one value clearly (mutual information); "
+                   "coverage: like information, pushing hardest on the rarest values "
                    f"[default: {DEFAULTS.balance_penalty}; with --resume: the run's current].")
-@click.option("--balance-regressor", type=click.Path(path_type=Path), default=None,
+@click.option("--balance-regressor", type=click.Path(path_type=Path), multiple=True,
               help="Factor regressor (NAME of NAME.safetensors, from 'gandir gan "
-                   "train-regressor') that reads the factors for --balance-weight. Use one "
-                   "trained with another --seed than the regressor that scores the model.")
+                   "train-regressor') that reads the factors for --balance-weight; repeat it to "
+                   "read with several jointly (the mean of their probabilities). Use ones "
+                   "trained with other --seed values than the regressor that scores the model.")
 @threads_option(1, "Torch CPU threads.")
 @device_option("Torch device: auto (CUDA when available), cpu, cuda, cuda:1, ... A run may "
                "change device between resumes.")
@@ -89,7 +95,7 @@ def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_
     trainer = gan_train_run(GanTrainSettings(
         out=out, config=config, learning_rate=lr, batch=batch, r1_gamma=r1_gamma,
         balance_weight=balance_weight, balance_penalty=balance_penalty,
-        balance_regressor=balance_regressor, resume=resume,
+        balance_regressors=tuple(balance_regressor), resume=resume,
         device=device, threads=threads, checkpoint_minutes=checkpoint_minutes))
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")
 

@@ -9,6 +9,7 @@ given (by default ``<out>-regressor`` next to the output), the quality figures o
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,12 +36,13 @@ STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma", "balance_weight", "balance_penalt
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
                      segments: list[dict[str, Any]] = (),
-                     balance: dict[str, Any] | None = None) -> str:
+                     balance: Sequence[dict[str, Any]] = ()) -> str:
     """The ``gandir gan train`` command line(s) that reproduce a run's checkpoint at ``step``
     (nothing in training depends on the planned total, so stopping there is exact): one
     command per (batch, learning rate, R1 weight, balance weight and penalty) the sessions
-    used, each after the first with ``--resume``. With a balance regressor (its ``file`` and
-    training ``command``), the commands start by training it and name it in its first stage."""
+    used, each after the first with ``--resume``. With balance regressors (each with its ``file``
+    and training ``command``), the commands start by training them and name them in their first
+    stage."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
     stages: list[tuple[tuple, int]] = []  # (STAGE_SETTINGS values, last step with them)
@@ -53,7 +55,7 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
     if not stages or stages[-1][1] != step:
         stages.append((tuple(config[key] for key in STAGE_SETTINGS), step))
     balanced = any(weight for (*_, weight, _), _ in stages)
-    commands = [balance["command"]] if balanced and balance and balance.get("command") else []
+    commands = [source["command"] for source in balance if balanced and source.get("command")]
     named, previous_weight = False, 0.0
     for i, ((batch, rate, gamma, weight, penalty), last) in enumerate(stages):
         command = (f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options}"
@@ -61,7 +63,7 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
         if weight or previous_weight:  # a resume keeps the run's weight: name each change
             command += f" --balance-weight {weight} --balance-penalty {penalty}"
             if weight and not named and balance:
-                command += f" --balance-regressor {balance['file']}"
+                command += "".join(f" --balance-regressor {source['file']}" for source in balance)
                 named = True
         previous_weight = weight
         commands.append(command + " --threads 1" + (" --resume" if i else ""))
@@ -86,13 +88,13 @@ def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path
     source: dict[str, Any] = {
         "kind": "gandir gan train (EMA generator)",
         "training_command": training_command(run_dir, config, trainer.step_index,
-                                             trainer.segments, trainer.balance_source),
+                                             trainer.segments, trainer.balance_sources),
         "step": trainer.step_index,
         "images_seen": trainer.images_seen,
         "train_seconds": round(trainer.elapsed, 1),
         "train_segments": trainer.segments,
         "train_config": config,
-        **({"balance_regressor": trainer.balance_source} if trainer.balance_source else {}),
+        **({"balance_regressors": trainer.balance_sources} if trainer.balance_sources else {}),
         "data": {"dataset": "procedural 3D-Shapes-like scenes (gan_directions.vae.shapes3d)",
                  "resolution": 64, "factors": list(FACTOR_NAMES),
                  "factor_sizes": list(FACTOR_SIZES),

@@ -26,7 +26,7 @@ import dataclasses
 import json
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ from gan_directions.fileio import atomic_path
 from gan_directions.generators.factor_regressor import FactorRegressor
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
 from gan_directions.runs.layout import CHECKPOINT
-from gan_directions.training.balance import BALANCE_PENALTIES
+from gan_directions.training.balance import BALANCE_PENALTIES, mean_reading
 from gan_directions.training.discriminator import Discriminator
 from gan_directions.training.shapes_data import ShapesImageSource
 
@@ -150,8 +150,8 @@ class GANTrainer:
         self.last_r1 = 0.0  # the latest R1 penalty, reported on the steps between R1 steps
         self.elapsed = 0.0
         self.segments: list[dict[str, Any]] = []  # one per session: device, steps, seconds
-        self.balance_regressor: FactorRegressor | None = None
-        self.balance_source: dict[str, Any] = {}  # where the balance regressor came from
+        self.balance_regressors: list[FactorRegressor] = []
+        self.balance_sources: list[dict[str, Any]] = []  # where each balance regressor came from
 
     def set_learning_rates(self, g_lr: float, d_lr: float) -> None:
         """Continue with new Adam learning rates (D's keeps the lazy-regularization factor)."""
@@ -162,15 +162,18 @@ class GANTrainer:
             group["lr"] = d_lr * ratio
         self.config = dataclasses.replace(self.config, g_lr=g_lr, d_lr=d_lr)
 
-    def set_balance_regressor(self, model: FactorRegressor, source: dict[str, Any]) -> None:
-        """Read the factors for the balance penalty with ``model`` (kept frozen) from now on;
-        ``source`` (its file, sha256 and training command) is recorded with the run."""
-        self.balance_regressor = model.to(self.device).eval().requires_grad_(False)
-        self.balance_source = dict(source)
+    def set_balance_regressors(self, given: list[tuple[FactorRegressor, dict[str, Any]]]
+                               ) -> None:
+        """Read the factors for the balance penalty with the ``given`` models (kept frozen;
+        several read jointly, see ``training.balance.mean_reading``) from now on; each one's
+        source (file, sha256 and training command) is recorded with the run."""
+        self.balance_regressors = [model.to(self.device).eval().requires_grad_(False)
+                                   for model, _ in given]
+        self.balance_sources = [dict(source) for _, source in given]
 
     def check_balance_regressor(self) -> None:
         """Refuse a positive balance weight without a regressor to read the factors."""
-        if self.config.balance_weight > 0 and self.balance_regressor is None:
+        if self.config.balance_weight > 0 and not self.balance_regressors:
             raise GandirError("--balance-weight needs --balance-regressor (a regressor from "
                               "'gandir gan train-regressor')")
 
@@ -200,7 +203,8 @@ class GANTrainer:
         if cfg.balance_weight > 0:
             self.check_balance_regressor()
             penalty = BALANCE_PENALTIES[cfg.balance_penalty]
-            balance = penalty(self.balance_regressor.probabilities(fake))
+            balance = penalty(mean_reading([regressor.probabilities(fake)
+                                            for regressor in self.balance_regressors]))
             g_total = g_loss + cfg.balance_weight * balance
         self.opt_G.zero_grad(set_to_none=True)
         g_total.backward()
@@ -258,10 +262,10 @@ class GANTrainer:
             "opt_G": self.opt_G.state_dict(), "opt_D": self.opt_D.state_dict(),
             "latents_rng": self.latents.get_state(),
             "data_rng": self.data.rng_state(),
-            "balance_regressor": None if self.balance_regressor is None else {
-                "config": self.balance_regressor.config,
-                "state": self.balance_regressor.state_dict(),
-                "source": self.balance_source},
+            "balance_regressors": [
+                {"config": model.config, "state": model.state_dict(), "source": source}
+                for model, source in zip(self.balance_regressors, self.balance_sources,
+                                         strict=True)],
         }
 
     def save(self, path: Path) -> None:
@@ -291,11 +295,15 @@ class GANTrainer:
         trainer.last_r1 = float(state.get("last_r1", 0.0))
         trainer.elapsed = float(state["elapsed"])
         trainer.segments = list(state.get("segments", []))
-        balance = state.get("balance_regressor")
-        if balance is not None:
-            model = FactorRegressor(balance["config"])
-            model.load_state_dict(balance["state"])
-            trainer.set_balance_regressor(model, balance["source"])
+        kept = state.get("balance_regressors")
+        if kept is None:  # checkpoints from before several regressors kept at most one
+            kept = [state["balance_regressor"]] if state.get("balance_regressor") else []
+        given = []
+        for regressor in kept:
+            model = FactorRegressor(regressor["config"])
+            model.load_state_dict(regressor["state"])
+            given.append((model, regressor["source"]))
+        trainer.set_balance_regressors(given)
         for past in trainer.segments:  # sessions from before these could change ran at these
             for key in PER_SESSION:
                 past.setdefault(key, getattr(trainer.config, key))
@@ -311,17 +319,18 @@ def train_gan(
     log_every: int = 50,
     progress: Callable[[int, int, dict[str, float]], None] | None = None,
     device: str = "cpu",
-    balance_regressor: tuple[FactorRegressor, dict[str, Any]] | None = None,
+    balance_regressors: Sequence[tuple[FactorRegressor, dict[str, Any]]] = (),
 ) -> GANTrainer:
     """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
 
     When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
     between sessions), the batch (a larger one for a GPU session), the R1 weight and the
     balance weight and penalty; each session records these, and every other setting must match
-    the checkpoint. ``balance_regressor`` (a model and its source, with a ``sha256``) reads the
-    factors for ``config.balance_weight``; a run keeps it, so a resume need not give it again
-    and may not give another. A checkpoint is written every ``checkpoint_seconds`` (or every
-    ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before exiting.
+    the checkpoint. ``balance_regressors`` (models and their sources, each with a ``sha256``)
+    read the factors for ``config.balance_weight``; a run keeps them, so a resume need not give
+    them again and may not give others. A checkpoint is written every ``checkpoint_seconds``
+    (or every ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before
+    exiting.
     The networks train on ``device``; a run may change device between resumes.
     """
     out = Path(out)
@@ -344,7 +353,7 @@ def train_gan(
         if checkpoint.exists():
             raise GandirError(f"{out} already holds a training run; pass --resume to continue")
         trainer = GANTrainer(config or GANTrainConfig(), device)
-    _attach_balance_regressor(trainer, balance_regressor)
+    _attach_balance_regressors(trainer, list(balance_regressors))
     out.mkdir(parents=True, exist_ok=True)
     stop = {"signal": None}
 
@@ -384,16 +393,16 @@ def train_gan(
     return trainer
 
 
-def _attach_balance_regressor(trainer: GANTrainer,
-                              given: tuple[FactorRegressor, dict[str, Any]] | None) -> None:
-    if given is not None:
-        model, source = given
-        kept = trainer.balance_source.get("sha256")
-        if kept is not None and kept != source.get("sha256"):
-            raise GandirError("this run already has another balance regressor "
-                              f"({trainer.balance_source.get('file')}); resume without one")
-        if kept is None:
-            trainer.set_balance_regressor(model, source)
+def _attach_balance_regressors(trainer: GANTrainer,
+                               given: list[tuple[FactorRegressor, dict[str, Any]]]) -> None:
+    if given:
+        kept = [source.get("sha256") for source in trainer.balance_sources]
+        if kept and kept != [source.get("sha256") for _, source in given]:
+            files = ", ".join(str(source.get("file")) for source in trainer.balance_sources)
+            raise GandirError(f"this run already has other balance regressors ({files}); "
+                              "resume without --balance-regressor")
+        if not kept:
+            trainer.set_balance_regressors(given)
     trainer.check_balance_regressor()  # before the run folder is written
 
 

@@ -16,9 +16,9 @@ from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
 class GanTrainSettings:
     """A training session. ``learning_rate`` (G's and D's Adam rate), ``batch``, ``r1_gamma``,
     ``balance_weight`` and ``balance_penalty`` apply from this session on; None keeps
-    ``config``'s for a new run and the run's current value on resume. ``balance_regressor``:
-    the saved factor regressor (NAME of NAME.safetensors) that reads the factors for the
-    balance penalty."""
+    ``config``'s for a new run and the run's current value on resume. ``balance_regressors``:
+    the saved factor regressors (NAME of NAME.safetensors) that read the factors for the
+    balance penalty, jointly when there are several."""
 
     out: Path
     config: GANTrainConfig = field(default_factory=GANTrainConfig)
@@ -27,7 +27,7 @@ class GanTrainSettings:
     r1_gamma: float | None = None
     balance_weight: float | None = None
     balance_penalty: str | None = None
-    balance_regressor: Path | None = None
+    balance_regressors: tuple[Path, ...] = ()
     resume: bool = False
     device: str = DEFAULT_DEVICE
     threads: int | None = 1
@@ -61,8 +61,7 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
         config = dataclasses.replace(config, g_lr=rate, d_lr=rate)
     config = dataclasses.replace(config, **{k: v for k, v in session.items() if v is not None})
     config.validate()  # before the progress bar appears
-    balance = (None if settings.balance_regressor is None
-               else balance_regressor_source(settings.balance_regressor))
+    balance = [balance_regressor_source(path) for path in settings.balance_regressors]
     bar = tqdm(total=config.steps, desc="train", unit="step", mininterval=10,
                disable=settings.quiet)
 
@@ -79,7 +78,7 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
         with folder_lock(settings.out):  # one command at a time in a run folder
             return train_gan(settings.out, config, resume=settings.resume,
                              checkpoint_seconds=settings.checkpoint_minutes * 60,
-                             progress=progress, device=device, balance_regressor=balance)
+                             progress=progress, device=device, balance_regressors=balance)
     finally:
         bar.close()
 
