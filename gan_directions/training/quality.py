@@ -50,7 +50,8 @@ def generated_batches(generator, samples: int, seed: int, truncation_psi: float 
 
 
 @torch.no_grad()
-def _read(regressor: FactorRegressor, batches) -> tuple[np.ndarray, list[np.ndarray]]:
+def read_batches(regressor: FactorRegressor, batches) -> tuple[np.ndarray, list[np.ndarray]]:
+    """The regressor's features [N, F] and per-factor probabilities [N, n_f] over ``batches``."""
     features, probs = [], []
     for images in batches:
         images = images.to(next(regressor.parameters()).device)
@@ -92,10 +93,10 @@ def quality_figures(generator, regressor: FactorRegressor, samples: int = 2000, 
                     truncation_psi: float = 1.0, heldout: int = 2000) -> dict[str, Any]:
     """Every figure of the module docstring, as a JSON-able dict."""
     names = list(regressor.factor_names)
-    gen_features, gen_probs = _read(regressor, generated_batches(generator, samples, seed,
+    gen_features, gen_probs = read_batches(regressor, generated_batches(generator, samples, seed,
                                                                  truncation_psi))
-    real_a, _ = _read(regressor, _real_batches(samples, seed, REAL_STREAMS[0]))
-    real_b, _ = _read(regressor, _real_batches(samples, seed, REAL_STREAMS[1]))
+    real_a, _ = read_batches(regressor, _real_batches(samples, seed, REAL_STREAMS[0]))
+    real_b, _ = read_batches(regressor, _real_batches(samples, seed, REAL_STREAMS[1]))
     pixels = torch.cat(list(generated_batches(generator, min(samples, 200), seed,
                                               truncation_psi)))
     return {
