@@ -32,6 +32,8 @@ def command() -> None:
         --balance-regressor outputs/balance/regressor-seed1 \\
         --balance-regressor outputs/balance/regressor-seed2 \\
         --balance-regressor outputs/balance/regressor-seed3
+      gandir gan train --out outputs/gan-shapes --steps 33600 --resume --feature-match-weight 100
+      gandir gan train --out outputs/gan-shapes --steps 34688 --resume --feature-match-weight 300
       gandir gan train-regressor --out pretrained/weights/stylegan2-shapes-regressor
       gandir gan export outputs/gan-shapes pretrained/weights/stylegan2-shapes
     Stop training at any time and continue with --resume (bit-identical on CPU for the same
@@ -72,11 +74,18 @@ def command() -> None:
                    "also each image should show one value clearly (mutual information); "
                    "coverage: like information, pushing hardest on the rarest values "
                    f"[default: {DEFAULTS.balance_penalty}; with --resume: the run's current].")
+@click.option("--feature-match-weight", type=FINITE_FLOAT, default=None,
+              help="Weight of feature matching in G's loss: the kernel distance (MMD) between "
+                   "generated and real images in the balance regressors' features, so that G "
+                   "draws what they read the factors from [default: "
+                   f"{DEFAULTS.feature_match_weight}; with --resume: the run's current weight]. "
+                   "Needs --balance-regressor once per run.")
 @click.option("--balance-regressor", type=click.Path(path_type=Path), multiple=True,
               help="Factor regressor (NAME of NAME.safetensors, from 'gandir gan "
-                   "train-regressor') that reads the factors for --balance-weight; repeat it to "
-                   "read with several jointly (the mean of their probabilities). Use ones "
-                   "trained with other --seed values than the regressor that scores the model.")
+                   "train-regressor') that reads the factors for --balance-weight and the "
+                   "features for --feature-match-weight; repeat it to read with several jointly "
+                   "(the mean of their probabilities and of their MMDs). Use ones trained with "
+                   "other --seed values than the regressor that scores the model.")
 @threads_option(1, "Torch CPU threads.")
 @device_option("Torch device: auto (CUDA when available), cpu, cuda, cuda:1, ... A run may "
                "change device between resumes.")
@@ -84,8 +93,8 @@ def command() -> None:
               help="Minutes between atomic checkpoints (also written at the end and on Ctrl-C).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
 def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_channel_max, lr,
-          r1_gamma, balance_weight, balance_penalty, balance_regressor, threads, device,
-          checkpoint_minutes, resume):
+          r1_gamma, balance_weight, balance_penalty, feature_match_weight, balance_regressor,
+          threads, device, checkpoint_minutes, resume):
     """Train (or, with --resume, continue) a StyleGAN2 on procedural shapes."""
     from gan_directions.workflows.gan import GanTrainSettings, gan_train_run
 
@@ -95,8 +104,8 @@ def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_
     trainer = gan_train_run(GanTrainSettings(
         out=out, config=config, learning_rate=lr, batch=batch, r1_gamma=r1_gamma,
         balance_weight=balance_weight, balance_penalty=balance_penalty,
-        balance_regressors=tuple(balance_regressor), resume=resume,
-        device=device, threads=threads, checkpoint_minutes=checkpoint_minutes))
+        feature_match_weight=feature_match_weight, balance_regressors=tuple(balance_regressor),
+        resume=resume, device=device, threads=threads, checkpoint_minutes=checkpoint_minutes))
     click.echo(f"trained {trainer.step_index} steps in {trainer.elapsed / 60:.1f} min -> {out}")
 
 

@@ -73,10 +73,6 @@ def test_every_factor_value_is_generated(model):
         assert (seen > 0).all(), f"{name}: values never generated: {(seen == 0).nonzero()}"
 
 
-@pytest.mark.xfail(strict=True, reason="known defect of the shipped step-32034 model: one "
-                   "orientation (about -9 degrees) is generated at about 40% of its expected "
-                   "frequency (coverage 0.39, recorded in stylegan2-shapes.json); strict, so a "
-                   "model that passes says so")
 def test_every_factor_value_reaches_half_its_expected_frequency(model):
     _, probs = read_batches(model.regressor, generated_batches(model, 1000, seed=2))
     figures = coverage(probs, model.factor_names)

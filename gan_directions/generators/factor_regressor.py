@@ -65,11 +65,17 @@ class FactorRegressor(nn.Module):
             x = F.leaky_relu(conv(x), 0.2)
         return F.leaky_relu(self.fc(x.flatten(1)), 0.2)
 
+    def logits_from_features(self, features: torch.Tensor) -> list[torch.Tensor]:
+        return list(self.heads(features).split(self.factor_sizes, dim=1))
+
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
-        return list(self.heads(self.features(images)).split(self.factor_sizes, dim=1))
+        return self.logits_from_features(self.features(images))
+
+    def probabilities_from_features(self, features: torch.Tensor) -> list[torch.Tensor]:
+        return [logits.softmax(dim=1) for logits in self.logits_from_features(features)]
 
     def probabilities(self, images: torch.Tensor) -> list[torch.Tensor]:
-        return [logits.softmax(dim=1) for logits in self(images)]
+        return self.probabilities_from_features(self.features(images))
 
     def read_factors(self, images: torch.Tensor) -> torch.Tensor:
         """Factors [N, F] in [0, 1] (see the module docstring for each kind)."""

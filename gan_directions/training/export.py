@@ -26,12 +26,13 @@ from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES
 
 STORAGE_DTYPE = torch.float16
 # ``gandir gan train`` options and the GANTrainConfig fields they set (--batch, --lr, which sets
-# g_lr and d_lr, --r1-gamma, --balance-weight and --balance-penalty may change between sessions
-# and are written per stage).
+# g_lr and d_lr, --r1-gamma, --balance-weight, --balance-penalty and --feature-match-weight may
+# change between sessions and are written per stage).
 TRAIN_CLI_FLAGS = (("seed", "seed"), ("channel-base", "channel_base"),
                    ("channel-max", "channel_max"), ("d-channel-base", "d_channel_base"),
                    ("d-channel-max", "d_channel_max"))
-STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma", "balance_weight", "balance_penalty")
+STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma", "balance_weight", "balance_penalty",
+                  "feature_match_weight")
 
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
@@ -39,10 +40,10 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
                      balance: Sequence[dict[str, Any]] = ()) -> str:
     """The ``gandir gan train`` command line(s) that reproduce a run's checkpoint at ``step``
     (nothing in training depends on the planned total, so stopping there is exact): one
-    command per (batch, learning rate, R1 weight, balance weight and penalty) the sessions
-    used, each after the first with ``--resume``. With balance regressors (each with its ``file``
-    and training ``command``), the commands start by training them and name them in their first
-    stage."""
+    command per (batch, learning rate, R1 weight, balance weight and penalty, feature-matching
+    weight) the sessions used, each after the first with ``--resume``. With balance regressors
+    (each with its ``file`` and training ``command``), the commands start by training them and
+    name them in the first stage that reads them."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
     stages: list[tuple[tuple, int]] = []  # (STAGE_SETTINGS values, last step with them)
@@ -54,18 +55,20 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
             stages.append((session, segment["last_step"]))
     if not stages or stages[-1][1] != step:
         stages.append((tuple(config[key] for key in STAGE_SETTINGS), step))
-    balanced = any(weight for (*_, weight, _), _ in stages)
-    commands = [source["command"] for source in balance if balanced and source.get("command")]
-    named, previous_weight = False, 0.0
-    for i, ((batch, rate, gamma, weight, penalty), last) in enumerate(stages):
+    reads = any(weight or match for (*_, weight, _, match), _ in stages)
+    commands = [source["command"] for source in balance if reads and source.get("command")]
+    named, previous_weight, previous_match = False, 0.0, 0.0
+    for i, ((batch, rate, gamma, weight, penalty, match), last) in enumerate(stages):
         command = (f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options}"
                    f" --lr {rate} --r1-gamma {gamma}")
-        if weight or previous_weight:  # a resume keeps the run's weight: name each change
+        if weight or previous_weight:  # a resume keeps the run's weights: name each change
             command += f" --balance-weight {weight} --balance-penalty {penalty}"
-            if weight and not named and balance:
-                command += "".join(f" --balance-regressor {source['file']}" for source in balance)
-                named = True
-        previous_weight = weight
+        if match or previous_match:
+            command += f" --feature-match-weight {match}"
+        if (weight or match) and not named and balance:
+            command += "".join(f" --balance-regressor {source['file']}" for source in balance)
+            named = True
+        previous_weight, previous_match = weight, match
         commands.append(command + " --threads 1" + (" --resume" if i else ""))
     return " && ".join(commands)
 

@@ -7,8 +7,9 @@ D steps and scaled by that interval; style mixing; Adam with the lazy-regulariza
 of the learning rate and betas; and an exponential moving average of G whose half-life is
 ``ema_kimg`` thousand images, ramped up over the first ``ema_rampup`` of training as in
 StyleGAN2-ADA (Karras et al., NeurIPS 2020). Optionally, G's loss adds ``balance_weight`` times
-a factor-balance penalty of ``training.balance`` (``balance_penalty``), read by a frozen factor
-regressor that the run keeps in its checkpoint.
+a factor-balance penalty of ``training.balance`` (``balance_penalty``) and
+``feature_match_weight`` times the feature-matching penalty of ``training.feature_matching``,
+both read by frozen factor regressors that the run keeps in its checkpoint.
 
 A run folder holds ``checkpoint.pt`` (written atomically every ``checkpoint_seconds`` and at the
 end), ``log.jsonl`` (one line per logged step) and, after ``export_generator``, the exported
@@ -40,6 +41,7 @@ from gan_directions.generators.stylegan2 import StyleGAN2Generator
 from gan_directions.runs.layout import CHECKPOINT
 from gan_directions.training.balance import BALANCE_PENALTIES, mean_reading
 from gan_directions.training.discriminator import Discriminator
+from gan_directions.training.feature_matching import feature_match_penalty
 from gan_directions.training.shapes_data import ShapesImageSource
 
 CHECKPOINT_FILE = CHECKPOINT
@@ -47,7 +49,8 @@ LOG_FILE = "log.jsonl"
 CHECKPOINT_VERSION = 1
 # Settings a resumed run may change; everything else must match the checkpoint. Each session
 # records the values of PER_SESSION it trained with.
-PER_SESSION = ("g_lr", "d_lr", "batch", "r1_gamma", "balance_weight", "balance_penalty")
+PER_SESSION = ("g_lr", "d_lr", "batch", "r1_gamma", "balance_weight", "balance_penalty",
+               "feature_match_weight")
 SESSION_SETTINGS = ("steps", *PER_SESSION)
 
 
@@ -70,6 +73,7 @@ class GANTrainConfig:
     r1_interval: int = 16
     balance_weight: float = 0.0  # factor-balance penalty in G's loss (needs a regressor)
     balance_penalty: str = "marginal"  # a name in training.balance.BALANCE_PENALTIES
+    feature_match_weight: float = 0.0  # MMD to real images in the regressors' features
     style_mixing: float = 0.9
     ema_kimg: float = 10.0
     ema_rampup: float | None = 0.05
@@ -110,7 +114,7 @@ class GANTrainConfig:
         if self.balance_penalty not in BALANCE_PENALTIES:
             raise GandirError(f"unknown balance penalty {self.balance_penalty!r}; choose from "
                               f"{', '.join(BALANCE_PENALTIES)}")
-        for name in ("r1_gamma", "balance_weight"):
+        for name in ("r1_gamma", "balance_weight", "feature_match_weight"):
             if getattr(self, name) < 0:
                 raise GandirError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ("channel_base", "channel_max", "d_channel_base", "d_channel_max"):
@@ -172,10 +176,12 @@ class GANTrainer:
         self.balance_sources = [dict(source) for _, source in given]
 
     def check_balance_regressor(self) -> None:
-        """Refuse a positive balance weight without a regressor to read the factors."""
-        if self.config.balance_weight > 0 and not self.balance_regressors:
-            raise GandirError("--balance-weight needs --balance-regressor (a regressor from "
-                              "'gandir gan train-regressor')")
+        """Refuse a positive balance or feature-matching weight without a regressor."""
+        for name, weight in (("balance", self.config.balance_weight),
+                             ("feature-match", self.config.feature_match_weight)):
+            if weight > 0 and not self.balance_regressors:
+                raise GandirError(f"--{name}-weight needs --balance-regressor (a regressor from "
+                                  "'gandir gan train-regressor')")
 
     # --- one step -----------------------------------------------------------------------------
     def _sample_ws(self, n: int) -> torch.Tensor:
@@ -192,20 +198,39 @@ class GANTrainer:
             ws = torch.cat([ws[:, :cutoff], self.G.mapping(z2)[:, cutoff:]], dim=1)
         return ws
 
+    def _regressor_penalties(self, fake: torch.Tensor, real: torch.Tensor
+                             ) -> dict[str, tuple[float, torch.Tensor]]:
+        """The penalties read by the balance regressors that have a positive weight, by name:
+        (weight, value)."""
+        cfg = self.config
+        penalties: dict[str, tuple[float, torch.Tensor]] = {}
+        if cfg.balance_weight <= 0 and cfg.feature_match_weight <= 0:
+            return penalties
+        self.check_balance_regressor()
+        fake_features = [regressor.features(fake) for regressor in self.balance_regressors]
+        if cfg.balance_weight > 0:
+            penalty = BALANCE_PENALTIES[cfg.balance_penalty]
+            readings = [regressor.probabilities_from_features(features) for regressor, features
+                        in zip(self.balance_regressors, fake_features, strict=True)]
+            penalties["balance"] = (cfg.balance_weight, penalty(mean_reading(readings)))
+        if cfg.feature_match_weight > 0:
+            with torch.no_grad():
+                real_features = [regressor.features(real)
+                                 for regressor in self.balance_regressors]
+            penalties["feature_match"] = (cfg.feature_match_weight,
+                                          feature_match_penalty(fake_features, real_features))
+        return penalties
+
     def step(self) -> dict[str, float]:
         cfg = self.config
+        real = self.data.batch(cfg.batch)  # for D, and for G's feature matching
         # G: non-saturating loss.
         self.D.requires_grad_(False)
         self.G.requires_grad_(True)
         fake = self.G.synthesis(self._sample_ws(cfg.batch))
         g_loss = F.softplus(-self.D(fake)).mean()
-        g_total, balance = g_loss, None
-        if cfg.balance_weight > 0:
-            self.check_balance_regressor()
-            penalty = BALANCE_PENALTIES[cfg.balance_penalty]
-            balance = penalty(mean_reading([regressor.probabilities(fake)
-                                            for regressor in self.balance_regressors]))
-            g_total = g_loss + cfg.balance_weight * balance
+        penalties = self._regressor_penalties(fake, real)
+        g_total = g_loss + sum(weight * value for weight, value in penalties.values())
         self.opt_G.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_G.step()
@@ -214,7 +239,6 @@ class GANTrainer:
         self.D.requires_grad_(True)
         with torch.no_grad():
             fake = self.G.synthesis(self._sample_ws(cfg.batch))
-        real = self.data.batch(cfg.batch)
         do_r1 = self.step_index % cfg.r1_interval == 0
         real.requires_grad_(do_r1)
         real_logits = self.D(real)
@@ -232,8 +256,7 @@ class GANTrainer:
         self._update_ema()
         self.step_index += 1
         stats = {"g_loss": g_loss.item(), "d_loss": d_loss.item(), "r1": self.last_r1}
-        if balance is not None:
-            stats["balance"] = balance.item()
+        stats.update({name: value.item() for name, (_, value) in penalties.items()})
         return stats
 
     @torch.no_grad()
@@ -324,10 +347,11 @@ def train_gan(
     """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
 
     When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
-    between sessions), the batch (a larger one for a GPU session), the R1 weight and the
-    balance weight and penalty; each session records these, and every other setting must match
-    the checkpoint. ``balance_regressors`` (models and their sources, each with a ``sha256``)
-    read the factors for ``config.balance_weight``; a run keeps them, so a resume need not give
+    between sessions), the batch (a larger one for a GPU session), the R1 weight, the
+    balance weight and penalty and the feature-matching weight; each session records these, and
+    every other setting must match the checkpoint. ``balance_regressors`` (models and their
+    sources, each with a ``sha256``) read the factors for ``config.balance_weight`` and the
+    features for ``config.feature_match_weight``; a run keeps them, so a resume need not give
     them again and may not give others. A checkpoint is written every ``checkpoint_seconds``
     (or every ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before
     exiting.

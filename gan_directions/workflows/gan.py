@@ -15,10 +15,11 @@ from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
 @dataclass
 class GanTrainSettings:
     """A training session. ``learning_rate`` (G's and D's Adam rate), ``batch``, ``r1_gamma``,
-    ``balance_weight`` and ``balance_penalty`` apply from this session on; None keeps
-    ``config``'s for a new run and the run's current value on resume. ``balance_regressors``:
-    the saved factor regressors (NAME of NAME.safetensors) that read the factors for the
-    balance penalty, jointly when there are several."""
+    ``balance_weight``, ``balance_penalty`` and ``feature_match_weight`` apply from this session
+    on; None keeps ``config``'s for a new run and the run's current value on resume.
+    ``balance_regressors``: the saved factor regressors (NAME of NAME.safetensors) that read the
+    factors for the balance penalty, jointly when there are several, and the features for
+    feature matching."""
 
     out: Path
     config: GANTrainConfig = field(default_factory=GANTrainConfig)
@@ -27,6 +28,7 @@ class GanTrainSettings:
     r1_gamma: float | None = None
     balance_weight: float | None = None
     balance_penalty: str | None = None
+    feature_match_weight: float | None = None
     balance_regressors: tuple[Path, ...] = ()
     resume: bool = False
     device: str = DEFAULT_DEVICE
@@ -51,7 +53,8 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
     config = settings.config
     session = {"batch": settings.batch, "r1_gamma": settings.r1_gamma,
                "balance_weight": settings.balance_weight,
-               "balance_penalty": settings.balance_penalty}
+               "balance_penalty": settings.balance_penalty,
+               "feature_match_weight": settings.feature_match_weight}
     previous = stored_config(settings.out) if settings.resume else None
     rate = settings.learning_rate
     if previous is not None:
