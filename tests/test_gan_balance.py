@@ -8,9 +8,9 @@ import pytest
 import torch
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
+from tiny_gan import TINY, TINY_REGRESSOR, tiny_regressor
 from training_states import assert_states_equal
 
-from gan_directions.generators.factor_regressor import FactorRegressor
 from gan_directions.training.balance import (
     coverage_balance_penalty,
     information_balance_penalty,
@@ -18,17 +18,8 @@ from gan_directions.training.balance import (
     mean_reading,
 )
 from gan_directions.training.export import export_generator, training_command
-from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainConfig, GANTrainer, train_gan
-from gan_directions.training.regressor import RegressorTrainConfig, train_and_save_regressor
-
-TINY = GANTrainConfig(z_dim=16, w_dim=16, mapping_layers=2, channel_base=64, channel_max=16,
-                      batch=4, r1_interval=2, steps=4)
-TINY_REGRESSOR = RegressorTrainConfig(steps=2, batch=8, width=4, features=8)
-
-
-def _regressor(seed=0):
-    torch.manual_seed(seed)
-    return FactorRegressor(TINY_REGRESSOR.model_config())
+from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainer, train_gan
+from gan_directions.training.regressor import train_and_save_regressor
 
 
 def test_penalty_is_zero_when_balanced_and_log_n_when_collapsed():
@@ -90,17 +81,17 @@ def test_penalty_gradient_moves_a_batch_towards_the_rare_value():
 
 def test_balanced_run_resumes_bit_identically_and_keeps_its_regressor(tmp_path):
     config = dataclasses.replace(TINY, balance_weight=2.0)
-    given = (_regressor(), {"file": "reg", "sha256": "a1", "command": None})
+    given = (tiny_regressor(), {"file": "reg", "sha256": "a1", "command": None})
     straight = train_gan(tmp_path / "straight", config, checkpoint_every=100, log_every=1,
                          balance_regressors=[given])
     train_gan(tmp_path / "split", dataclasses.replace(config, steps=2), checkpoint_every=100,
-              balance_regressors=[(_regressor(), dict(given[1]))])
+              balance_regressors=[(tiny_regressor(), dict(given[1]))])
     resumed = train_gan(tmp_path / "split", config, resume=True, checkpoint_every=100)
     assert_states_equal(straight.state(), resumed.state())
     reloaded = GANTrainer.load(tmp_path / "split" / CHECKPOINT_FILE)
     assert reloaded.balance_sources[0]["sha256"] == "a1"
     assert all(torch.equal(a, b) for a, b in zip(reloaded.balance_regressors[0].parameters(),
-                                                  _regressor().parameters(), strict=True))
+                                                  tiny_regressor().parameters(), strict=True))
     log = [json.loads(line) for line in (tmp_path / "straight" / "log.jsonl").read_text()
            .splitlines()]
     assert all(line["balance"] >= 0 for line in log)
@@ -108,8 +99,8 @@ def test_balanced_run_resumes_bit_identically_and_keeps_its_regressor(tmp_path):
 
 def test_run_with_two_regressors_resumes_bit_identically_and_loads_one_regressor_runs(tmp_path):
     config = dataclasses.replace(TINY, balance_weight=2.0, balance_penalty="coverage")
-    given = [(_regressor(), {"file": "r0", "sha256": "a1", "command": "train r0"}),
-             (_regressor(1), {"file": "r1", "sha256": "b2", "command": "train r1"})]
+    given = [(tiny_regressor(), {"file": "r0", "sha256": "a1", "command": "train r0"}),
+             (tiny_regressor(1), {"file": "r1", "sha256": "b2", "command": "train r1"})]
     straight = train_gan(tmp_path / "straight", config, checkpoint_every=100,
                          balance_regressors=given)
     train_gan(tmp_path / "split", dataclasses.replace(config, steps=2), checkpoint_every=100,
@@ -137,7 +128,7 @@ def test_run_with_two_regressors_resumes_bit_identically_and_loads_one_regressor
 def test_balance_weight_changes_training_and_is_recorded_per_session(tmp_path):
     plain = train_gan(tmp_path / "plain", TINY, checkpoint_every=100)
     train_gan(tmp_path / "run", dataclasses.replace(TINY, steps=2), checkpoint_every=100)
-    given = (_regressor(), {"file": "outputs/reg", "sha256": "a1",
+    given = (tiny_regressor(), {"file": "outputs/reg", "sha256": "a1",
                             "command": "gandir gan train-regressor --out outputs/reg --seed 1"})
     balanced = train_gan(tmp_path / "run", dataclasses.replace(TINY, balance_weight=3.0),
                          resume=True, checkpoint_every=100, balance_regressors=[given])
@@ -159,10 +150,10 @@ def test_balance_needs_a_regressor_and_keeps_the_first(tmp_path):
         train_gan(tmp_path / "none", dataclasses.replace(TINY, balance_weight=1.0))
     assert not (tmp_path / "none").exists()
     config = dataclasses.replace(TINY, steps=1, balance_weight=1.0)
-    train_gan(tmp_path / "run", config, balance_regressors=[(_regressor(), {"sha256": "a1"})])
+    train_gan(tmp_path / "run", config, balance_regressors=[(tiny_regressor(), {"sha256": "a1"})])
     with pytest.raises(Exception, match="already has other balance regressors"):
         train_gan(tmp_path / "run", dataclasses.replace(config, steps=2), resume=True,
-                  balance_regressors=[(_regressor(1), {"sha256": "b2"})])
+                  balance_regressors=[(tiny_regressor(1), {"sha256": "b2"})])
     with pytest.raises(Exception, match="unknown balance penalty 'gap'; choose from marginal, "):
         train_gan(tmp_path / "run", dataclasses.replace(config, balance_penalty="gap"),
                   resume=True)

@@ -7,22 +7,13 @@ import pytest
 import torch
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
+from tiny_gan import TINY, TINY_REGRESSOR, tiny_regressor
 from training_states import assert_states_equal
 
-from gan_directions.generators.factor_regressor import FactorRegressor
 from gan_directions.training.export import export_generator
 from gan_directions.training.feature_matching import feature_match_penalty, mmd_squared
-from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainConfig, GANTrainer, train_gan
-from gan_directions.training.regressor import RegressorTrainConfig, train_and_save_regressor
-
-TINY = GANTrainConfig(z_dim=16, w_dim=16, mapping_layers=2, channel_base=64, channel_max=16,
-                      batch=4, r1_interval=2, steps=4)
-TINY_REGRESSOR = RegressorTrainConfig(steps=2, batch=8, width=4, features=8)
-
-
-def _regressor(seed=0):
-    torch.manual_seed(seed)
-    return FactorRegressor(TINY_REGRESSOR.model_config())
+from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainer, train_gan
+from gan_directions.training.regressor import train_and_save_regressor
 
 
 def test_mmd_of_a_worked_example():
@@ -61,8 +52,8 @@ def test_descent_on_the_penalty_moves_generated_features_towards_the_real_ones()
 
 def test_feature_matched_run_resumes_bit_identically_and_is_recorded(tmp_path):
     config = dataclasses.replace(TINY, feature_match_weight=5.0)
-    given = [(_regressor(), {"file": "r0", "sha256": "a1", "command": "train r0"}),
-             (_regressor(1), {"file": "r1", "sha256": "b2", "command": "train r1"})]
+    given = [(tiny_regressor(), {"file": "r0", "sha256": "a1", "command": "train r0"}),
+             (tiny_regressor(1), {"file": "r1", "sha256": "b2", "command": "train r1"})]
     straight = train_gan(tmp_path / "straight", config, checkpoint_every=100, log_every=1,
                          balance_regressors=given)
     train_gan(tmp_path / "split", dataclasses.replace(config, steps=2), checkpoint_every=100,

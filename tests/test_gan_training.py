@@ -9,18 +9,16 @@ import torch
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
 from safetensors import safe_open
+from tiny_gan import TINY
 from training_states import assert_states_equal
 
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import load_shapes_gan
 from gan_directions.training.export import export_generator, training_command
-from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainConfig, GANTrainer, train_gan
+from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainer, train_gan
 from gan_directions.training.regressor import RegressorTrainConfig, train_and_save_regressor
 from gan_directions.training.shapes_data import ShapesImageSource
 from gan_directions.vae.shapes3d import ProceduralShapes3D
-
-TINY = GANTrainConfig(z_dim=16, w_dim=16, mapping_layers=2, channel_base=64, channel_max=16,
-                      batch=4, r1_interval=2, steps=4)
 
 
 def test_resume_is_bit_identical(tmp_path):
