@@ -2,13 +2,12 @@
 
 The penalty is the squared maximum mean discrepancy between generated and real images in a
 regressor's feature layer (Gretton et al., "A Kernel Two-Sample Test", JMLR 2012, eq. 3, the
-unbiased estimate), averaged over the regressors. The kernel is a sum of Gaussians whose
-bandwidths are fixed multiples of the median squared distance between the pooled features (the
-median heuristic of the same paper; a mixture of bandwidths as in the moment-matching networks
-of Li, Swersky and Zemel, ICML 2015), so the penalty needs no tuning to the features' scale.
-Unlike the discriminator, the regressors know the factors: matching their features asks G for
-what they read the factors from (the walls' corner and slopes that show the orientation,
-the object's outline). It is the feature matching of Salimans et al. (NeurIPS 2016, sec. 3.1)
+unbiased estimate), averaged over the regressors. The kernel is a sum of Gaussians whose widths
+are 0.5, 1 and 2 times the median distance between the pooled features (the median heuristic of
+the same paper; a mixture of widths as in the moment-matching networks of Li, Swersky and
+Zemel, ICML 2015), so the penalty needs no tuning to the features' scale. Unlike the
+discriminator, the regressors know the factors: matching their features asks G for what they
+read the factors from. It is the feature matching of Salimans et al. (NeurIPS 2016, sec. 3.1)
 with a kernel discrepancy instead of the features' means, in a fixed network.
 """
 
