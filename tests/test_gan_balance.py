@@ -129,7 +129,7 @@ def test_balance_weight_changes_training_and_is_recorded_per_session(tmp_path):
     plain = train_gan(tmp_path / "plain", TINY, checkpoint_every=100)
     train_gan(tmp_path / "run", dataclasses.replace(TINY, steps=2), checkpoint_every=100)
     given = (tiny_regressor(), {"file": "outputs/reg", "sha256": "a1",
-                            "command": "gandir gan train-regressor --out outputs/reg --seed 1"})
+                                "command": "gandir gan train-regressor --out outputs/reg --seed 1"})
     balanced = train_gan(tmp_path / "run", dataclasses.replace(TINY, balance_weight=3.0),
                          resume=True, checkpoint_every=100, balance_regressors=[given])
     assert [s["balance_weight"] for s in balanced.segments] == [0.0, 3.0]

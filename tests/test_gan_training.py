@@ -9,14 +9,14 @@ import torch
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
 from safetensors import safe_open
-from tiny_gan import TINY
+from tiny_gan import TINY, TINY_REGRESSOR
 from training_states import assert_states_equal
 
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import load_shapes_gan
 from gan_directions.training.export import export_generator, training_command
 from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainer, train_gan
-from gan_directions.training.regressor import RegressorTrainConfig, train_and_save_regressor
+from gan_directions.training.regressor import train_and_save_regressor
 from gan_directions.training.shapes_data import ShapesImageSource
 from gan_directions.vae.shapes3d import ProceduralShapes3D
 
@@ -150,9 +150,7 @@ def test_cli_trains_and_resumes(tmp_path):
 
 def test_export_writes_float16_weights_with_provenance_and_quality(tmp_path):
     train_gan(tmp_path / "run", TINY, checkpoint_every=100)
-    train_and_save_regressor(tmp_path / "model-regressor",
-                             RegressorTrainConfig(steps=2, batch=8, width=4, features=8),
-                             heldout=20)
+    train_and_save_regressor(tmp_path / "model-regressor", TINY_REGRESSOR, heldout=20)
     source = export_generator(tmp_path / "run", tmp_path / "model", quality_samples=24)
     document = json.loads((tmp_path / "model.json").read_text())
     assert document["source"] == json.loads(json.dumps(source))

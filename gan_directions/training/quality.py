@@ -93,8 +93,8 @@ def quality_figures(generator, regressor: FactorRegressor, samples: int = 2000, 
                     truncation_psi: float = 1.0, heldout: int = 2000) -> dict[str, Any]:
     """Every figure of the module docstring, as a JSON-able dict."""
     names = list(regressor.factor_names)
-    gen_features, gen_probs = read_batches(regressor, generated_batches(generator, samples, seed,
-                                                                 truncation_psi))
+    gen_features, gen_probs = read_batches(
+        regressor, generated_batches(generator, samples, seed, truncation_psi))
     real_a, _ = read_batches(regressor, _real_batches(samples, seed, REAL_STREAMS[0]))
     real_b, _ = read_batches(regressor, _real_batches(samples, seed, REAL_STREAMS[1]))
     pixels = torch.cat(list(generated_batches(generator, min(samples, 200), seed,
