@@ -29,9 +29,9 @@ def _measure(batch: int, args, device, sync) -> str:
     import numpy as np
 
     from gan_directions.training.gan import GANTrainConfig, GANTrainer
-    from gan_directions.training.shapes_data import ShapesImageSource, real_batch
+    from gan_directions.training.world_data import WorldImageSource, real_batch
 
-    source = ShapesImageSource(0, device)
+    source = WorldImageSource("shapes3d", 0, device)
     rng = np.random.default_rng(0)
     source.batch(batch)  # copies the view table to the device
     on_device = _median_seconds(lambda: source.batch(batch), 50, sync)

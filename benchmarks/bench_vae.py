@@ -21,8 +21,8 @@ import numpy as np
 import torch
 
 from gan_directions.runs.layout import EVAL_FAST_JSON, EVAL_JSON, RUN_RECORD, VAE_CHECKPOINT
-from gan_directions.vae.datasets import get_dataset
 from gan_directions.vae.train import TrainConfig, Trainer, train_vae
+from gan_directions.worlds import get_dataset
 
 SPEED_CONFIGS = {
     "betavae": dict(model="betavae"),

@@ -29,7 +29,6 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_directions.vae.datasets import get_dataset
 from gan_directions.vae.metrics import (
     FAST_SETTINGS,
     REFERENCE_SETTINGS,
@@ -38,6 +37,7 @@ from gan_directions.vae.metrics import (
     images_needed,
 )
 from gan_directions.vae.metrics_dci import dci
+from gan_directions.worlds import get_dataset
 
 
 def conv_encoder(channels: int, latent: int = 10) -> nn.Module:

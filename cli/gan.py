@@ -10,6 +10,7 @@ from gan_directions.cli.options import FINITE_FLOAT, SEED, device_option, thread
 from gan_directions.training.balance import BALANCE_PENALTIES
 from gan_directions.training.gan import GANTrainConfig
 from gan_directions.training.regressor import RegressorTrainConfig
+from gan_directions.worlds import world_names
 
 DEFAULTS = GANTrainConfig()
 REGRESSOR_DEFAULTS = RegressorTrainConfig()
@@ -44,6 +45,8 @@ def command() -> None:
 
 @command.command(name="train")
 @click.option("--out", type=click.Path(path_type=Path), required=True, help="Run folder.")
+@click.option("--world", type=click.Choice(world_names(trainable=True)), default=DEFAULTS.world,
+              show_default=True, help="The procedural world whose images the GAN learns.")
 @click.option("--steps", type=int, default=DEFAULTS.steps, show_default=True,
               help="Total G+D steps (with --resume: the new total).")
 @click.option("--batch", type=int, default=None,
@@ -92,13 +95,13 @@ def command() -> None:
 @click.option("--checkpoint-minutes", type=FINITE_FLOAT, default=3.0, show_default=True,
               help="Minutes between atomic checkpoints (also written at the end and on Ctrl-C).")
 @click.option("--resume", is_flag=True, help="Continue the run in --out from its checkpoint.")
-def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_channel_max, lr,
-          r1_gamma, balance_weight, balance_penalty, feature_match_weight, balance_regressor,
-          threads, device, checkpoint_minutes, resume):
+def train(out, world, steps, batch, seed, channel_base, channel_max, d_channel_base,
+          d_channel_max, lr, r1_gamma, balance_weight, balance_penalty, feature_match_weight,
+          balance_regressor, threads, device, checkpoint_minutes, resume):
     """Train (or, with --resume, continue) a StyleGAN2 on procedural shapes."""
     from gan_directions.workflows.gan import GanTrainSettings, gan_train_run
 
-    config = GANTrainConfig(steps=steps, seed=seed, channel_base=channel_base,
+    config = GANTrainConfig(world=world, steps=steps, seed=seed, channel_base=channel_base,
                             channel_max=channel_max, d_channel_base=d_channel_base,
                             d_channel_max=d_channel_max)
     trainer = gan_train_run(GanTrainSettings(
@@ -112,6 +115,9 @@ def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_
 @command.command(name="train-regressor")
 @click.option("--out", type=click.Path(path_type=Path), required=True,
               help="Output name: writes OUT.safetensors + OUT.json.")
+@click.option("--world", type=click.Choice(world_names(trainable=True)),
+              default=REGRESSOR_DEFAULTS.world, show_default=True,
+              help="The procedural world whose factors it reads.")
 @click.option("--steps", type=int, default=REGRESSOR_DEFAULTS.steps, show_default=True)
 @click.option("--batch", type=int, default=REGRESSOR_DEFAULTS.batch, show_default=True)
 @click.option("--width", type=int, default=REGRESSOR_DEFAULTS.width, show_default=True,
@@ -120,7 +126,7 @@ def train(out, steps, batch, seed, channel_base, channel_max, d_channel_base, d_
 @click.option("--heldout", type=int, default=2000, show_default=True,
               help="Held-out real images for the recorded accuracy.")
 @threads_option(1, "Torch CPU threads.")
-def train_regressor_command(out, steps, batch, width, seed, heldout, threads):
+def train_regressor_command(out, world, steps, batch, width, seed, heldout, threads):
     """Train the factor regressor shipped with stylegan2-shapes (a CNN with one head per factor).
 
     \b
@@ -129,7 +135,7 @@ def train_regressor_command(out, steps, batch, width, seed, heldout, threads):
     """
     from gan_directions.workflows.gan import regressor_train_run
 
-    config = RegressorTrainConfig(steps=steps, batch=batch, width=width, seed=seed)
+    config = RegressorTrainConfig(world=world, steps=steps, batch=batch, width=width, seed=seed)
     paths, accuracy = regressor_train_run(out, config, heldout=heldout, threads=threads)
     click.echo(f"held-out accuracy {accuracy['mean']:.4f} "
                f"({', '.join(f'{k} {v:.3f}' for k, v in accuracy['per_factor'].items())})")

@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from gan_directions.vae.shapes3d import ProceduralShapes3D
+from gan_directions.worlds.shapes3d import ProceduralShapes3D
 
 
 class Discriminator(nn.Module):

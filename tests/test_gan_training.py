@@ -17,8 +17,8 @@ from gan_directions.generators.shapes_gan import load_shapes_gan
 from gan_directions.training.export import export_generator, training_command
 from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainer, train_gan
 from gan_directions.training.regressor import train_and_save_regressor
-from gan_directions.training.shapes_data import ShapesImageSource
-from gan_directions.vae.shapes3d import ProceduralShapes3D
+from gan_directions.training.world_data import WorldImageSource
+from gan_directions.worlds.shapes3d import ProceduralShapes3D
 
 
 def test_resume_is_bit_identical(tmp_path):
@@ -190,13 +190,13 @@ def test_checkpoint_records_one_segment_per_session(tmp_path):
 
 
 def test_data_source_draws_the_dataset_stream_and_resumes_exactly():
-    source, rng, dataset = ShapesImageSource(3), np.random.default_rng(3), ProceduralShapes3D()
+    source, rng, dataset = WorldImageSource(seed=3), np.random.default_rng(3), ProceduralShapes3D()
     for n in (8, 4):
         expected = torch.from_numpy(dataset.sample(n, rng)[1] * 2.0 - 1.0)
         assert torch.equal(source.batch(n), expected)
     state = source.rng_state()
     expected = source.batch(8)
-    restarted = ShapesImageSource(0)
+    restarted = WorldImageSource(seed=0)
     restarted.set_rng_state(state)
     assert torch.equal(restarted.batch(8), expected)
 

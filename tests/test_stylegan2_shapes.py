@@ -19,8 +19,8 @@ from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import StyleGAN2Shapes, shipped_weights_dir
 from gan_directions.scoring import score_directions
 from gan_directions.training.quality import coverage, generated_batches, read_batches
-from gan_directions.training.shapes_data import real_batch
-from gan_directions.vae.shapes3d import FACTOR_NAMES, ProceduralShapes3D
+from gan_directions.training.world_data import real_batch
+from gan_directions.worlds.shapes3d import FACTOR_NAMES, ProceduralShapes3D
 
 MIN_PIXEL_STD = 0.3  # mean per-pixel std over samples: real data 0.70, a collapsed run 0.19
 CONFIDENT = 0.5  # top-class probability of every factor

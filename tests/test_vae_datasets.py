@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 from gan_directions.errors import GandirError, InvalidInputError
-from gan_directions.vae.datasets import DATASET_NAMES, get_dataset
-from gan_directions.vae.dsprites import DSPRITES_FILENAME, DSpritesFile
-from gan_directions.vae.shapes3d import SHAPES3D_FILENAME, Shapes3DFile, render_scenes
+from gan_directions.worlds import WORLDS, get_dataset
+from gan_directions.worlds.dsprites import DSPRITES_FILENAME, DSpritesFile
+from gan_directions.worlds.shapes3d import SHAPES3D_FILENAME, Shapes3DFile, render_scenes
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +119,7 @@ def test_bad_classes_and_indices_are_clear_errors(dsprites):
 def test_unknown_dataset_lists_the_names():
     with pytest.raises(InvalidInputError) as info:
         get_dataset("mnist")
-    for name in DATASET_NAMES:
+    for name in WORLDS:
         assert name in str(info.value)
 
 

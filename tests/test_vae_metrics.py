@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from gan_directions.errors import InvalidInputError
-from gan_directions.vae.datasets import FactorIdentityData, get_dataset
 from gan_directions.vae.metrics import (
     FAST_SETTINGS,
     REFERENCE_SETTINGS,
@@ -31,6 +30,8 @@ from gan_directions.vae.metrics_utils import (
     histogram_discretize,
     sample_codes_and_factors,
 )
+from gan_directions.worlds import get_dataset
+from gan_directions.worlds.grid import FactorIdentityData
 
 LOG2_OVER_LOG10 = np.log(2) / np.log(10)
 

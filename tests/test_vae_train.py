@@ -11,8 +11,8 @@ from safetensors.torch import load_file
 
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.vae.checkpoint import CHECKPOINT_NAME
-from gan_directions.vae.datasets import get_dataset
 from gan_directions.vae.train import TrainConfig, Trainer, train_vae
+from gan_directions.worlds import get_dataset
 
 SMALL = dict(batch=8, lr=1e-3, log_every=10, checkpoint_every=20, image_every=1000)
 

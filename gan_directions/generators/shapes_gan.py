@@ -66,12 +66,13 @@ class StyleGAN2Shapes(StyleGAN2Generator):
         return self.ws_factors(self.mapping(z))
 
     def factor_images(self, factor: int, value: float, n: int, seed: int) -> torch.Tensor:
-        """n rendered scenes [n, 3, 64, 64] in [-1, 1] whose factor ``factor`` has the class at
-        quantile Φ(value) of its values; the other factors are uniform (seeded)."""
-        from gan_directions.vae.shapes3d import ProceduralShapes3D
+        """n rendered images of the world [n, 3, 64, 64] in [-1, 1] whose factor ``factor`` has
+        the class at quantile Φ(value) of its values; the other factors are uniform (seeded)."""
+        from gan_directions.training.regressor import regressor_world
+        from gan_directions.worlds import get_dataset
 
         if self._renderer is None:
-            self._renderer = ProceduralShapes3D()
+            self._renderer = get_dataset(regressor_world(self.regressor))
         rng = np.random.default_rng([seed, factor])
         classes = self._renderer.sample_factors(n, rng)
         size = self.factor_sizes[factor]

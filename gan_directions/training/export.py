@@ -22,13 +22,13 @@ from gan_directions.generators.stylegan2 import StyleGAN2Generator
 from gan_directions.generators.weights import file_sha256, save_generator, weights_paths
 from gan_directions.training.gan import CHECKPOINT_FILE, GANTrainer
 from gan_directions.training.quality import quality_figures
-from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES
+from gan_directions.worlds import WORLDS, get_dataset
 
 STORAGE_DTYPE = torch.float16
 # ``gandir gan train`` options and the GANTrainConfig fields they set (--batch, --lr, which sets
 # g_lr and d_lr, --r1-gamma, --balance-weight, --balance-penalty and --feature-match-weight may
 # change between sessions and are written per stage).
-TRAIN_CLI_FLAGS = (("seed", "seed"), ("channel-base", "channel_base"),
+TRAIN_CLI_FLAGS = (("world", "world"), ("seed", "seed"), ("channel-base", "channel_base"),
                    ("channel-max", "channel_max"), ("d-channel-base", "d_channel_base"),
                    ("d-channel-max", "d_channel_max"))
 STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma", "balance_weight", "balance_penalty",
@@ -83,6 +83,7 @@ def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path
     run_dir = Path(run_dir)
     trainer = GANTrainer.load(run_dir / CHECKPOINT_FILE)
     config = dataclasses.asdict(trainer.config)
+    world = get_dataset(trainer.config.world)
     generator = StyleGAN2Generator(trainer.config.generator_config())
     # The shipped weights are float16: measure quality on exactly what will be loaded.
     generator.load_state_dict({k: v.to(STORAGE_DTYPE).float()
@@ -98,9 +99,9 @@ def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path
         "train_segments": trainer.segments,
         "train_config": config,
         **({"balance_regressors": trainer.balance_sources} if trainer.balance_sources else {}),
-        "data": {"dataset": "procedural 3D-Shapes-like scenes (gan_directions.vae.shapes3d)",
-                 "resolution": 64, "factors": list(FACTOR_NAMES),
-                 "factor_sizes": list(FACTOR_SIZES),
+        "data": {"world": world.name, "dataset": WORLDS[world.name].summary,
+                 "resolution": 64, "factors": list(world.factor_names),
+                 "factor_sizes": list(world.factor_sizes),
                  "sampling": "uniform over the factor grid, rendered on the fly",
                  "pixel_range": [-1, 1]},
         "storage_dtype": str(STORAGE_DTYPE).removeprefix("torch."),

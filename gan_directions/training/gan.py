@@ -1,4 +1,4 @@
-"""Train gandir's StyleGAN2 on procedural images with known factors, with exact resume.
+"""Train gandir's StyleGAN2 on a procedural world's images (known factors), with exact resume.
 
 The objective is the one of StyleGAN2 (Karras et al., CVPR 2020): the non-saturating logistic
 loss of Goodfellow et al. (2014), softplus(-D(G(z))) for G and softplus(D(G(z))) + softplus(-D(x))
@@ -42,7 +42,8 @@ from gan_directions.runs.layout import CHECKPOINT
 from gan_directions.training.balance import BALANCE_PENALTIES, mean_reading
 from gan_directions.training.discriminator import Discriminator
 from gan_directions.training.feature_matching import feature_match_penalty
-from gan_directions.training.shapes_data import ShapesImageSource
+from gan_directions.training.world_data import DEFAULT_WORLD, WorldImageSource
+from gan_directions.worlds import world_names
 
 CHECKPOINT_FILE = CHECKPOINT
 LOG_FILE = "log.jsonl"
@@ -58,6 +59,7 @@ SESSION_SETTINGS = ("steps", *PER_SESSION)
 class GANTrainConfig:
     """Every setting of a training run; stored in the checkpoint and the exported JSON."""
 
+    world: str = DEFAULT_WORLD  # the images' world, a trainable name in gan_directions.worlds
     resolution: int = 64
     z_dim: int = 128
     w_dim: int = 128
@@ -106,8 +108,11 @@ class GANTrainConfig:
             raise GandirError(f"batch must be a positive multiple of 4, got {self.batch}")
         if self.steps < 1:
             raise GandirError(f"steps must be at least 1, got {self.steps}")
+        if self.world not in world_names(trainable=True):
+            raise GandirError(f"unknown world {self.world!r}; choose from "
+                              f"{', '.join(world_names(trainable=True))}")
         if self.resolution != 64:
-            raise GandirError("the procedural shapes data are 64x64: resolution must be 64")
+            raise GandirError("the procedural worlds are 64x64: resolution must be 64")
         for name in ("g_lr", "d_lr", "ema_kimg"):
             if getattr(self, name) <= 0:
                 raise GandirError(f"{name} must be positive")
@@ -148,7 +153,7 @@ class GANTrainer:
         self.opt_D = torch.optim.Adam(self.D.parameters(), lr=config.d_lr * ratio,
                                       betas=(0.0, 0.99**ratio), eps=1e-8)
         self.latents = torch.Generator().manual_seed(config.seed)
-        self.data = ShapesImageSource(seed=config.seed, device=self.device)
+        self.data = WorldImageSource(config.world, seed=config.seed, device=self.device)
         self.step_index = 0
         self.images_seen = 0  # real images shown to D (the batch may change between sessions)
         self.last_r1 = 0.0  # the latest R1 penalty, reported on the steps between R1 steps

@@ -1,4 +1,4 @@
-"""Quality figures of a generator with a factor regressor (``stylegan2-shapes``).
+"""Quality figures of a generator with a factor regressor (the built-in StyleGAN2s).
 
 - the regressor's accuracy on held-out real images (fresh renders);
 - on generated samples: the regressor's confidence (mean top-class probability per factor, and
@@ -19,9 +19,9 @@ import scipy.linalg
 import torch
 
 from gan_directions.generators.factor_regressor import FactorRegressor
-from gan_directions.training.regressor import regressor_accuracy
-from gan_directions.training.shapes_data import real_batch
-from gan_directions.vae.shapes3d import ProceduralShapes3D
+from gan_directions.training.regressor import regressor_accuracy, regressor_world
+from gan_directions.training.world_data import real_batch
+from gan_directions.worlds import get_dataset
 
 COVERAGE_THRESHOLD = 0.5
 REAL_STREAMS = (2, 3)  # seeds [seed, 2] and [seed, 3] draw the two real sets
@@ -60,8 +60,8 @@ def read_batches(regressor: FactorRegressor, batches) -> tuple[np.ndarray, list[
     return np.concatenate(features), [np.concatenate(p) for p in zip(*probs, strict=True)]
 
 
-def _real_batches(samples: int, seed: int, stream: int, batch: int = 100):
-    dataset = ProceduralShapes3D()
+def _real_batches(world: str, samples: int, seed: int, stream: int, batch: int = 100):
+    dataset = get_dataset(world)
     rng = np.random.default_rng([seed, stream])
     for start in range(0, samples, batch):
         yield real_batch(dataset, min(batch, samples - start), rng)[1]
@@ -95,8 +95,9 @@ def quality_figures(generator, regressor: FactorRegressor, samples: int = 2000, 
     names = list(regressor.factor_names)
     gen_features, gen_probs = read_batches(
         regressor, generated_batches(generator, samples, seed, truncation_psi))
-    real_a, _ = read_batches(regressor, _real_batches(samples, seed, REAL_STREAMS[0]))
-    real_b, _ = read_batches(regressor, _real_batches(samples, seed, REAL_STREAMS[1]))
+    world = regressor_world(regressor)
+    real_a, _ = read_batches(regressor, _real_batches(world, samples, seed, REAL_STREAMS[0]))
+    real_b, _ = read_batches(regressor, _real_batches(world, samples, seed, REAL_STREAMS[1]))
     pixels = torch.cat(list(generated_batches(generator, min(samples, 200), seed,
                                               truncation_psi)))
     return {

@@ -1,4 +1,4 @@
-"""Train the factor regressor of ``stylegan2-shapes`` on procedural 3D-Shapes-like scenes.
+"""Train the factor regressor of a built-in StyleGAN2 on its world's images (see ``worlds``).
 
 Images are drawn uniformly over the factor grid and rendered on the fly; the loss is the sum
 over factors of the cross-entropy of each head. Training images get additive Gaussian pixel
@@ -21,15 +21,15 @@ from torch.nn import functional as F
 
 from gan_directions.errors import GandirError
 from gan_directions.generators.factor_regressor import FactorRegressor, save_regressor
-from gan_directions.training.shapes_data import real_batch
-from gan_directions.vae.shapes3d import FACTOR_NAMES, FACTOR_SIZES, ProceduralShapes3D
+from gan_directions.training.world_data import DEFAULT_WORLD, real_batch
+from gan_directions.worlds import WORLDS, get_dataset, world_names
 
-FACTOR_KINDS = ("circular", "circular", "circular", "ordinal", "categorical", "ordinal")
 HELDOUT_STREAM = 1  # the held-out images come from default_rng([seed, 1]); training uses [seed, 0]
 
 
 @dataclasses.dataclass(frozen=True)
 class RegressorTrainConfig:
+    world: str = DEFAULT_WORLD
     steps: int = 1000
     batch: int = 64
     lr: float = 0.002
@@ -39,6 +39,9 @@ class RegressorTrainConfig:
     seed: int = 0
 
     def validate(self) -> None:
+        if self.world not in world_names(trainable=True):
+            raise GandirError(f"unknown world {self.world!r}; choose from "
+                              f"{', '.join(world_names(trainable=True))}")
         for name in ("steps", "batch", "width", "features"):
             if getattr(self, name) < 1:
                 raise GandirError(f"{name} must be at least 1, got {getattr(self, name)}")
@@ -46,8 +49,10 @@ class RegressorTrainConfig:
             raise GandirError("lr must be positive and noise non-negative")
 
     def model_config(self) -> dict[str, Any]:
-        return {"factor_names": list(FACTOR_NAMES), "factor_sizes": list(FACTOR_SIZES),
-                "factor_kinds": list(FACTOR_KINDS), "width": self.width,
+        world = get_dataset(self.world)
+        return {"world": self.world, "factor_names": list(world.factor_names),
+                "factor_sizes": list(world.factor_sizes),
+                "factor_kinds": list(WORLDS[self.world].factor_kinds), "width": self.width,
                 "features": self.features}
 
 
@@ -60,7 +65,7 @@ def train_regressor(config: RegressorTrainConfig | None = None,
     model = FactorRegressor(config.model_config()).train()
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps)
-    dataset = ProceduralShapes3D()
+    dataset = get_dataset(config.world)
     rng = np.random.default_rng([config.seed, 0])
     noise_rng = torch.Generator().manual_seed(config.seed)
     for step in range(1, config.steps + 1):
@@ -81,8 +86,9 @@ def train_regressor(config: RegressorTrainConfig | None = None,
 @torch.no_grad()
 def regressor_accuracy(model: FactorRegressor, samples: int = 2000, seed: int = 0,
                        batch: int = 250) -> dict[str, Any]:
-    """Accuracy per factor (and their mean, and all-factors-right) on held-out fresh renders."""
-    dataset = ProceduralShapes3D()
+    """Accuracy per factor (and their mean, and all-factors-right) on held-out fresh renders of
+    the regressor's world."""
+    dataset = get_dataset(regressor_world(model))
     rng = np.random.default_rng([seed, HELDOUT_STREAM])
     correct = np.zeros(len(model.factor_names))
     all_right = 0
@@ -102,9 +108,15 @@ def regressor_accuracy(model: FactorRegressor, samples: int = 2000, seed: int = 
     }
 
 
+def regressor_world(model: FactorRegressor) -> str:
+    """The world a regressor reads (regressors saved before worlds read 3D-Shapes scenes)."""
+    return model.config.get("world", DEFAULT_WORLD)
+
+
 def regressor_command(out: str | Path, config: RegressorTrainConfig, threads: int) -> str:
     """The ``gandir gan train-regressor`` command line that reproduces ``config``."""
-    return (f"gandir gan train-regressor --out {out} --steps {config.steps} "
+    return (f"gandir gan train-regressor --out {out} --world {config.world} "
+            f"--steps {config.steps} "
             f"--batch {config.batch} --width {config.width} --seed {config.seed} "
             f"--threads {threads}")
 
@@ -126,7 +138,7 @@ def train_and_save_regressor(
     source = {
         "command": regressor_command(out, config, threads),
         "settings": dataclasses.asdict(config),
-        "data": {"dataset": "procedural 3D-Shapes-like scenes (gan_directions.vae.shapes3d)",
+        "data": {"world": config.world, "dataset": WORLDS[config.world].summary,
                  "resolution": 64, "sampling": "uniform over the factor grid"},
         "train_seconds": round(seconds, 1),
         "torch_threads": threads,

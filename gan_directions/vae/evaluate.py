@@ -61,7 +61,7 @@ def evaluate_vae(
 
     train_config = header["train_config"]
     if dataset is None:
-        from gan_directions.vae.datasets import get_dataset
+        from gan_directions.worlds import get_dataset
 
         dataset = get_dataset(
             train_config["dataset"], data_dir=data_dir or train_config.get("data_dir")

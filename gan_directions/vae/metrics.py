@@ -34,11 +34,11 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from gan_directions.errors import InvalidInputError
-from gan_directions.vae.datasets import GroundTruthDataset
 from gan_directions.vae.metrics_classifier import beta_vae_score, factor_vae_score
 from gan_directions.vae.metrics_dci import DCI_ESTIMATORS, dci
 from gan_directions.vae.metrics_info import mig, modularity_explicitness, sap_score
 from gan_directions.vae.metrics_utils import RepresentationFn
+from gan_directions.worlds.grid import GroundTruthDataset
 
 METRICS = {
     "beta_vae": beta_vae_score,

@@ -22,7 +22,6 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from gan_directions.vae.datasets import GroundTruthDataset, as_generator
 from gan_directions.vae.metrics_utils import (
     ENCODE_CHUNK,
     RepresentationFn,
@@ -30,6 +29,7 @@ from gan_directions.vae.metrics_utils import (
     encode_factors,
     sample_codes_and_factors,
 )
+from gan_directions.worlds.grid import GroundTruthDataset, as_generator
 
 
 def beta_vae_points(

@@ -31,12 +31,12 @@ from scipy.stats import entropy
 from sklearn.ensemble import GradientBoostingClassifier, RandomForestClassifier
 
 from gan_directions.errors import InvalidInputError
-from gan_directions.vae.datasets import GroundTruthDataset, as_generator
 from gan_directions.vae.metrics_utils import (
     RepresentationFn,
     check_sizes,
     sample_codes_and_factors,
 )
+from gan_directions.worlds.grid import GroundTruthDataset, as_generator
 
 DCI_ESTIMATORS = {
     "gbt": "GradientBoostingClassifier() (disentanglement_lib reference)",

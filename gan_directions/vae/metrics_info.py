@@ -28,7 +28,6 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.svm import LinearSVC
 
-from gan_directions.vae.datasets import GroundTruthDataset, as_generator
 from gan_directions.vae.metrics_utils import (
     RepresentationFn,
     check_sizes,
@@ -39,6 +38,7 @@ from gan_directions.vae.metrics_utils import (
     standardize,
     top_two_gap,
 )
+from gan_directions.worlds.grid import GroundTruthDataset, as_generator
 
 
 # --- MIG ---------------------------------------------------------------------------------------

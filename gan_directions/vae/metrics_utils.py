@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.metrics import mutual_info_score
 
 from gan_directions.errors import InvalidInputError
-from gan_directions.vae.datasets import GroundTruthDataset
+from gan_directions.worlds.grid import GroundTruthDataset
 
 RepresentationFn = Callable[[np.ndarray], np.ndarray]
 

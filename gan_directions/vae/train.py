@@ -117,7 +117,7 @@ def _check(condition: bool, message: str) -> None:
 def _dataset_for(config: TrainConfig, dataset=None):
     if dataset is not None:
         return dataset
-    from gan_directions.vae.datasets import get_dataset
+    from gan_directions.worlds import get_dataset
 
     return get_dataset(config.dataset, data_dir=config.data_dir)
 

@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from gan_directions.errors import GandirError
-from gan_directions.vae.datasets import GroundTruthDataset
+from gan_directions.worlds.grid import GroundTruthDataset
 
 DSPRITES_FILENAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 DSPRITES_URL = "https://github.com/deepmind/dsprites-dataset/raw/master/" + DSPRITES_FILENAME
@@ -132,6 +132,8 @@ class DSpritesFile(GroundTruthDataset):
     file's ordering is checked against the mixed-radix index. The whole ``imgs`` array is held
     in memory (about 3 GB for the real file).
     """
+
+    file_name = DSPRITES_FILENAME
 
     image_shape = (1, RESOLUTION, RESOLUTION)
 

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from gan_directions.errors import GandirError
-from gan_directions.vae.datasets import GroundTruthDataset
+from gan_directions.worlds.grid import GroundTruthDataset
 
 SHAPES3D_FILENAME = "3dshapes.h5"
 SHAPES3D_URL = "https://storage.googleapis.com/3d-shapes/3dshapes.h5"
@@ -302,6 +302,8 @@ class Shapes3DFile(GroundTruthDataset):
     against the mixed-radix index (orientation fastest). Only the labels are held in memory;
     images are read per batch (sorted, de-duplicated reads, as h5py requires).
     """
+
+    file_name = SHAPES3D_FILENAME
 
     image_shape = (3, RESOLUTION, RESOLUTION)
 

@@ -17,23 +17,16 @@ disentanglement_lib's ``GroundTruthData``:
 
 ``rng`` is a ``numpy.random.Generator`` or an int seed (see ``as_generator``).
 
-``get_dataset(name, data_dir=None)`` builds one by name: ``dsprites`` and ``shapes3d`` are
-rendered on demand (no download); ``dsprites-file`` and ``shapes3d-file`` read DeepMind's
-files from ``data_dir`` (default: ``$GANDIR_DATA_DIR``, else ``~/.cache/gandir/data``).
+``gan_directions.worlds.get_dataset(name)`` builds one by name (the world registry).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
-from pathlib import Path
 
 import numpy as np
 
-from gan_directions.errors import GandirError, InvalidInputError
-
-DATASET_NAMES = ("dsprites", "shapes3d", "dsprites-file", "shapes3d-file")
-DATA_DIR_ENV = "GANDIR_DATA_DIR"
+from gan_directions.errors import InvalidInputError
 
 
 def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
@@ -45,12 +38,6 @@ def as_generator(rng: np.random.Generator | int | None) -> np.random.Generator:
     if isinstance(rng, np.random.RandomState):
         return np.random.default_rng(rng.randint(2**31))
     return np.random.default_rng(int(rng))
-
-
-def default_data_dir() -> Path:
-    """``$GANDIR_DATA_DIR`` when set, else ``~/.cache/gandir/data``."""
-    env = os.environ.get(DATA_DIR_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "gandir" / "data"
 
 
 class GroundTruthDataset:
@@ -186,37 +173,3 @@ class FactorIdentityData(GroundTruthDataset):
 
     def render(self, classes: np.ndarray) -> np.ndarray:
         return np.asarray(classes, dtype=np.float64)
-
-
-def get_dataset(name: str, data_dir: str | os.PathLike | None = None) -> GroundTruthDataset:
-    """Build a dataset by name (see ``DATASET_NAMES``); ``data_dir`` is for the ``-file`` ones."""
-    key = str(name).strip().lower().replace("_", "-")
-    if key == "dsprites":
-        from gan_directions.vae.dsprites import ProceduralDSprites
-
-        return ProceduralDSprites()
-    if key == "shapes3d":
-        from gan_directions.vae.shapes3d import ProceduralShapes3D
-
-        return ProceduralShapes3D()
-    folder = Path(data_dir).expanduser() if data_dir is not None else default_data_dir()
-    if key == "dsprites-file":
-        from gan_directions.vae.dsprites import DSPRITES_FILENAME, DSpritesFile
-
-        return DSpritesFile(_existing(folder, DSPRITES_FILENAME))
-    if key == "shapes3d-file":
-        from gan_directions.vae.shapes3d import SHAPES3D_FILENAME, Shapes3DFile
-
-        return Shapes3DFile(_existing(folder, SHAPES3D_FILENAME))
-    raise InvalidInputError(f"unknown dataset {name!r}; choose one of: {', '.join(DATASET_NAMES)}")
-
-
-def _existing(folder: Path, filename: str) -> Path:
-    """``folder`` itself when it is the file, else ``folder/filename``; error when absent."""
-    path = folder if folder.is_file() else folder / filename
-    if not path.is_file():
-        raise GandirError(
-            f"dataset file not found: {path} (expected {filename}; download it and pass its "
-            f"folder as data_dir / --data-dir, or set ${DATA_DIR_ENV})"
-        )
-    return path
