@@ -38,7 +38,7 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               show_default=True, help=methods_help())
 @click.option("--k", "k", type=int, default=None,
               help="Number of directions, at most the latent dimension [default: 10, or the "
-                   "dimension when smaller].")
+                   "dimension when smaller; probe: one per labelled attribute].")
 @click.option("--space", type=click.Choice(SPACES), default=DEFAULTS.space, show_default=True,
               help="Latent space the directions live in. w: one vector added to every layer "
                    "of the range; w+: one vector per layer of the range, edited jointly.")
@@ -125,6 +125,14 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="Image size the reconstructor sees (a multiple of 16).")
 @click.option("--max-shift", type=FINITE_FLOAT, default=DEFAULTS.max_shift, show_default=True,
               help="Largest reconstructor shift ε, in standard deviations.")
+@click.option("--labels", default=None,
+              help="probe: the attribute labels, a CSV whose header is 'seed' and then "
+                   "attribute names (latents by the seed rule of 'generate'), or a classifier "
+                   "py:FILE.py:FACTORY (FACTORY() maps images in [-1, 1] to attributes [N, A]; "
+                   "runs that file's code) [default: the model's known factors].")
+@click.option("--probe-samples", type=click.IntRange(min=3), default=DEFAULTS.probe_samples,
+              show_default=True,
+              help="probe: latents labelled by the model's factors or the classifier.")
 @truncation_option(default=DEFAULTS.truncation_psi, help="Truncation of w samples.")
 @click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
               show_default=True, help="Write RUN/checkpoint.pt every N steps.")

@@ -38,6 +38,7 @@ class Method:
     directions: Callable[..., np.ndarray] | None = None  # closed-form methods
     rtd: bool = False  # trained: the TopDis RTD term
     reconstructor: str = "never"  # trained: see RECONSTRUCTOR_USES
+    k_from_data: bool = False  # closed-form: K defaults to the number of rows it finds
 
     @property
     def trained(self) -> bool:
@@ -98,6 +99,19 @@ def _random(generator, latents, stats, settings) -> np.ndarray:
     return random_directions(latents.dim, settings.k, settings.seed)
 
 
+def _probe(generator, latents, stats, settings) -> np.ndarray:
+    """One supervised direction per labelled attribute (the first K with ``k``)."""
+    from gan_directions.discovery.probe import encoded, gather_labels, probe_directions
+
+    labels = gather_labels(generator, latents, settings.labels, settings.probe_samples,
+                           settings.seed)
+    found = probe_directions(encoded(latents, labels), labels)
+    if settings.k is not None and settings.k > len(found):
+        raise InvalidInputError(f"K={settings.k}, but the labels have {len(found)} attributes "
+                                f"({', '.join(labels.names)})")
+    return found[: settings.k]
+
+
 register_method(Method("topdis", "RTD per unit of image change + reconstructor (default)",
                        rtd=True, reconstructor="weighted"))
 register_method(Method("vb", "Voynov-Babenko reconstructor (deviations from the paper: see "
@@ -108,3 +122,7 @@ register_method(Method("ganspace", "PCA of sampled w (models without a mapping n
 register_method(Method("sefa", "style-weight eigenvectors (final toRGB included when the "
                                "range reaches it)", directions=_sefa))
 register_method(Method("random", "random orthonormal", directions=_random))
+register_method(Method("probe", "SUPERVISED ceiling, not a competitor: a least-squares "
+                                "direction per labelled attribute (InterFaceGAN-style; labels "
+                                "from the model's factors or --labels)", directions=_probe,
+                       k_from_data=True))

@@ -90,6 +90,8 @@ class SearchSettings:
     search_res: int | None = DEFAULT_SEARCH_RES
     class_index: int | None = None
     checkpoint_every: int = 100
+    labels: str | None = None  # probe: a CSV of seed,attribute rows or a classifier spec
+    probe_samples: int = 8000  # probe: labelled latents read from the model or a classifier
 
     def as_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -140,6 +142,7 @@ def check_settings(settings: SearchSettings) -> None:
         (s.recon_size >= 16 and s.recon_size % 16 == 0, "recon_size must be a multiple of 16"),
         (s.max_shift > 0.5, "max_shift must be > 0.5"),
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+        (s.probe_samples >= 3, "probe_samples must be >= 3"),
         (s.truncation_psi > 0 and math.isfinite(s.truncation_psi), "truncation_psi must be > 0"),
         (s.rtd_size is None or s.rtd_size >= 4, "rtd_size must be >= 4"),
         (s.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}"),
@@ -157,6 +160,8 @@ def validate(settings: SearchSettings, generator) -> None:
     check_settings(s)
     check_class(generator, s.class_index)
     dim = space_dim(generator, s.space, s.layers)
+    if s.k is None:  # a method whose K is the number of rows it finds
+        return
     if s.pca_dims is not None and not s.k <= s.pca_dims <= dim:
         raise InvalidInputError(f"--pca-dims must be between K={s.k} and the space's {dim}")
     if not 1 <= s.k <= dim:
@@ -454,15 +459,15 @@ def find_directions(
     unknown = set(options) - {f.name for f in dataclasses.fields(SearchSettings)}
     if unknown:
         raise InvalidInputError(f"unknown option(s): {', '.join(sorted(unknown))}")
-    if k is None:  # up to DEFAULT_K, but never more than the space holds
+    found_by = get_method(method)
+    if k is None and not found_by.k_from_data:  # up to DEFAULT_K, but no more than the space
         k = min(DEFAULT_K, space_dim(generator, space, layers))
-    settings = SearchSettings(method=method, k=int(k), space=space, layers=layers,
-                              batch=int(batch), seed=int(seed), **options)
+    settings = SearchSettings(method=method, k=None if k is None else int(k), space=space,
+                              layers=layers, batch=int(batch), seed=int(seed), **options)
     if steps is not None:
         settings.steps = int(steps)
     if lr is not None:
         settings.lr = float(lr)
-    found_by = get_method(method)
     if not found_by.trained:
         settings.steps = 0
     validate(settings, generator)
@@ -492,6 +497,8 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     stats = latents.statistics(settings.pca_samples, settings.seed)
     init_method = get_method(settings.init) if found_by.trained else found_by
     initial = closed_form(init_method, generator, latents, stats, settings)
+    if settings.k is None:
+        settings.k = len(initial)
     unit = None
     if found_by.trained and settings.shift_scale == "fixed":
         unit = fixed_unit(stats, settings.k)

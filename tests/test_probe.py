@@ -1,0 +1,100 @@
+"""The supervised probe: labels from the model, a CSV or a classifier; the CSV checks."""
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from gan_directions.cli.main import cli
+
+from gan_directions.directions import seeded_z
+from gan_directions.discovery import find_directions
+from gan_directions.discovery.probe import attribute_direction, read_label_csv
+from gan_directions.errors import InvalidInputError
+from gan_directions.evaluation.metrics import matched_abs_cosine
+from gan_directions.generators.capabilities import true_directions
+
+
+def test_probe_recovers_the_true_directions_of_synthetic_shapes(shapes):
+    found = find_directions(shapes, method="probe", space="z", probe_samples=2000)
+    assert found.directions.k == 6  # one per factor without --k
+    cosine, _ = matched_abs_cosine(found.directions.directions, true_directions(shapes))
+    assert cosine >= 0.95
+    assert found.record["recovery"]["matched_abs_cos"] >= 0.95
+
+
+def _write_csv(path, seeds, values, names):
+    lines = ["seed," + ",".join(names)]
+    lines += [f"{s}," + ",".join(f"{v:.6f}" for v in row) for s, row in
+              zip(seeds, values, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_probe_k_takes_the_first_attributes_and_refuses_more(shapes, tmp_path):
+    found = find_directions(shapes, method="probe", space="z", k=2, probe_samples=500)
+    assert found.directions.k == 2
+    seeds = list(range(50))
+    path = tmp_path / "labels.csv"
+    _write_csv(path, seeds, shapes.factors(seeded_z(seeds, shapes.z_dim)).numpy()[:, :2],
+               ["a", "b"])
+    with pytest.raises(InvalidInputError, match="K=3, but the labels have 2 attributes"):
+        find_directions(shapes, method="probe", space="z", k=3, labels=str(path))
+
+
+def test_probe_reads_labels_from_a_csv(shapes, tmp_path):
+    seeds = list(range(400))
+    values = shapes.factors(seeded_z(seeds, shapes.z_dim)).numpy()[:, :2]
+    path = tmp_path / "labels.csv"
+    _write_csv(path, seeds, values, ["first", "second"])
+    found = find_directions(shapes, method="probe", space="z", labels=str(path))
+    truth = true_directions(shapes)[:2]
+    assert np.abs((found.directions.directions * truth).sum(axis=1)).min() >= 0.95
+
+
+@pytest.mark.parametrize("body, message", [
+    ("seed,a\n0,1\n1,\n2,3\n", "missing value"),
+    ("seed,a\n0,1\n1\n2,3\n", "missing value"),
+    ("seed,a\n0,1\nx7,2\n2,3\n", "unknown seed 'x7'"),
+    ("seed,a\n0,1\n-1,2\n2,3\n", "unknown seed '-1'"),
+    ("seed,a\n0,1\n0,2\n2,3\n", "listed twice"),
+    ("seed,a\n0,1\n1,nan\n2,3\n", "missing value"),
+    ("id,a\n0,1\n", "header"),
+])
+def test_bad_label_csvs_are_refused_with_one_line(tmp_path, body, message):
+    path = tmp_path / "labels.csv"
+    path.write_text(body)
+    with pytest.raises(InvalidInputError, match=message):
+        read_label_csv(path)
+    result = CliRunner().invoke(cli, ["find", "--model", "synthetic-shapes", "--method",
+                                      "probe", "--space", "z", "--labels", str(path), "--out",
+                                      str(tmp_path / "run"), "-q", "--threads", "1"])
+    assert result.exit_code != 0
+    assert message.split("'")[0].strip() in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "run").exists()
+
+
+def test_probe_reads_labels_from_a_classifier_factory(shapes, tmp_path):
+    code = tmp_path / "classifier.py"
+    code.write_text(
+        "import torch\n"
+        "class Brightness:\n"
+        "    attribute_names = ['brightness']\n"
+        "    def __call__(self, images):\n"
+        "        return images.mean(dim=(1, 2, 3))[:, None]\n"
+        "def factory():\n"
+        "    return Brightness()\n")
+    found = find_directions(shapes, method="probe", space="z", probe_samples=600,
+                            labels=f"py:{code}:factory")
+    assert found.directions.k == 1
+    # The found direction raises mean brightness.
+    z = torch.randn(64, shapes.z_dim, generator=torch.Generator().manual_seed(1))
+    d = torch.as_tensor(found.directions.directions[0], dtype=torch.float32)
+    assert (shapes(z + 2 * d).mean() > shapes(z - 2 * d).mean()).item()
+
+
+def test_circular_attributes_use_the_better_of_cos_and_sin():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2000, 4))
+    hue = (np.arctan2(x[:, 1], 1.0) / (2 * np.pi)) % 1.0  # sin 2πh grows with x1
+    direction = attribute_direction(x, hue, "circular")
+    assert abs(direction[1]) > 0.99
