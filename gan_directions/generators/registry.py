@@ -322,12 +322,16 @@ def _module_canonical(target: str) -> tuple[str, Path | None]:
     return _resolve("gan_directions.generators.user_code:module_canonical")(target)
 
 
-def _load_shapes_gan(target: str, network: str = "G_ema"):
-    return _resolve("gan_directions.generators.shapes_gan:stylegan2_shapes")()
+def _load_shipped_gan(target: str, network: str = "G_ema"):
+    return _resolve("gan_directions.generators.shapes_gan:shipped_model")(target)
 
 
-def _shapes_gan_file(target: str) -> tuple[str, Path]:
-    return target, _resolve("gan_directions.generators.shapes_gan:shipped_weights_file")()
+def _shipped_gan_file(target: str) -> tuple[str, Path]:
+    return target, _resolve("gan_directions.generators.shapes_gan:shipped_weights_file")(target)
+
+
+def _shipped_gan_names() -> tuple[str, ...]:
+    return tuple(_resolve("gan_directions.generators.shapes_gan:SHIPPED_MODELS"))
 
 
 BUILTIN_FAMILY = LoaderFamily("builtin", _load_builtin, help="built-in models (no download)")
@@ -354,7 +358,8 @@ register_family(LoaderFamily("gandir-safetensors", _load_safetensors,
 register_family(LoaderFamily("catalogue", _load_catalogue, names=_catalogue_names,
                              canonical=_catalogue_file,
                              help="downloadable catalogue models (gandir models list)"))
-register_family(LoaderFamily("stylegan2-shapes", _load_shapes_gan,
-                             names=lambda: ("stylegan2-shapes",), canonical=_shapes_gan_file,
-                             help="gandir's StyleGAN2 trained on procedural 3D-Shapes-like "
-                                  "scenes, with its factor regressor (shipped, no download)"))
+register_family(LoaderFamily("shipped-stylegan2", _load_shipped_gan, names=_shipped_gan_names,
+                             canonical=_shipped_gan_file,
+                             help="gandir's StyleGAN2s trained on procedural worlds "
+                                  "(stylegan2-shapes, stylegan2-sprites), with their factor "
+                                  "regressors (shipped, no download)"))

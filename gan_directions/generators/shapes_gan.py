@@ -1,5 +1,6 @@
-"""``stylegan2-shapes``: gandir's own StyleGAN2 trained on procedural 3D-Shapes-like scenes,
-with the factor regressor that reads the six factors of its images.
+"""gandir's own StyleGAN2s, each trained on a procedural world (``gan_directions.worlds``) and
+shipped with the factor regressor that reads the world's factors from its images:
+``stylegan2-shapes`` (3D-Shapes-like scenes) and ``stylegan2-sprites`` (one L-shaped sprite).
 
 A trained GAN has no ground-truth factors of its latents, so the factors of a latent are those
 the shipped regressor reads from the generated image: ``factors(z)`` = regressor(G(z)) and
@@ -8,9 +9,9 @@ shape is categorical; see ``factor_regressor``). The model has no true latent di
 ``factor_images`` renders real scenes with one factor fixed, the true factors' conditional
 submanifolds of the supervised RLT score.
 
-Files (in the package's ``pretrained/weights/``): ``stylegan2-shapes.{safetensors,json}`` (the
-EMA generator, written by ``gandir gan export``) and
-``stylegan2-shapes-regressor.{safetensors,json}`` (written by ``gandir gan train-regressor``).
+Files (in the package's ``pretrained/weights/``): ``NAME.{safetensors,json}`` (the EMA
+generator, written by ``gandir gan export``) and ``NAME-regressor.{safetensors,json}`` (written
+by ``gandir gan train-regressor``).
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from gan_directions.generators.factor_regressor import FactorRegressor, load_reg
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
 from gan_directions.generators.weights import load_safetensors_generator, weights_paths
 
-MODEL_NAME = "stylegan2-shapes"
+# The shipped models: name -> one line for the model lists.
+SHIPPED_MODELS = {
+    "stylegan2-shapes": "gandir's StyleGAN2 trained on procedural 3D-Shapes-like scenes",
+    "stylegan2-sprites": "gandir's StyleGAN2 trained on procedural L-shaped sprites",
+}
 REGRESSOR_SUFFIX = "-regressor"
 
 
@@ -92,17 +97,17 @@ def load_shapes_gan(path: str | Path, regressor: str | Path | None = None) -> St
     return model.eval().requires_grad_(False)
 
 
-def shipped_weights_file() -> Path:
-    """The shipped generator weights (whose sha256 run records keep)."""
-    return weights_paths(shipped_weights_dir() / MODEL_NAME)[0]
+def shipped_weights_file(name: str) -> Path:
+    """The shipped generator weights of model ``name`` (whose sha256 run records keep)."""
+    return weights_paths(shipped_weights_dir() / name)[0]
 
 
-def stylegan2_shapes() -> StyleGAN2Shapes:
-    """The shipped ``stylegan2-shapes`` model (no network access)."""
-    tensors_path = shipped_weights_file()
+def shipped_model(name: str) -> StyleGAN2Shapes:
+    """The shipped model ``name`` (a key of ``SHIPPED_MODELS``; no network access)."""
+    tensors_path = shipped_weights_file(name)
     if not tensors_path.is_file():
         raise ModelLoadError(
-            f"the {MODEL_NAME} weights are missing ({tensors_path}); make them with "
+            f"the {name} weights are missing ({tensors_path}); make them with "
             f"'gandir gan export RUN_DIR {tensors_path.with_suffix('')}'"
         )
     return load_shapes_gan(tensors_path)
