@@ -1,6 +1,7 @@
-"""Direction recovery on ``stylegan2-shapes``: TopDis vs the baselines against ground truth.
+"""Direction recovery on a shipped StyleGAN2: TopDis vs the baselines against ground truth.
 
-For each space (w, z), method (topdis, vb, ganspace, sefa, random) and seed, find K directions
+For each space (w, z), method (topdis, vb, ganspace, sefa, random, and the supervised probe as
+the ceiling row) and seed, find K directions
 (the trained methods with the same steps and batch: equal budgets) and evaluate them on the same
 ``--eval-samples`` latents: the direction × factor effect matrix read by the model's factor
 regressor at ±``--alpha`` std, its DCI disentanglement / completeness and MIG-style gap.
@@ -29,7 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
-METHODS = ("topdis", "vb", "ganspace", "sefa", "random")
+METHODS = ("topdis", "vb", "ganspace", "sefa", "random", "probe")
+SUPERVISED = {"probe"}  # a ceiling row, not a competitor
 SPACES = ("w", "z")
 METRICS = ("disentanglement", "completeness", "mig_gap")
 EVAL_SEED = 12345  # the evaluation latents are the same for every run
@@ -124,11 +126,15 @@ def print_tables(rows: list[dict], settings: dict, factors: str | None, wall: fl
         for space in spaces:
             for method in methods:
                 cells = table[space][method]
+                label = f"{method}*" if method in SUPERVISED else method
                 if "skipped" in cells:
-                    print(f"{space:<6}{method:<9}  n/a ({cells['skipped']})")
+                    print(f"{space:<6}{label:<9}  n/a ({cells['skipped']})")
                     continue
-                print(f"{space:<6}{method:<9}" + "".join(
+                print(f"{space:<6}{label:<9}" + "".join(
                     f"{cells[m]['mean']:>14.3f} ± {cells[m]['std']:.3f}" for m in METRICS))
+    if SUPERVISED & set(methods):
+        print("* supervised (fitted to the model's own factor readings): the ceiling for one "
+              "linear direction per factor, not a competitor")
     return tables[0]
 
 
