@@ -37,7 +37,8 @@ import time
 
 import numpy as np
 
-METHODS = ("topdis", "vb", "ganspace", "sefa", "random")
+METHODS = ("topdis", "vb", "ganspace", "sefa", "random", "probe")
+SUPERVISED = {"probe"}  # a ceiling row, not a competitor
 MODELS = ("synthetic-shapes", "synthetic-shapes-unequal", "synthetic-shapes-brightness")
 LAYOUTS = {256: 16384, 1024: 32768}  # resolution -> channel_base (official configs)
 
@@ -91,10 +92,14 @@ def recovery_table(models, methods, seeds, steps, batch, topdis_options) -> None
             change = np.mean([r["change"] for r in rows], axis=0)
             ratio = np.mean([r["ratio"] for r in rows], axis=0)
             leak = mean_std([r["leak"] for r in rows])
-            print(f"{method:<9} {mean_std([r['cos'] for r in rows]):>15} "
+            label = f"{method}*" if method in SUPERVISED else method
+            print(f"{label:<9} {mean_std([r['cos'] for r in rows]):>15} "
                   f"{mean_std([r['dci'] for r in rows]):>15} {leak:>16} "
                   f"{change[0]:>10.3f} → {change[1]:<9.3f} {ratio[0]:>10.3f} → {ratio[1]:<9.3f} "
                   f"{np.median([r['seconds'] for r in rows]):>6.0f}", flush=True)
+        if SUPERVISED & set(methods):
+            print("* supervised (fitted to the model's own factors): the ceiling for one linear "
+                  "direction per factor, not a competitor")
 
 
 def compare_search_res(model: str, resolution: int, steps: int, batch: int, seed: int) -> None:
