@@ -124,7 +124,9 @@ def test_perfect_representation_scores_high(toy, small_toy):
         assert scores["disentanglement"] >= 0.9 and scores["completeness"] >= 0.9
         assert scores["informativeness_test"] >= 0.9
     mod = modularity_explicitness(identity, toy, 0, num_train=1000, num_test=500)
-    assert mod["modularity_score"] >= 0.9 and mod["explicitness_score_test"] >= 0.9
+    # One-vs-rest linear classifiers cannot isolate the middle values of an ordered factor:
+    # explicitness of the perfect code of 10-valued factors is about 0.88, not 1.
+    assert mod["modularity_score"] >= 0.9 and mod["explicitness_score_test"] >= 0.85
 
 
 def test_random_representation_scores_low(toy):
@@ -174,6 +176,33 @@ def test_duplicated_latents(toy, small_toy):
     assert scores["completeness"] == pytest.approx(1.0 - LOG2_OVER_LOG10, abs=0.1)
     mod = modularity_explicitness(duplicated, toy, 0, num_train=1000, num_test=500)
     assert mod["modularity_score"] >= 0.9
+
+
+def test_explicitness_is_one_vs_rest_on_a_many_valued_ordered_factor():
+    """The perfect code of a 3-valued and a 40-valued ordered factor: explicitness
+    equals a reference computed here with scikit-learn's own one-vs-rest wrapper (liblinear,
+    normalized probabilities, macro ROC-AUC), as disentanglement_lib's published runs; one
+    multinomial regression would score the 40-valued factor about 0.08 higher."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.multiclass import OneVsRestClassifier
+    from sklearn.preprocessing import label_binarize
+
+    data = FactorIdentityData((3, 40))
+    result = modularity_explicitness(identity, data, 0, num_train=2000, num_test=1000)
+    rng = np.random.default_rng(0)
+    train = data.sample_factors(2000, rng)
+    test = data.sample_factors(1000, rng)
+    codes, codes_test = identity(train), identity(test)
+    mean, std = codes.mean(axis=0), codes.std(axis=0)
+    reference = []
+    for k, size in enumerate(data.factor_sizes):
+        ovr = OneVsRestClassifier(LogisticRegression(solver="liblinear"))
+        ovr.fit((codes - mean) / std, train[:, k])
+        proba = ovr.predict_proba((codes_test - mean) / std)
+        reference.append(roc_auc_score(label_binarize(test[:, k], classes=range(size)), proba))
+    assert result["explicitness_score_test"] == pytest.approx(np.mean(reference), abs=1e-9)
+    assert 0.85 < result["explicitness_score_test"] < 0.97
 
 
 # --- the image pipeline and the suite ------------------------------------------------------

@@ -13,8 +13,11 @@ Known properties and differences:
   even for a perfect code (disentanglement_lib's own unit test uses ``continuous_factors``);
 - a constant code dimension gets SAP score 0 here instead of whatever a ``LinearSVC`` fitted on
   a constant feature predicts;
-- explicitness is the one-vs-rest ROC-AUC averaged over the classes present in the evaluated
-  set (disentanglement_lib fails when a class is missing from it); chance level is 0.5;
+- explicitness fits one binary logistic regression per factor value (one-vs-rest, as the paper
+  and disentanglement_lib's published runs, which used scikit-learn < 0.22's one-vs-rest
+  liblinear default); a single multinomial regression, today's scikit-learn default, scores
+  about 0.055 higher on informative codes. The ROC-AUC is averaged over the values present in
+  the evaluated set (disentanglement_lib fails when one is missing); chance level is 0.5;
 - random numbers come from a numpy ``Generator``, so samples differ from disentanglement_lib.
 """
 
@@ -135,31 +138,57 @@ def modularity(mutual_info: np.ndarray) -> float:
     return float(per_code.mean())
 
 
+def one_vs_rest_probabilities(
+    codes: np.ndarray, labels: np.ndarray, codes_eval: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """One binary logistic regression per factor value v on all codes, value v against the
+    rest (Ridgeway & Mozer 2018, Sec. 3: "a one-versus-rest logistic-regression classifier");
+    returns the values [V] and P [N, V]: each classifier's sigmoid probability, rows normalized
+    to sum to 1.
+
+    The normalization and the liblinear solver (C = 1) are those of disentanglement_lib's
+    published runs, which called scikit-learn < 0.22's ``LogisticRegression()`` (defaults:
+    one-vs-rest, liblinear) and read its ``predict_proba``.
+    """
+    values = np.unique(labels)
+    columns = []
+    for value in values:
+        classifier = LogisticRegression(solver="liblinear")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            classifier.fit(codes, labels == value)
+        columns.append(classifier.predict_proba(codes_eval)[:, 1])
+    probabilities = np.stack(columns, axis=1)
+    return values, probabilities / probabilities.sum(axis=1, keepdims=True)
+
+
+def mean_one_vs_rest_auc(values: np.ndarray, probabilities: np.ndarray, labels) -> float:
+    """Mean ROC-AUC of column v of ``probabilities`` [N, V] for "label == v" (Ridgeway & Mozer
+    2018, Sec. 3), over the values v that occur in ``labels`` but are not all of them; 0.5
+    (chance) when there is none."""
+    aucs = [
+        roc_auc_score(labels == value, probabilities[:, column])
+        for column, value in enumerate(values)
+        if 0 < np.sum(labels == value) < len(labels)
+    ]
+    return float(np.mean(aucs)) if aucs else 0.5
+
+
 def explicitness_per_factor(
     codes: np.ndarray, labels: np.ndarray, codes_test: np.ndarray, labels_test: np.ndarray
 ) -> tuple[float, float]:
-    """Explicitness of one factor (Ridgeway & Mozer 2018, Sec. 3): one-vs-rest ROC-AUC of a
-    ``LogisticRegression`` on all (standardized) codes, on the training and test sets."""
-    classifier = LogisticRegression()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        classifier.fit(codes, labels)
+    """Explicitness of one factor (Ridgeway & Mozer 2018, Sec. 3): mean one-vs-rest ROC-AUC of
+    ``one_vs_rest_probabilities`` fitted on the (standardized) training codes, on the training
+    and test sets; 0.5 for a factor with a single value."""
+    if len(np.unique(labels)) < 2:
+        return 0.5, 0.5
+    both = np.concatenate([codes, codes_test])
+    values, probabilities = one_vs_rest_probabilities(codes, labels, both)
+    n = len(codes)
     return (
-        _mean_one_vs_rest_auc(classifier, codes, labels),
-        _mean_one_vs_rest_auc(classifier, codes_test, labels_test),
+        mean_one_vs_rest_auc(values, probabilities[:n], labels),
+        mean_one_vs_rest_auc(values, probabilities[n:], labels_test),
     )
-
-
-def _mean_one_vs_rest_auc(classifier, codes: np.ndarray, labels: np.ndarray) -> float:
-    if len(classifier.classes_) < 2:
-        return 0.5
-    proba = classifier.predict_proba(codes)
-    aucs = []
-    for column, cls in enumerate(classifier.classes_):
-        positive = labels == cls
-        if 0 < positive.sum() < len(labels):
-            aucs.append(roc_auc_score(positive, proba[:, column]))
-    return float(np.mean(aucs)) if aucs else 0.5
 
 
 def modularity_explicitness(
