@@ -57,11 +57,19 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="gandir")
 def cli() -> None:
-    """gandir: find disentangled, interpretable directions in pretrained GANs.
+    """gandir: find interpretable directions in the latent space of a GAN.
 
     \b
-    Quick start on the built-in model (no download):
-      gandir find --model synthetic-shapes --steps 200 --render
+    Quick start (README.md), on a fresh machine:
+    pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \\
+      && pip install -e . && gandir find --model stylegan2-shapes --steps 200 --render \\
+      --out outputs/quickstart --overwrite
+    bash .ci/run
+
+    The first runs the main job on the built-in stylegan2-shapes (no download; on a GPU machine,
+    install your CUDA build of torch instead of the first part); open
+    outputs/quickstart/index.html. The second runs the tests. Commands, options and exit codes:
+    docs/cli.md.
     """
 
 
