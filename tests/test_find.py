@@ -196,7 +196,7 @@ def test_non_empty_out_needs_overwrite(tmp_path):
     assert result.exit_code == 1 and "--overwrite" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
     result = runner.invoke(cli, [*base, "--overwrite"])  # not a folder gandir wrote
-    assert result.exit_code == 1 and "no .gandir-run marker" in result.output
+    assert result.exit_code == 1 and "no .gandir-run manifest" in result.output
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
     (out / "keep.txt").unlink()
     assert runner.invoke(cli, base).exit_code == 0  # an empty folder is fine

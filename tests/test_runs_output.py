@@ -92,15 +92,15 @@ def test_overwrite_replaces_a_gandir_folder(tmp_path):
 def test_check_output_dir_rules(tmp_path):
     (tmp_path / "file").write_text("x")
     with pytest.raises(UnsafeOutputError, match="not a folder"):
-        check_output_dir(tmp_path / "file", overwrite=True)
+        check_output_dir(tmp_path / "file", overwrite=True, kind="find")
     (tmp_path / "link").symlink_to(tmp_path)
     with pytest.raises(UnsafeOutputError, match="symbolic link"):
-        check_output_dir(tmp_path / "link", overwrite=True)
+        check_output_dir(tmp_path / "link", overwrite=True, kind="find")
     with pytest.raises(UnsafeOutputError, match="filesystem root|contains the current"):
-        check_output_dir("/", overwrite=True)
+        check_output_dir("/", overwrite=True, kind="find")
     (tmp_path / "empty").mkdir()
-    assert check_output_dir(tmp_path / "empty", overwrite=False) == tmp_path / "empty"
-    assert check_output_dir(tmp_path / "new", overwrite=False) == tmp_path / "new"
+    assert check_output_dir(tmp_path / "empty", False, kind="find") == tmp_path / "empty"
+    assert check_output_dir(tmp_path / "new", False, kind="find") == tmp_path / "new"
 
 
 def test_staged_folder_is_all_or_nothing_and_stale_stages_go(tmp_path):
@@ -110,11 +110,11 @@ def test_staged_folder_is_all_or_nothing_and_stale_stages_go(tmp_path):
     (stale / "half.png").write_text("x")
     other = tmp_path / ".out2.ab12cd34.partial"  # another folder's stage: not ours to remove
     other.mkdir()
-    with pytest.raises(RuntimeError), staged_output_dir(out) as stage:
+    with pytest.raises(RuntimeError), staged_output_dir(out, kind="test") as stage:
         (stage / "a.txt").write_text("a")
         raise RuntimeError("failed half-way")
     assert not out.exists() and not stale.exists() and other.exists()
-    with staged_output_dir(out) as stage:
+    with staged_output_dir(out, kind="test") as stage:
         (stage / "a.txt").write_text("a")
     assert sorted(p.name for p in out.iterdir()) == [MARKER, "a.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [".out2.ab12cd34.partial", "out"]
@@ -126,6 +126,6 @@ def test_read_only_location_names_the_folder_not_the_stage(tmp_path, monkeypatch
         raise PermissionError(13, "Permission denied", f"{dir}/{prefix}x1y2z3w4{suffix}")
 
     monkeypatch.setattr("gan_directions.runs.output.tempfile.mkdtemp", refuse)
-    with pytest.raises(GandirError) as error, staged_output_dir(tmp_path / "out"):
+    with pytest.raises(GandirError) as error, staged_output_dir(tmp_path / "out", kind="test"):
         pass
-    assert str(error.value) == f"cannot write to {tmp_path}: Permission denied"
+    assert str(error.value) == f"cannot write {tmp_path}: Permission denied"

@@ -16,7 +16,7 @@ from PIL import Image
 from gan_directions.directions import DirectionSet, edited_ws, seeded_z
 from gan_directions.discovery.labels import sample_labels
 from gan_directions.errors import GandirError
-from gan_directions.fileio import atomic_path, atomic_write_bytes, atomic_write_text
+from gan_directions.fileio import atomic_torch_save, atomic_write_bytes, atomic_write_text
 from gan_directions.generators.capabilities import declared
 from gan_directions.generators.source import model_entry
 from gan_directions.runs.layout import DIRECTIONS, LOSSES_CSV, PREVIEW_PNG
@@ -29,8 +29,7 @@ HISTORY_ROWS = 200  # the run record keeps at most this many (evenly thinned) lo
 
 
 def save_checkpoint(path: Path, state: dict) -> None:
-    with atomic_path(path) as tmp:
-        torch.save(state, tmp)
+    atomic_torch_save(state, path)
 
 
 def load_checkpoint(path: Path) -> dict:
@@ -134,6 +133,6 @@ def write_run_folder(out: Path, generator, directions: DirectionSet, settings, e
     if in_place:
         write(out)
     else:
-        with staged_output_dir(out, overwrite=overwrite, inputs=inputs) as stage:
+        with staged_output_dir(out, overwrite=overwrite, inputs=inputs, kind="find") as stage:
             write(stage)
     return record

@@ -421,7 +421,7 @@ def prepare_output(out: Path, overwrite: bool, resume: bool, inputs=()) -> None:
         if not (out / CHECKPOINT).is_file():
             raise GandirError(f"nothing to resume: {out / CHECKPOINT} does not exist")
         return
-    check_output_dir(out, overwrite, inputs)
+    check_output_dir(out, overwrite, inputs, kind="find")
 
 
 def find_directions(
@@ -530,7 +530,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
                 return
             # The first checkpoint creates the run folder, so an interrupt before it leaves
             # nothing behind (and --overwrite replaces the old folder only now).
-            with staged_output_dir(out, overwrite, inputs) as stage:
+            with staged_output_dir(out, overwrite, inputs, kind="find") as stage:
                 save_checkpoint(stage / CHECKPOINT, trainer.state())
             in_place = True
 

@@ -138,7 +138,7 @@ def render_traversals(
         raise InvalidInputError(f"batch size must be >= 1, got {batch_size}")
     if out_dir is not None:
         _check_file_options(formats, fps, size, steps, max_shift)
-        check_output_dir(out_dir, overwrite, inputs)
+        check_output_dir(out_dir, overwrite, inputs, kind="render")
 
     z = seeded_z(seeds, generator.z_dim)
     if class_index is None and generator.c_dim:
@@ -168,7 +168,8 @@ def render_traversals(
             "size": size,
             "loop": bool(loop),
         }
-        with staged_output_dir(Path(out_dir), overwrite=overwrite, inputs=inputs) as stage:
+        with staged_output_dir(Path(out_dir), overwrite=overwrite, inputs=inputs,
+                               kind="render") as stage:
             write_traversal_files(
                 stage,
                 frames,

@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from gan_directions.errors import GandirError
+from gan_directions.fileio import check_writable, write_error
 from gan_directions.runs.layout import LOCK
 
 # Locks this process holds: lock path -> nesting depth (a command may lock a folder twice,
@@ -57,7 +58,7 @@ def _acquire(path: Path, folder: Path) -> int:
         try:
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as error:
-            raise GandirError(f"cannot write to {path.parent}: {error.strerror}") from None
+            raise write_error(path.parent, error) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -78,9 +79,25 @@ def _acquire(path: Path, folder: Path) -> int:
         if (on_disk.st_dev, on_disk.st_ino) != (mine.st_dev, mine.st_ino):
             os.close(fd)
             continue
-        os.ftruncate(fd, 0)  # a stale PID of a dead holder is simply replaced
-        os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        try:
+            os.ftruncate(fd, 0)  # a stale PID of a dead holder is simply replaced
+            os.pwrite(fd, f"{os.getpid()}\n".encode("ascii"), 0)
+        except OSError as error:  # a full disk: leave no lock file behind
+            _release(path, fd)
+            raise write_error(path, error) from None
         return fd
+
+
+def _release(path: Path, fd: int) -> None:
+    with contextlib.suppress(OSError):
+        path.unlink()  # before unlocking, so nobody locks a file that is going away
+    os.close(fd)
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    for folder in folders:  # innermost first
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 @contextlib.contextmanager
@@ -88,7 +105,9 @@ def folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
     """Hold the exclusive lock of ``folder`` for the block (re-entrant within a process).
 
     Missing parent folders are created (and removed again on exit when still empty).
-    Raises ``FolderInUseError`` naming the holder's PID when another live process holds it.
+    Raises ``FolderInUseError`` naming the holder's PID when another live process holds it,
+    and ``WriteError`` when the lock, or an existing ``folder``, cannot be written: a command
+    locks the folder it writes before its work, so it fails before the work.
     """
     path = lock_path(folder)
     if path in _HELD:
@@ -102,16 +121,19 @@ def folder_lock(folder: str | os.PathLike) -> Iterator[Path]:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise GandirError(f"cannot create {path.parent}: {error.strerror}") from None
-    fd = _acquire(path, Path(folder))
+        _remove_empty(created)
+        raise write_error(path.parent, error) from None
+    try:
+        fd = _acquire(path, Path(folder))
+    except BaseException:
+        _remove_empty(created)
+        raise
     _HELD[path] = 1
     try:
+        if Path(folder).is_dir():
+            check_writable(folder)
         yield path
     finally:
         del _HELD[path]
-        with contextlib.suppress(OSError):
-            path.unlink()  # before unlocking, so nobody locks a file that is going away
-        os.close(fd)
-        for parent in created:  # innermost first
-            with contextlib.suppress(OSError):
-                parent.rmdir()
+        _release(path, fd)
+        _remove_empty(created)

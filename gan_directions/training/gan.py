@@ -35,7 +35,7 @@ import torch
 from torch.nn import functional as F
 
 from gan_directions.errors import GandirError
-from gan_directions.fileio import atomic_path
+from gan_directions.fileio import append_text, atomic_torch_save
 from gan_directions.generators.factor_regressor import FactorRegressor
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
 from gan_directions.runs.layout import CHECKPOINT
@@ -297,8 +297,7 @@ class GANTrainer:
         }
 
     def save(self, path: Path) -> None:
-        with atomic_path(path) as tmp:
-            torch.save(self.state(), tmp)
+        atomic_torch_save(self.state(), path)
 
     @classmethod
     def load(cls, path: Path, device: str = "cpu") -> GANTrainer:
@@ -448,5 +447,4 @@ def stored_config(out: str | Path) -> GANTrainConfig | None:
 
 
 def _append_log(path: Path, record: dict[str, Any]) -> None:
-    with open(path, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps(record) + "\n")
+    append_text(path, json.dumps(record) + "\n")

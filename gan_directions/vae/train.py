@@ -24,7 +24,7 @@ from gan_directions import __version__
 from gan_directions.devices import resolve_device
 from gan_directions.directions import DirectionSet
 from gan_directions.errors import GandirError, InvalidInputError
-from gan_directions.fileio import atomic_path
+from gan_directions.fileio import atomic_path, storage_errors_name
 from gan_directions.render.grid import save_png
 from gan_directions.render.images import as_rgb, to_pil
 from gan_directions.runs.layout import LOSSES_CSV
@@ -383,7 +383,7 @@ class _CsvLog:
             writer.writerows(rows)
 
     def append(self, values: dict[str, float]) -> None:
-        with self.path.open("a", newline="") as handle:
+        with storage_errors_name(self.path), self.path.open("a", newline="") as handle:
             row = [values.get(name, "") for name in LOG_COLUMNS]
             csv.writer(handle).writerow([f"{v:.6g}" if isinstance(v, float) else v for v in row])
 
@@ -437,12 +437,12 @@ def _train(config: TrainConfig, out: Path, resume: bool, overwrite: bool, datase
         log = _CsvLog(out / LOSSES_CSV, keep_until=trainer.step_count)
     else:
         config = config.resolved()
-        check_output_dir(out, overwrite)
+        check_output_dir(out, overwrite, kind="vae-train")
         trainer = Trainer(config, _dataset_for(config, dataset), device)
         if out.is_dir():  # check_output_dir allowed it: empty, or a folder gandir wrote
             shutil.rmtree(out)
         out.mkdir(parents=True)
-        mark_output(out)
+        mark_output(out, kind="vae-train")
         log = _CsvLog(out / LOSSES_CSV, keep_until=None)
     started = time.perf_counter()
     history: list[dict[str, float]] = []

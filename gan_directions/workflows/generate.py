@@ -55,7 +55,7 @@ def generate_run(settings: GenerateSettings) -> GenerateResult:
     s = settings
     seeds = [int(seed) for seed in s.seeds]
     inputs = [model_file(s.model)]
-    check_output_dir(s.out, s.overwrite, inputs)  # fail before loading a large model
+    check_output_dir(s.out, s.overwrite, inputs, kind="generate")  # before loading the model
     with folder_lock(s.out):
         generator = load_generator(s.model, device=s.device, network=s.network)
         if s.truncation_cutoff is not None and s.truncation_cutoff > generator.num_ws:
@@ -69,7 +69,7 @@ def generate_run(settings: GenerateSettings) -> GenerateResult:
              "noise_mode": s.noise_mode, "network": s.network, "batch": s.batch},
             seeds=seeds, truncation_psi=float(s.truncation_psi),
         )
-        with staged_output_dir(s.out, s.overwrite, inputs) as stage:
+        with staged_output_dir(s.out, s.overwrite, inputs, kind="generate") as stage:
             for seed, image in zip(seeds, images, strict=True):
                 save_png(to_pil(image), stage / seed_png(seed))
             save_png(to_pil(image_grid(images)), stage / GRID_PNG)

@@ -141,7 +141,8 @@ def render_run(source: str | os.PathLike, settings: RenderSettings | None = None
     where = RenderSource.resolve(source)
     out_dir = where.out_dir(settings)
     model = model_file(settings.model) if settings.model is not None else where.model().path
-    check_output_dir(out_dir, settings.overwrite, _inputs(where, settings, model))
+    check_output_dir(out_dir, settings.overwrite, _inputs(where, settings, model),
+                     kind="render")
     with where.locked(out_dir):
         try:
             if settings.model is not None:

@@ -59,7 +59,7 @@ def vae_eval_run(checkpoint: str | Path, settings: VaeEvalSettings | None = None
                  ) -> VaeEvalResult:
     """Evaluate a trained VAE (a run folder or its checkpoint file); write the result JSON and,
     in a run folder with a record, an ``eval`` stage holding the headline scores."""
-    from gan_directions.fileio import atomic_write_text
+    from gan_directions.fileio import atomic_write_text, check_writable
     from gan_directions.runs.layout import EVAL_FAST_JSON, EVAL_JSON
     from gan_directions.runs.record import read_record, update_record
     from gan_directions.vae.checkpoint import resolve_checkpoint
@@ -68,10 +68,11 @@ def vae_eval_run(checkpoint: str | Path, settings: VaeEvalSettings | None = None
 
     s = settings or VaeEvalSettings()
     path = resolve_checkpoint(checkpoint)
+    out = Path(s.out) if s.out else path.parent / (EVAL_FAST_JSON if s.fast else EVAL_JSON)
+    check_writable(out.parent)  # before the work
     result = evaluate_vae(path, fast=s.fast, seed=s.seed, data_dir=s.data_dir, rlt=s.rlt,
                           device=s.device, progress=s.progress,
                           metrics=None if s.metrics is None else list(s.metrics))
-    out = Path(s.out) if s.out else path.parent / (EVAL_FAST_JSON if s.fast else EVAL_JSON)
     atomic_write_text(out, json.dumps(result, indent=2, default=_jsonable))
     scores = headline_scores(result["metrics"])
     if "rlt" in result:
