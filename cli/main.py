@@ -9,6 +9,7 @@ import click
 
 from gan_directions import __version__
 from gan_directions.errors import GandirError
+from gan_directions.runs.interrupt import exit_code, signal_name, sigterm_raises
 
 COMMANDS: dict[str, tuple[str, str]] = {
     "generate": ("gan_directions.cli.generate", "Generate images for seeds."),
@@ -25,8 +26,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use.
 
-    Errors the user can act on (``GandirError``) and bad values (``ValueError``) become a
-    one-line message and exit code 1 instead of a traceback.
+    Ctrl-C and SIGTERM end a command with one line and exit code 130 or 143. Errors the user
+    can act on (``GandirError``) and bad values (``ValueError``) become a one-line message and
+    exit code 1 instead of a traceback.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -45,13 +47,20 @@ class LazyGroup(click.Group):
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with sigterm_raises():
+                return super().invoke(ctx)
         except (GandirError, ValueError, OSError) as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(1)
-        except KeyboardInterrupt:
-            click.echo("Interrupted.", err=True)
-            sys.exit(130)
+        except KeyboardInterrupt as interrupt:
+            click.echo(interrupt_line(interrupt), err=True)
+            sys.exit(exit_code(interrupt))
+
+
+def interrupt_line(interrupt: KeyboardInterrupt) -> str:
+    """``Interrupted.``, or ``Terminated: <what was saved>`` when the command says."""
+    said = str(interrupt)
+    return f"{signal_name(interrupt)}: {said}" if said else f"{signal_name(interrupt)}."
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

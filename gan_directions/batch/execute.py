@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 
 from gan_directions.fileio import atomic_write_text
+from gan_directions.runs.interrupt import sigterm_raises
 from gan_directions.runs.layout import (
     CHECKPOINT,
     SWEEP_LOGS_DIR,
@@ -26,9 +27,10 @@ from gan_directions.runs.layout import (
     SWEEP_STATUS_DIR,
     VAE_CHECKPOINT,
 )
+from gan_directions.runs.manifest import note_written
 from gan_directions.runs.record import read_record
 
-DONE, FAILED, RUNNING = "done", "failed", "running"
+DONE, FAILED, INTERRUPTED, RUNNING = "done", "failed", "interrupted", "running"
 
 
 def status_path(sweep_dir: Path, name: str) -> Path:
@@ -64,7 +66,11 @@ def _now() -> str:
 
 
 def execute_run(run: dict, sweep_dir: str, threads: int) -> dict:
-    """Carry out the run ``run`` (``RunSpec.as_json()``) in ``sweep_dir``; return its status."""
+    """Carry out the run ``run`` (``RunSpec.as_json()``) in ``sweep_dir``; return its status.
+
+    An error is recorded as ``failed``. Ctrl-C or SIGTERM stops the run at its checkpoint,
+    records it as ``interrupted`` and is raised again; it resumes on the next call.
+    """
     sweep_dir = Path(sweep_dir)
     name = run["name"]
     previous = read_status(sweep_dir, name)
@@ -81,31 +87,45 @@ def execute_run(run: dict, sweep_dir: str, threads: int) -> dict:
     started = time.perf_counter()
     log = log_path(sweep_dir, name)
     log.parent.mkdir(parents=True, exist_ok=True)
+    note_written(log)
+    interrupted = None
     with open(log, "a", encoding="utf-8") as handle, contextlib.redirect_stdout(handle), \
-            contextlib.redirect_stderr(handle):
+            contextlib.redirect_stderr(handle), sigterm_raises():
         print(f"[{_now()}] start {name} (attempt {status['attempt']}, {threads} threads)")
         print(json.dumps(run["settings"], sort_keys=True))
         try:
-            import torch
-
-            torch.set_num_threads(threads)
-            folder = run_dir(sweep_dir, name)
-            if run["kind"] == "find":
-                _find(run["settings"], folder)
-            else:
-                _vae(run["settings"], folder)
-            from gan_directions.render.report import write_report
-
-            write_report(folder)
+            _carry_out(run, sweep_dir, threads)
             status.update(status=DONE, error=None)
+        except KeyboardInterrupt as interrupt:  # recorded, then raised: the sweep stops
+            interrupted = interrupt
+            status.update(status=INTERRUPTED, error=None)
         except Exception as error:  # recorded, not raised: the other runs go on
             traceback.print_exc()
-            message = " ".join(str(error).split()) or type(error).__name__
-            status.update(status=FAILED, error=f"{type(error).__name__}: {message}")
+            status.update(status=FAILED, error=f"{type(error).__name__}: {_one_line(error)}")
         status.update(finished=_now(), seconds=round(time.perf_counter() - started, 3))
         print(f"[{_now()}] {status['status']} {name} in {status['seconds']} s")
     atomic_write_text(status_path(sweep_dir, name), json.dumps(status, indent=1) + "\n")
+    if interrupted is not None:
+        raise interrupted
     return status
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def _carry_out(run: dict, sweep_dir: Path, threads: int) -> None:
+    import torch
+
+    torch.set_num_threads(threads)
+    folder = run_dir(sweep_dir, run["name"])
+    if run["kind"] == "find":
+        _find(run["settings"], folder)
+    else:
+        _vae(run["settings"], folder)
+    from gan_directions.render.report import write_report
+
+    write_report(folder)
 
 
 def _stage_options(value) -> dict | None:

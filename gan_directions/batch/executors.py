@@ -8,9 +8,10 @@ Each takes the runs still to do and call ``on_done(status)`` as each finishes, w
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from multiprocessing import get_context
+from multiprocessing import active_children, get_context
 
 from gan_directions.batch.execute import execute_run
 from gan_directions.errors import GandirError
@@ -32,10 +33,16 @@ def threads_per_worker(jobs: int, threads: int | None = None) -> int:
     return threads if threads is not None else max(1, available_cores() // jobs)
 
 
-def _limit_threads(threads: int) -> None:
-    """Run in a fresh worker before torch and numba load, so their pools start this size."""
+def _start_worker(threads: int) -> None:
+    """Run in a fresh worker before torch and numba load, so their pools start this size.
+
+    The worker leaves Ctrl-C to the sweep (which stops it with SIGTERM) and ignores SIGTERM
+    between runs; ``execute_run`` turns SIGTERM into a stop at the run's checkpoint.
+    """
     for name in THREAD_VARIABLES:
         os.environ[name] = str(threads)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def run_inline(runs: list[dict], sweep_dir: str, threads: int,
@@ -53,17 +60,24 @@ def run_inline(runs: list[dict], sweep_dir: str, threads: int,
 
 def _run_windowed(runs: list[dict], jobs: int, submit: Callable[[dict], object],
                   wait_any: Callable[[list], tuple[list[dict], list]],
-                  on_done: Callable[[dict], None]) -> None:
+                  on_done: Callable[[dict], None],
+                  stop: Callable[[list], None]) -> None:
     """Keep at most ``jobs`` runs in flight: ``submit`` starts one and returns its handle,
     ``wait_any`` blocks until some finish and returns (their statuses, the handles still in
-    flight). Runs not yet submitted are never started when this stops early."""
+    flight). On Ctrl-C or SIGTERM ``stop`` stops the runs in flight (each at its checkpoint,
+    recorded as interrupted) before the interrupt goes on. Runs not yet submitted are never
+    started when this stops early."""
     queue, in_flight = list(runs), []
-    while queue or in_flight:
-        while queue and len(in_flight) < jobs:
-            in_flight.append(submit(queue.pop(0)))
-        finished, in_flight = wait_any(in_flight)
-        for status in finished:
-            on_done(status)
+    try:
+        while queue or in_flight:
+            while queue and len(in_flight) < jobs:
+                in_flight.append(submit(queue.pop(0)))
+            finished, in_flight = wait_any(in_flight)
+            for status in finished:
+                on_done(status)
+    except KeyboardInterrupt:
+        stop(in_flight)
+        raise
 
 
 def run_local(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
@@ -73,10 +87,14 @@ def run_local(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
         done, pending = wait(futures, return_when=FIRST_COMPLETED)
         return [future.result() for future in done], list(pending)
 
+    def stop(_futures) -> None:  # the pool then waits for its workers
+        for worker in active_children():
+            worker.terminate()  # SIGTERM: the run stops at its checkpoint
+
     with ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"),
-                             initializer=_limit_threads, initargs=(threads,)) as pool:
+                             initializer=_start_worker, initargs=(threads,)) as pool:
         _run_windowed(runs, jobs, lambda run: pool.submit(execute_run, run, sweep_dir, threads),
-                      wait_any, on_done)
+                      wait_any, on_done, stop)
 
 
 def run_ray(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
@@ -107,8 +125,14 @@ def run_ray(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
             done, rest = ray.wait(refs, num_returns=1)
             return [ray.get(ref) for ref in done], rest
 
+        def stop(refs) -> None:
+            for ref in refs:
+                ray.cancel(ref)  # a KeyboardInterrupt in the task: recorded as interrupted
+            if refs:
+                ray.wait(refs, num_returns=len(refs))
+
         _run_windowed(runs, jobs, lambda run: task.remote(run, sweep_dir, threads), wait_any,
-                      on_done)
+                      on_done, stop)
     finally:
         if started_here:
             ray.shutdown()

@@ -22,7 +22,7 @@ from gan_directions.batch.results import run_row, write_results
 from gan_directions.batch.spec import RunSpec, load_sweep
 from gan_directions.errors import InvalidInputError
 from gan_directions.fileio import atomic_write_text
-from gan_directions.runs.layout import SWEEP_SPEC
+from gan_directions.runs.layout import SWEEP_RESULTS_CSV, SWEEP_SPEC
 
 
 @dataclass
@@ -74,12 +74,18 @@ def run_sweep(spec_or_path: str | os.PathLike | dict, out: str | os.PathLike, *,
         if todo:
             payload = [run.as_json() for run in todo]
             workers = min(jobs, len(todo))
-            if executor == "ray":
-                run_ray(payload, str(out), workers, per_worker, on_done, ray_address)
-            elif workers == 1:
-                run_inline(payload, str(out), per_worker, on_done)
-            else:
-                run_local(payload, str(out), workers, per_worker, on_done)
+            try:
+                if executor == "ray":
+                    run_ray(payload, str(out), workers, per_worker, on_done, ray_address)
+                elif workers == 1:
+                    run_inline(payload, str(out), per_worker, on_done)
+                else:
+                    run_local(payload, str(out), workers, per_worker, on_done)
+            except KeyboardInterrupt as interrupt:
+                collect(runs, out, ran=len(todo))
+                raise type(interrupt)(f"the runs under way stopped at their checkpoints; rerun "
+                                      f"the same command to continue (results so far: "
+                                      f"{out / SWEEP_RESULTS_CSV})") from None
     return collect(runs, out, ran=len(todo))
 
 

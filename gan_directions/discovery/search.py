@@ -40,7 +40,7 @@ from gan_directions.evaluation import recovery_report
 from gan_directions.generators.partial import DEFAULT_SEARCH_RES, search_resolution
 from gan_directions.generators.source import model_entry
 from gan_directions.losses.reconstructor import Reconstructor
-from gan_directions.runs.interrupt import deferred_sigint
+from gan_directions.runs.interrupt import deferred_interrupts
 from gan_directions.runs.layout import CHECKPOINT
 from gan_directions.runs.lock import folder_lock
 from gan_directions.runs.output import check_output_dir, staged_output_dir
@@ -536,7 +536,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
 
         with tqdm(total=settings.steps, initial=trainer.step, disable=quiet,
                   desc=f"find {settings.method}", dynamic_ncols=True) as bar, \
-                deferred_sigint() as interrupt:
+                deferred_interrupts() as interrupt:
             while trainer.step < settings.steps:
                 step_started = time.perf_counter()
                 row = trainer.train_step()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -248,7 +249,8 @@ def h1_pairs_many(
 
 
 def _serve() -> None:
-    """Worker loop: read (n, threshold, condensed float32 matrix), write the pair rows."""
+    """Worker loop: read (n, threshold, condensed float32 matrix), write the pair rows; stop
+    when the parent closes the pipe."""
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         header = stdin.read(_HEADER.size)
@@ -262,5 +264,16 @@ def _serve() -> None:
         stdout.flush()
 
 
+def _serve_quietly() -> None:
+    """``_serve``, leaving interrupts to the parent: Ctrl-C reaches every process of the
+    terminal's group, but a helper ends only when the parent closes its pipe (or dies, which
+    closes it too), without a traceback."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        _serve()
+    except (EOFError, BrokenPipeError):  # the parent died in the middle of a matrix
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing to flush
+
+
 if __name__ == "__main__":
-    _serve()
+    _serve_quietly()

@@ -38,6 +38,7 @@ from gan_directions.errors import GandirError
 from gan_directions.fileio import append_text, atomic_torch_save
 from gan_directions.generators.factor_regressor import FactorRegressor
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
+from gan_directions.runs.interrupt import Terminated
 from gan_directions.runs.layout import CHECKPOINT
 from gan_directions.training.balance import BALANCE_PENALTIES, mean_reading
 from gan_directions.training.discriminator import Discriminator
@@ -417,7 +418,8 @@ def train_gan(
         for signum, handler in previous.items():
             signal.signal(signum, handler)
     if stop["signal"] is not None:
-        raise KeyboardInterrupt(f"stopped at step {trainer.step_index}; checkpoint saved")
+        stopped = Terminated if stop["signal"] == signal.SIGTERM else KeyboardInterrupt
+        raise stopped(f"stopped at step {trainer.step_index}; checkpoint saved")
     return trainer
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime
 import re
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -43,8 +42,9 @@ def default_out(model: str, method: str) -> Path:
 def find_run(settings: FindSettings) -> FindResult:
     """Search directions as ``settings`` say and write the run folder (``result.out``).
 
-    The run folder is locked for the whole command (search and render); Ctrl-C saves a
-    checkpoint first, so ``resume`` continues where it stopped.
+    The run folder is locked for the whole command (search and render); Ctrl-C or SIGTERM
+    saves a checkpoint first, so ``resume`` continues where it stopped, and the interrupt
+    says how to go on.
     """
     from gan_directions.discovery.search import prepare_output
     from gan_directions.generators.registry import load_generator, model_file
@@ -62,13 +62,17 @@ def find_run(settings: FindSettings) -> FindResult:
             result = find_directions(generator, out=out, overwrite=settings.overwrite,
                                      resume=settings.resume, quiet=settings.quiet,
                                      **asdict(settings.search))
-        except KeyboardInterrupt:
-            if (out / CHECKPOINT).is_file() and not settings.quiet:
-                print(f"Interrupted; a checkpoint is saved: continue with the same options "
-                      f"plus --resume --out {out}", file=sys.stderr)
+        except KeyboardInterrupt as interrupt:
+            if (out / CHECKPOINT).is_file():
+                raise type(interrupt)(f"checkpoint saved; continue with the same options plus "
+                                      f"--resume --out {out}") from None
             raise
         if settings.render:
-            render_directions(generator, out, RenderSettings(
-                truncation_psi=settings.search.truncation_psi, overwrite=True,
-                progress=not settings.quiet))
+            try:
+                render_directions(generator, out, RenderSettings(
+                    truncation_psi=settings.search.truncation_psi, overwrite=True,
+                    progress=not settings.quiet))
+            except KeyboardInterrupt as interrupt:
+                raise type(interrupt)(f"the directions are saved in {out}; render them with "
+                                      f"gandir render {out}") from None
     return result
