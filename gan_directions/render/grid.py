@@ -14,6 +14,7 @@ from gan_directions.render.images import (
     TEXT_COLOR,
     font_size_for,
     label_font,
+    raster_text,
     shift_label,
     text_size,
 )
@@ -22,7 +23,9 @@ MAX_LABEL_CHARS = 28
 
 
 def clip_label(text: str, font=None, max_width: int | None = None) -> str:
-    """Shorten ``text`` to at most 28 characters (and ``max_width`` pixels), ending in "…"."""
+    """``text`` as the label font draws it (``raster_text``: "≈" as "~"), shortened to at most
+    28 characters (and ``max_width`` pixels), ending in "…"."""
+    text = raster_text(text)
     if len(text) > MAX_LABEL_CHARS:
         text = text[: MAX_LABEL_CHARS - 1] + "…"
     while max_width is not None and len(text) > 1 and text_size(text, font)[0] > max_width:

@@ -6,6 +6,7 @@ through ``to_uint8`` so that a given seed gives the same pixels in every output 
 
 from __future__ import annotations
 
+import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -16,6 +17,9 @@ BACKGROUND = 255  # white canvas around tiles
 TEXT_COLOR = (20, 20, 20)
 ACCENT_COLOR = (214, 69, 65)
 TRACK_COLOR = (190, 190, 190)
+MISSING_GLYPH_PROBE = "\ue000"  # a private-use character: drawn as the missing-glyph box
+LABEL_PROBE_SIZE = 16  # glyph coverage does not depend on the size
+RASTER_SUBSTITUTES = {"≈": "~", "×": "x", "−": "-", "→": "->", "–": "-", "—": "-"}
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -62,8 +66,39 @@ def resize_tiles(tiles: np.ndarray, size: int | None) -> np.ndarray:
 
 @lru_cache(maxsize=16)
 def label_font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
-    """Pillow's bundled font at ``size`` pixels (no system fonts needed)."""
+    """Pillow's bundled font at ``size`` pixels (no system fonts needed).
+
+    It covers ASCII and a few symbols, not "≈" or accents: draw text through ``raster_text``.
+    """
     return ImageFont.load_default(size=max(8, int(size)))
+
+
+def glyph_mask(font, char: str) -> tuple[tuple[int, int], bytes]:
+    """The size and pixels ``font`` draws for ``char``."""
+    mask = font.getmask(char)
+    return mask.size, bytes(mask)
+
+
+def has_glyph(font, char: str) -> bool:
+    """Whether ``font`` draws ``char`` as itself, not as its missing-glyph box (the drawing of
+    a private-use character, which no font here has)."""
+    return glyph_mask(font, char) != glyph_mask(font, MISSING_GLYPH_PROBE)
+
+
+@lru_cache(maxsize=1024)
+def _drawable(char: str) -> str:
+    font = label_font(LABEL_PROBE_SIZE)
+    if has_glyph(font, char):
+        return char
+    text = RASTER_SUBSTITUTES.get(char) or unicodedata.normalize("NFKD", char)
+    text = "".join(c for c in text if not unicodedata.combining(c))  # é -> e
+    return text if text and all(has_glyph(font, c) for c in text) else "?"
+
+
+def raster_text(text: str) -> str:
+    """``text`` as the label font can draw it: "≈" as "~", "é" as "e", and any other
+    character it lacks as "?" (the HTML report keeps the original text)."""
+    return "".join(_drawable(char) for char in text)
 
 
 def font_size_for(tile: int) -> int:

@@ -73,61 +73,59 @@ def write_traversal_files(
     }
 
     jobs = len(indices) * len(formats) + len(formats)
-    bar = tqdm(total=jobs, desc="writing", unit="file", disable=not progress)
-    for k, (index, label) in enumerate(zip(indices, labels, strict=True)):
-        stem = f"d{index:0{width}d}"
-        entry = {"index": int(index), "label": label}
+    with tqdm(total=jobs, desc="writing", unit="file", disable=not progress) as bar:
+        for k, (index, label) in enumerate(zip(indices, labels, strict=True)):
+            stem = f"d{index:0{width}d}"
+            entry = {"index": int(index), "label": label}
+            if "png" in formats:
+                image = traversal_grid(frames[k], alphas, seed_labels,
+                                       originals if original else None, labels=show_labels)
+                save_png(image, out_dir / f"{stem}_grid.png")
+                entry["grid"] = f"{stem}_grid.png"
+                bar.update()
+            if "gif" in formats or "mp4" in formats:
+                composed = compose_frames(
+                    frames[k].transpose(1, 0, 2, 3, 4),
+                    alphas,
+                    max_shift,
+                    captions=seed_labels if show_labels else None,
+                    title=label if show_labels else None,
+                )
+                ordered = [composed[i] for i in order]
+                for fmt, writer in (("gif", _gif_writer(loop)), ("mp4", write_mp4)):
+                    if fmt in formats:
+                        writer(out_dir / f"{stem}.{fmt}", ordered, fps)
+                        entry[fmt] = f"{stem}.{fmt}"
+                        bar.update()
+            manifest["directions"].append(entry)
+
         if "png" in formats:
-            image = traversal_grid(
-                frames[k], alphas, seed_labels, originals if original else None, labels=show_labels
+            overview = traversal_grid(
+                frames[:, 0],
+                alphas,
+                labels,
+                originals[:1].repeat(len(indices), 0) if original else None,
+                labels=show_labels,
             )
-            save_png(image, out_dir / f"{stem}_grid.png")
-            entry["grid"] = f"{stem}_grid.png"
+            save_png(overview, out_dir / "overview.png")
+            manifest["overview"] = "overview.png"
             bar.update()
         if "gif" in formats or "mp4" in formats:
+            shown = min(len(indices), MAX_COMBINED)
             composed = compose_frames(
-                frames[k].transpose(1, 0, 2, 3, 4),
+                frames[:shown, 0].transpose(1, 0, 2, 3, 4),
                 alphas,
                 max_shift,
-                captions=seed_labels if show_labels else None,
-                title=label if show_labels else None,
+                captions=list(labels[:shown]) if show_labels else None,
+                title=seed_labels[0] if show_labels else None,
             )
             ordered = [composed[i] for i in order]
             for fmt, writer in (("gif", _gif_writer(loop)), ("mp4", write_mp4)):
                 if fmt in formats:
-                    writer(out_dir / f"{stem}.{fmt}", ordered, fps)
-                    entry[fmt] = f"{stem}.{fmt}"
+                    writer(out_dir / f"all.{fmt}", ordered, fps)
+                    manifest["combined"][fmt] = f"all.{fmt}"
+                    manifest["combined_count"] = shown
                     bar.update()
-        manifest["directions"].append(entry)
-
-    if "png" in formats:
-        overview = traversal_grid(
-            frames[:, 0],
-            alphas,
-            labels,
-            originals[:1].repeat(len(indices), 0) if original else None,
-            labels=show_labels,
-        )
-        save_png(overview, out_dir / "overview.png")
-        manifest["overview"] = "overview.png"
-        bar.update()
-    if "gif" in formats or "mp4" in formats:
-        shown = min(len(indices), MAX_COMBINED)
-        composed = compose_frames(
-            frames[:shown, 0].transpose(1, 0, 2, 3, 4),
-            alphas,
-            max_shift,
-            captions=list(labels[:shown]) if show_labels else None,
-            title=seed_labels[0] if show_labels else None,
-        )
-        ordered = [composed[i] for i in order]
-        for fmt, writer in (("gif", _gif_writer(loop)), ("mp4", write_mp4)):
-            if fmt in formats:
-                writer(out_dir / f"all.{fmt}", ordered, fps)
-                manifest["combined"][fmt] = f"all.{fmt}"
-                manifest["combined_count"] = shown
-                bar.update()
-    bar.close()
     atomic_write_text(out_dir / MANIFEST, json.dumps(manifest, indent=1) + "\n")
     return manifest
 
