@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import math
+import os
+import signal
 
 import pytest
 import torch
 from safetensors.torch import load_file
 
 from gan_directions.errors import GandirError, InvalidInputError
+from gan_directions.runs.interrupt import Terminated
 from gan_directions.vae.checkpoint import CHECKPOINT_NAME
 from gan_directions.vae.train import TrainConfig, Trainer, train_vae
 from gan_directions.worlds import get_dataset
@@ -65,6 +68,27 @@ def test_factorvae_topdis_orthogonalized_resume_is_bit_identical(tmp_path, dspri
 @pytest.mark.parametrize("topdis", [0.0, 5.0])
 def test_resume_matrix_50_steps(tmp_path, dsprites, model, topdis):
     _run_resume_check(tmp_path, dsprites, model=model, topdis=topdis)
+
+
+def test_sigterm_saves_a_checkpoint_that_resumes_exactly(tmp_path, dsprites, monkeypatch):
+    config = TrainConfig(steps=12, **SMALL)  # no periodic checkpoint before the end
+    straight = tmp_path / "straight"
+    train_vae(config, straight, dataset=dsprites, quiet=True)
+    step = Trainer.step
+
+    def step_then_sigterm_at_5(self):
+        row = step(self)
+        if self.step_count == 5:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return row
+
+    monkeypatch.setattr(Trainer, "step", step_then_sigterm_at_5)
+    split = tmp_path / "split"
+    with pytest.raises(Terminated, match="checkpoint saved at step 5"):
+        train_vae(config, split, dataset=dsprites, quiet=True)
+    monkeypatch.undo()
+    train_vae(config, split, resume=True, dataset=dsprites, quiet=True)
+    _assert_identical(_weights(straight), _weights(split))
 
 
 def test_gmg_run_resumes_exactly(tmp_path, dsprites):

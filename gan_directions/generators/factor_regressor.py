@@ -24,7 +24,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 from torch import nn
 from torch.nn import functional as F
 
@@ -109,7 +109,7 @@ def save_regressor(model: FactorRegressor, path: str | Path,
                for k, v in model.state_dict().items()}
     tensors_path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(tensors_path) as tmp_tensors, atomic_path(json_path) as tmp_json:
-        save_file(tensors, str(tmp_tensors))
+        tmp_tensors.write_bytes(save(tensors))
         tmp_json.write_text(json.dumps(document, indent=1) + "\n", encoding="utf-8")
     return tensors_path, json_path
 

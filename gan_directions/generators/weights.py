@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from gan_directions.errors import ModelLoadError
 from gan_directions.fileio import atomic_path
@@ -75,7 +75,7 @@ def save_generator(generator: StyleGAN2Generator, path: str | Path,
     tensors = {k: v.detach().to("cpu", dtype).contiguous()
                for k, v in generator.state_dict().items()}
     with atomic_path(tensors_path) as tmp_tensors, atomic_path(json_path) as tmp_json:
-        save_file(tensors, str(tmp_tensors), metadata={METADATA_KEY: text})
+        tmp_tensors.write_bytes(save(tensors, metadata={METADATA_KEY: text}))
         tmp_json.write_text(text + "\n", encoding="utf-8")
     return tensors_path, json_path
 

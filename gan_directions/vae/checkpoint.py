@@ -13,7 +13,7 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, safe_open, save_file
+from safetensors.torch import load_file, safe_open, save
 
 from gan_directions.errors import ModelLoadError
 from gan_directions.fileio import atomic_path
@@ -39,7 +39,7 @@ def save_checkpoint(path: str | Path, tensors: dict[str, torch.Tensor], header: 
     header = {"format_version": FORMAT_VERSION, **header}
     contiguous = {k: v.detach().contiguous().cpu() for k, v in tensors.items()}
     with atomic_path(path) as tmp:
-        save_file(contiguous, str(tmp), metadata={METADATA_KEY: json.dumps(header)})
+        tmp.write_bytes(save(contiguous, metadata={METADATA_KEY: json.dumps(header)}))
 
 
 def read_header(path: str | Path) -> dict:

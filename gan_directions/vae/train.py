@@ -27,6 +27,7 @@ from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.fileio import atomic_path, storage_errors_name
 from gan_directions.render.grid import save_png
 from gan_directions.render.images import as_rgb, to_pil
+from gan_directions.runs.interrupt import deferred_interrupts
 from gan_directions.runs.layout import LOSSES_CSV
 from gan_directions.runs.lock import folder_lock
 from gan_directions.runs.output import check_output_dir, mark_output
@@ -454,7 +455,7 @@ def _train(config: TrainConfig, out: Path, resume: bool, overwrite: bool, datase
         file=sys.stderr,
         disable=quiet,
         dynamic_ncols=True,
-    ) as bar:
+    ) as bar, deferred_interrupts() as interrupt:
         while trainer.step_count < config.steps:
             history.append(trainer.step())
             step = trainer.step_count
@@ -469,8 +470,12 @@ def _train(config: TrainConfig, out: Path, resume: bool, overwrite: bool, datase
                 bar.set_postfix(loss=f"{last['loss']:.2f}", recon=f"{last['recon']:.1f}")
             if step % config.image_every == 0 or step == config.steps:
                 write_previews(trainer, out)
-            if step % config.checkpoint_every == 0 or step == config.steps:
+            if (step % config.checkpoint_every == 0 or step == config.steps
+                    or interrupt.requested):
                 trainer.save(out / CHECKPOINT_NAME)
+            if interrupt.requested:
+                raise KeyboardInterrupt(f"checkpoint saved at step {step}; continue with the "
+                                        f"same options plus --resume")
     summary = new_record(
         "vae-train", {"spec": config.model, "path": None, "sha256": None}, asdict(config),
         step=trainer.step_count, model_config=trainer.model_config.to_dict(), final_losses=last,
