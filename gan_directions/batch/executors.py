@@ -15,8 +15,10 @@ from multiprocessing import active_children, get_context
 
 from gan_directions.batch.execute import execute_run
 from gan_directions.errors import GandirError
+from gan_directions.runs.interrupt import deferred_interrupts
 
 EXECUTORS = ("local", "ray")
+POLL_SECONDS = 0.5  # how soon a Ray sweep notices Ctrl-C or SIGTERM
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
                     "NUMBA_NUM_THREADS")
 
@@ -121,9 +123,12 @@ def run_ray(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
     try:
         task = ray.remote(num_cpus=threads, max_retries=0)(execute_run)
 
-        def wait_any(refs):
-            done, rest = ray.wait(refs, num_returns=1)
-            return [ray.get(ref) for ref in done], rest
+        def wait_any(refs):  # Ray turns a signal's exception into its own: poll a flag
+            while not interrupt.requested:
+                done, rest = ray.wait(refs, num_returns=1, timeout=POLL_SECONDS)
+                if done:
+                    return [ray.get(ref) for ref in done], rest
+            raise KeyboardInterrupt
 
         def stop(refs) -> None:
             for ref in refs:
@@ -131,8 +136,9 @@ def run_ray(runs: list[dict], sweep_dir: str, jobs: int, threads: int,
             if refs:
                 ray.wait(refs, num_returns=len(refs))
 
-        _run_windowed(runs, jobs, lambda run: task.remote(run, sweep_dir, threads), wait_any,
-                      on_done, stop)
+        with deferred_interrupts() as interrupt:  # also replaces ray.init's SIGTERM handler
+            _run_windowed(runs, jobs, lambda run: task.remote(run, sweep_dir, threads),
+                          wait_any, on_done, stop)
     finally:
         if started_here:
             ray.shutdown()
