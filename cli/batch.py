@@ -5,27 +5,42 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import HELP_SETTINGS, threads_option
+from gan_directions.cli.options import (
+    COMPUTES,
+    HELP_SETTINGS,
+    PROGRESS,
+    WRITES,
+    device_option,
+    does,
+    out_option,
+    overwrite_option,
+    quiet_option,
+    threads_option,
+)
 
 from gan_directions.batch.executors import EXECUTORS
 
 
+@does(WRITES, COMPUTES, PROGRESS)
 @click.command(name="batch", context_settings=HELP_SETTINGS)
 @click.argument("sweep", type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--out", "-o", required=True, type=click.Path(path_type=Path, file_okay=False),
-              help="Sweep folder: runs/, logs/, status/, results.csv, results.json, "
-                   "index.html. Rerunning with the same folder skips finished runs.")
+@out_option("Sweep folder: runs/, logs/, status/, results.csv, results.json, index.html. "
+            "Rerunning with the same folder skips finished runs.", required=True)
+@overwrite_option("Run every run again: replace --out if it is a sweep folder that holds "
+                  "nothing but what gandir wrote (its .gandir-run manifest lists the files).")
 @click.option("--jobs", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Runs at once.")
-@threads_option(None, "Torch threads per run [default: the cores divided by --jobs].")
+@device_option("Torch device of the runs whose sweep entry names none: auto (CUDA when "
+               "available), cpu, cuda, cuda:1, ...")
+@threads_option("Torch threads per run; auto: the cores divided by --jobs.")
 @click.option("--executor", type=click.Choice(EXECUTORS), default="local", show_default=True,
               help="local: worker processes on this machine; ray: Ray tasks (pip install "
                    "'gandir[ray]').")
 @click.option("--ray-address", default=None,
               help="Ray cluster to use (default: $RAY_ADDRESS, else a local Ray instance). "
                    "--out must then be on storage every node sees.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary table.")
-def command(sweep, out, jobs, threads, executor, ray_address, quiet):
+@quiet_option()
+def command(sweep, out, overwrite, jobs, device, threads, executor, ray_address, quiet):
     """Run every run of the SWEEP file (TOML) and compare the results.
 
     \b
@@ -53,10 +68,10 @@ def command(sweep, out, jobs, threads, executor, ray_address, quiet):
     from gan_directions.errors import GandirError
 
     result = run_sweep(sweep, out, jobs=jobs, executor=executor, ray_address=ray_address,
-                       threads=threads, quiet=quiet)
+                       threads=threads, device=device, overwrite=overwrite, quiet=quiet)
     if not quiet:
         click.echo(summary_table(result.rows))
-    click.echo(f"{len(result.rows)} runs ({result.ran} run now); results: {result.index}")
+        click.echo(f"{len(result.rows)} runs ({result.ran} run now); results: {result.index}")
     if result.failed:
         raise GandirError(f"{len(result.failed)} of {len(result.rows)} runs did not finish; "
                           f"see {out / 'results.csv'} and the logs")

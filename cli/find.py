@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from gan_directions.cli.options import (
-    FINITE_FLOAT,
-    SEED,
+    COMPUTES,
+    HELP_SETTINGS,
+    NON_NEGATIVE_FLOAT,
+    POSITIVE_FLOAT,
+    PROGRESS,
+    RANDOM,
+    WRITES,
+    FiniteFloatRange,
+    MultipleOf,
     device_option,
+    does,
+    formats_option,
+    out_option,
     overwrite_option,
+    quiet_option,
+    seed_option,
     threads_option,
     truncation_option,
 )
@@ -23,20 +33,23 @@ from gan_directions.discovery.search import (
     SPACES,
     SearchSettings,
 )
+from gan_directions.render.outputs import FORMATS
 from gan_directions.workflows.find import FindSettings
 
 DEFAULTS = SearchSettings()
-RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "render", "quiet")
+RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "render", "formats",
+              "quiet")
 
 
-@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@does(WRITES, COMPUTES, RANDOM, PROGRESS)
+@click.command(context_settings=HELP_SETTINGS)
 @click.option("--model", "-m", default=FindSettings.model, show_default=True,
               help="Built-in name (synthetic-shapes, stylegan2-shapes), catalogue name, "
                    "vae:PATH, a .pkl or .safetensors file, or your own model: "
                    "py:FILE.py:FACTORY or module.sub:factory (runs that code).")
 @click.option("--method", type=click.Choice(list(METHODS)), default=DEFAULTS.method,
               show_default=True, help=methods_help())
-@click.option("--k", "k", type=int, default=None,
+@click.option("--k", "k", type=click.IntRange(1), default=None,
               help="Number of directions, at most the latent dimension [default: 10, or the "
                    "dimension when smaller; probe: one per labelled attribute].")
 @click.option("--space", type=click.Choice(SPACES), default=DEFAULTS.space, show_default=True,
@@ -55,21 +68,19 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "diagnostics use it too. Previews, rendering and scoring stay at full "
                    "resolution. Raised to the first block that reads the edited layers; "
                    "ignored by models without intermediate RGB.")
-@click.option("--steps", type=int, default=DEFAULTS.steps, show_default=True,
+@click.option("--steps", type=click.IntRange(0), default=DEFAULTS.steps, show_default=True,
               help="Optimization steps (trained methods).")
-@click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True,
-              help="Latents per step.")
-@click.option("--lr", type=FINITE_FLOAT, default=DEFAULTS.lr, show_default=True,
+@click.option("--batch", type=click.IntRange(4), default=DEFAULTS.batch, show_default=True,
+              help="Latents per step (TopDis: at least 8).")
+@click.option("--lr", type=POSITIVE_FLOAT, default=DEFAULTS.lr, show_default=True,
               help="Adam learning rate of the direction parameters.")
-@click.option("--recon-lr", type=FINITE_FLOAT, default=DEFAULTS.recon_lr, show_default=True,
+@click.option("--recon-lr", type=POSITIVE_FLOAT, default=DEFAULTS.recon_lr, show_default=True,
               help="Adam learning rate of the reconstructor.")
 @click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES),
               default=DEFAULTS.lr_schedule, show_default=True,
               help="cosine: anneal both learning rates to 0 over --steps.")
-@click.option("--seed", type=SEED, default=DEFAULTS.seed, show_default=True,
-              help="Seed of every random choice (same seed, same result on CPU).")
-@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Run folder [default: outputs/<model>-<method>-<time>].")
+@seed_option(DEFAULTS.seed)
+@out_option("Run folder [default: outputs/<model>-<method>-<time>].")
 @overwrite_option()
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from its checkpoint (same settings; --steps may "
@@ -81,22 +92,25 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               default=DEFAULTS.parametrization, show_default=True,
               help="expm/cayley: exactly orthonormal (skew-symmetric generator); unit: "
                    "unit-norm, free to become non-orthogonal.")
-@click.option("--pca-dims", type=int, default=None,
+@click.option("--pca-dims", type=click.IntRange(1), default=None,
               help="Search only inside the top-N principal axes of the latent (N >= K).")
-@click.option("--pca-samples", type=int, default=DEFAULTS.pca_samples, show_default=True,
+@click.option("--pca-samples", type=click.IntRange(2), default=DEFAULTS.pca_samples,
+              show_default=True,
               help="Sampled latents for PCA, covariance and shift scales (w spaces).")
-@click.option("--rtd-weight", type=FINITE_FLOAT, default=DEFAULTS.rtd_weight, show_default=True,
-              help="Weight γ of the TopDis RTD term.")
-@click.option("--recon-weight", type=FINITE_FLOAT, default=DEFAULTS.recon_weight, show_default=True,
+@click.option("--rtd-weight", type=NON_NEGATIVE_FLOAT, default=DEFAULTS.rtd_weight,
+              show_default=True, help="Weight γ of the TopDis RTD term.")
+@click.option("--recon-weight", type=NON_NEGATIVE_FLOAT, default=DEFAULTS.recon_weight,
+              show_default=True,
               help="Weight of the reconstructor term in TopDis; it keeps directions from "
                    "becoming ones the image ignores (those have RTD 0). 0 turns it off.")
-@click.option("--gmg", "gmg_weight", type=FINITE_FLOAT, default=DEFAULTS.gmg_weight,
+@click.option("--gmg", "gmg_weight", type=NON_NEGATIVE_FLOAT, default=DEFAULTS.gmg_weight,
               show_default=True,
               help="Weight of the Gromov-Monge gap term between original and shifted images "
                    "(TopDis; 0 = off).")
-@click.option("--shift-c", type=FINITE_FLOAT, default=DEFAULTS.shift_c, show_default=True,
+@click.option("--shift-c", type=FiniteFloatRange(0, 1, min_open=True, max_open=True),
+              default=DEFAULTS.shift_c, show_default=True,
               help="TopDis shift C in Gaussian-CDF units.")
-@click.option("--rtd-size", type=int, default=DEFAULTS.rtd_size, show_default=True,
+@click.option("--rtd-size", type=click.IntRange(4), default=DEFAULTS.rtd_size, show_default=True,
               help="Images are area-downsampled to this size before RTD.")
 @click.option("--rtd-embedding", type=click.Choice(RTD_EMBEDDINGS),
               default=DEFAULTS.rtd_embedding, show_default=True,
@@ -115,15 +129,17 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "RMS std along the top-K principal axes), so turning towards low-variance "
                    "directions cannot shrink edits; direction: each direction's own std (no "
                    "gradient). Traversals use the same unit.")
-@click.option("--edit-floor", type=float, default=DEFAULTS.edit_floor, show_default=True,
+@click.option("--edit-floor", type=FiniteFloatRange(0, 1, max_open=True),
+              default=DEFAULTS.edit_floor, show_default=True,
               help="TopDis pays a hinge penalty when a step's image change falls below this "
                    "fraction of the direction's change at the start, so a search cannot lower "
                    "its loss by turning towards directions the image ignores (0 = off).")
-@click.option("--rtd-card", type=int, default=DEFAULTS.rtd_card, show_default=True,
+@click.option("--rtd-card", type=click.IntRange(1), default=DEFAULTS.rtd_card, show_default=True,
               help="RTD sums the lengths of this many longest H1 bars.")
-@click.option("--recon-size", type=int, default=DEFAULTS.recon_size, show_default=True,
-              help="Image size the reconstructor sees (a multiple of 16).")
-@click.option("--max-shift", type=FINITE_FLOAT, default=DEFAULTS.max_shift, show_default=True,
+@click.option("--recon-size", type=MultipleOf(16, min=16), default=DEFAULTS.recon_size,
+              show_default=True, help="Image size the reconstructor sees (a multiple of 16).")
+@click.option("--max-shift", type=FiniteFloatRange(0.5, min_open=True),
+              default=DEFAULTS.max_shift, show_default=True,
               help="Largest reconstructor shift ε, in standard deviations.")
 @click.option("--labels", default=None,
               help="probe: the attribute labels, a CSV whose header is 'seed' and then "
@@ -133,15 +149,16 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--probe-samples", type=click.IntRange(min=3), default=DEFAULTS.probe_samples,
               show_default=True,
               help="probe: latents labelled by the model's factors or the classifier.")
-@truncation_option(default=DEFAULTS.truncation_psi, help="Truncation of w samples.")
-@click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
+@truncation_option(default=DEFAULTS.truncation_psi, help="Truncation of w samples.",
+                   type=POSITIVE_FLOAT)
+@click.option("--checkpoint-every", type=click.IntRange(1), default=DEFAULTS.checkpoint_every,
               show_default=True, help="Write RUN/checkpoint.pt every N steps.")
 @device_option()
-@threads_option(None, "CPU threads for torch [default: torch's choice]. Small models on a busy "
-                     "machine often run fastest with 1.")
+@threads_option()
 @click.option("--render", is_flag=True,
-              help="Also render traversal grids/GIFs and an HTML report into the run folder.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar or summary.")
+              help="Also render traversals (--formats) and an HTML report into the run folder.")
+@formats_option(FORMATS)
+@quiet_option()
 def command(**options):
     """Find K directions in a model's latent space and write a run folder.
 

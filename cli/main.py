@@ -27,8 +27,9 @@ class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use.
 
     Ctrl-C and SIGTERM end a command with one line and exit code 130 or 143. Errors the user
-    can act on (``GandirError``) and bad values (``ValueError``) become a one-line message and
-    exit code 1 instead of a traceback.
+    can act on (``GandirError``) and bad values (``ValueError``) become a one-line message
+    instead of a traceback, with the error's ``exit_code``: 2 for a value the command cannot
+    take (``InvalidInputError``, like click's usage errors), else 1.
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -51,7 +52,7 @@ class LazyGroup(click.Group):
                 return super().invoke(ctx)
         except (GandirError, ValueError, OSError) as error:
             click.echo(f"Error: {error}", err=True)
-            sys.exit(1)
+            sys.exit(getattr(error, "exit_code", 1))
         except KeyboardInterrupt as interrupt:
             click.echo(interrupt_line(interrupt), err=True)
             sys.exit(exit_code(interrupt))

@@ -7,11 +7,21 @@ from pathlib import Path
 from typing import Any
 
 import click
+from gan_directions.cli.options import (
+    HELP_SETTINGS,
+    PROGRESS,
+    WRITES,
+    does,
+    out_option,
+    out_or_old_argument,
+    overwrite_option,
+    quiet_option,
+)
 
 from gan_directions.errors import GandirError
 
 
-@click.group(name="models")
+@click.group(name="models", context_settings=HELP_SETTINGS)
 def command() -> None:
     """List, download, inspect and convert models.
 
@@ -22,6 +32,7 @@ def command() -> None:
     """
 
 
+@does()
 @command.command(name="list")
 @click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
 def list_models(as_json: bool) -> None:
@@ -62,9 +73,10 @@ def _spec_form(family) -> str:
     return "module.sub:factory" if family.name == "module" else family.name
 
 
+@does(PROGRESS)
 @command.command(name="download")
 @click.argument("name")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@quiet_option("No progress bar: only the path is printed.")
 def download_model(name: str, quiet: bool) -> None:
     """Download catalogue model NAME into the cache (once) and print its path."""
     from gan_directions.generators.catalogue import fetch_model
@@ -97,6 +109,7 @@ def describe(generator: Any) -> dict[str, Any]:
     return info
 
 
+@does()
 @command.command(name="inspect")
 @click.argument("name_or_path")
 @click.option("--network", type=click.Choice(["G_ema", "G"]), default="G_ema", show_default=True,
@@ -133,13 +146,19 @@ def inspect_model(name_or_path: str, network: str, as_json: bool) -> None:
             click.echo(f"{key}: {value}")
 
 
+@does(WRITES, PROGRESS)
 @command.command(name="convert")
 @click.argument("source")
-@click.argument("out", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("old_out", metavar="[OUT]", required=False,
+                type=click.Path(dir_okay=False, path_type=Path))
+@out_option("Output name: writes OUT.safetensors + OUT.json (the old second argument OUT still "
+            "works, with a warning).", folder=False)
+@overwrite_option("Replace OUT.safetensors and OUT.json if they exist.")
 @click.option("--network", type=click.Choice(["G_ema", "G"]), default="G_ema", show_default=True,
               help="Network to take from the pickle.")
-@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
-def convert_model(source: str, out: Path, network: str, overwrite: bool) -> None:
+@quiet_option()
+def convert_model(source: str, old_out: Path | None, out: Path | None, overwrite: bool,
+                  network: str, quiet: bool) -> None:
     """Convert SOURCE (a .pkl or catalogue name) to OUT.safetensors + OUT.json.
 
     The result loads without any pickle: `gandir generate --model OUT.safetensors`.
@@ -147,15 +166,15 @@ def convert_model(source: str, out: Path, network: str, overwrite: bool) -> None
     from gan_directions.generators.registry import load_generator
     from gan_directions.generators.stylegan2 import StyleGAN2Generator
     from gan_directions.generators.weights import save_generator, weights_paths
+    from gan_directions.workflows.common import check_output_files
 
-    targets = weights_paths(out)
-    existing = [str(path) for path in targets if path.exists()]
-    if existing and not overwrite:
-        raise GandirError(f"{', '.join(existing)} exists; pass --overwrite to replace it")
+    out = out_or_old_argument(out, old_out, "models convert SOURCE OUT")
+    check_output_files(weights_paths(out), overwrite)
     generator = load_generator(source, network=network)
     if not isinstance(generator, StyleGAN2Generator):
         raise GandirError(f"{source} is not a StyleGAN2 model; nothing to convert")
     source_info = {"file": Path(source).name, "sha256": generator.source_sha256,
                    "network": network}
     tensors_path, json_path = save_generator(generator, out, source=source_info)
-    click.echo(f"wrote {tensors_path} and {json_path}")
+    if not quiet:
+        click.echo(f"wrote {tensors_path} and {json_path}")

@@ -7,29 +7,27 @@ from pathlib import Path
 
 import click
 from gan_directions.cli.options import (
+    COMPUTES,
+    HELP_SETTINGS,
+    PROGRESS,
+    WRITES,
     FiniteFloatRange,
     device_option,
+    does,
+    formats_option,
+    out_option,
     overwrite_option,
+    quiet_option,
+    threads_option,
     truncation_option,
 )
 
 from gan_directions.directions import parse_seeds
 from gan_directions.errors import InvalidInputError
+from gan_directions.render.outputs import FORMATS
 from gan_directions.workflows.render import RenderSettings
 
 DEFAULTS = RenderSettings()
-
-FORMAT_CHOICES = DEFAULTS.formats
-
-
-def _parse_formats(text: str) -> tuple[str, ...]:
-    formats = tuple(dict.fromkeys(f.strip().lower() for f in text.split(",") if f.strip()))
-    unknown = [f for f in formats if f not in FORMAT_CHOICES]
-    if unknown or not formats:
-        raise InvalidInputError(
-            f"bad --formats {text!r}: use a comma-separated subset of {','.join(FORMAT_CHOICES)}"
-        )
-    return formats
 
 
 def _parse_directions(text: str | None) -> list[int] | None:
@@ -41,7 +39,8 @@ def _parse_directions(text: str | None) -> list[int] | None:
         raise InvalidInputError(f"bad --directions {text!r}: expected e.g. 0-4,7") from None
 
 
-@click.command(name="render")
+@does(WRITES, COMPUTES, PROGRESS)
+@click.command(name="render", context_settings=HELP_SETTINGS)
 @click.argument("source", metavar="RUN_DIR_OR_NPZ", type=click.Path(path_type=Path))
 @click.option(
     "--model",
@@ -49,13 +48,9 @@ def _parse_directions(text: str | None) -> list[int] | None:
     default=None,
     help="Model name or file. Default: the model recorded in the run's run.json.",
 )
-@click.option(
-    "--out",
-    "-o",
-    type=click.Path(path_type=Path),
-    default=None,
-    help="Output folder. Default: RUN_DIR/traversals (where `gandir find --render` writes), "
-    "or NAME_render beside a bare .npz.",
+@out_option(
+    "Output folder. Default: RUN_DIR/traversals (where `gandir find --render` writes), "
+    "or NAME_render beside a bare .npz."
 )
 @click.option(
     "--steps",
@@ -104,12 +99,7 @@ def _parse_directions(text: str | None) -> list[int] | None:
     help="Direction names for labels: a text file (one name per line) or TOML "
     '(names = [...], or index = "name"). Default: the run\'s names.txt/names.toml.',
 )
-@click.option(
-    "--formats",
-    default=",".join(DEFAULTS.formats),
-    show_default=True,
-    help="Outputs, comma-separated: png (grids), gif, mp4.",
-)
+@formats_option(FORMATS)
 @click.option(
     "--fps",
     type=FiniteFloatRange(1, 50),
@@ -150,6 +140,7 @@ def _parse_directions(text: str | None) -> list[int] | None:
     help="Images generated per batch.",
 )
 @device_option()
+@threads_option()
 @click.option(
     "--network",
     type=click.Choice(["G_ema", "G"]),
@@ -164,7 +155,7 @@ def _parse_directions(text: str | None) -> list[int] | None:
     help="Write index.html (into the run folder when --out is inside it).",
 )
 @overwrite_option()
-@click.option("--quiet", "-q", is_flag=True, help="No progress bars.")
+@quiet_option()
 def command(
     source,
     model,
@@ -184,6 +175,7 @@ def command(
     loop,
     batch_size,
     device,
+    threads,
     network,
     report,
     overwrite,
@@ -194,6 +186,7 @@ def command(
     Each direction moves the seeded samples from -RANGE to +RANGE standard deviations, in the
     direction's own latent space and layer range. Writes one grid PNG, GIF and MP4 per
     direction, an overview grid, a GIF/MP4 of all directions, render.json and index.html.
+    Every random draw comes from a sample's seed in --seeds, so the command takes no --seed.
 
     \b
     Examples:
@@ -210,6 +203,7 @@ def command(
         names=names,
         truncation_psi=truncation_psi,
         device=device,
+        threads=threads,
         network=network,
         report=report,
         seeds=tuple(parse_seeds(seeds)),
@@ -217,7 +211,7 @@ def command(
         max_shift=max_shift,
         indices=None if indices is None else tuple(indices),
         class_index=class_index,
-        formats=_parse_formats(formats),
+        formats=formats,
         fps=fps,
         size=size,
         labels=labels,
@@ -227,6 +221,8 @@ def command(
         overwrite=overwrite,
         progress=not quiet and sys.stderr.isatty(),
     ))
+    if quiet:
+        return
     k, n_seeds, n_steps = result.frames.shape[:3]
     click.echo(f"Rendered {k} directions × {n_seeds} seeds × {n_steps} steps into {result.out_dir}")
     if result.report is not None:

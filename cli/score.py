@@ -6,14 +6,30 @@ import sys
 from pathlib import Path
 
 import click
-from gan_directions.cli.options import SEED, FiniteFloatRange, device_option, truncation_option
+from gan_directions.cli.options import (
+    COMPUTES,
+    HELP_SETTINGS,
+    PROGRESS,
+    RANDOM,
+    WRITES,
+    FiniteFloatRange,
+    device_option,
+    does,
+    out_option,
+    overwrite_option,
+    quiet_option,
+    seed_option,
+    threads_option,
+    truncation_option,
+)
 
 from gan_directions.workflows.score import SCORE_EMBEDDINGS, SCORE_MODES, ScoreSettings
 
 DEFAULTS = ScoreSettings()
 
 
-@click.command(name="score")
+@does(WRITES, COMPUTES, RANDOM, PROGRESS)
+@click.command(name="score", context_settings=HELP_SETTINGS)
 @click.argument("run_dir", type=click.Path(path_type=Path, file_okay=False))
 @click.option("--model", "-m", default=None,
               help="Model name or file. Default: the model recorded in RUN_DIR/run.json.")
@@ -47,24 +63,27 @@ DEFAULTS = ScoreSettings()
               help="Also compare with the model's true factors. Default: when the model "
               "knows them (synthetic-shapes).")
 @truncation_option(default=None, help="Truncation psi. Default: the run's, else 1.")
-@click.option("--seed", type=SEED, default=DEFAULTS.seed,
-              show_default=True,
-              help="Seed of the base batch, values, landmarks and the random embedding.")
+@seed_option(DEFAULTS.seed, "Seed of the base batch, values, landmarks and the random "
+                           "embedding.")
 @click.option("--class", "class_index", type=click.IntRange(0), default=None,
               help="Class of a conditional model. Default: the run's --class, else classes "
               "drawn uniformly.")
 @click.option("--workers", type=click.IntRange(1), default=None,
               help="Processes computing RLTs. Default: the available cores (at most 8).")
 @device_option("Device for decoding images: auto, cpu, cuda or cuda:N.")
-@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+@threads_option()
+@out_option("Folder for scores.json and the plots, leaving RUN_DIR as it is. Default: RUN_DIR "
+            "itself, where a new score replaces the last one.")
+@overwrite_option()
+@quiet_option()
 def command(run_dir: Path, quiet: bool, **options) -> None:
     """Score the directions in RUN_DIR by RLT topological similarity.
 
     Reads RUN_DIR/directions.npz (and run.json for the model), then writes scores.json (which
     states its mode), similarity.png and one wrlt_*.png per direction into RUN_DIR, records
     the score in run.json, and refreshes RUN_DIR/index.html when the run already has a
-    report. The defaults are the paper's settings; W/W+ directions are scored by an
-    intervention (see scores.json).
+    report; with --out, it writes scores.json and the plots there instead. The defaults are
+    the paper's settings; W/W+ directions are scored by an intervention (see scores.json).
 
     \b
     Example:
@@ -75,7 +94,9 @@ def command(run_dir: Path, quiet: bool, **options) -> None:
 
     settings = ScoreSettings(progress=not quiet and sys.stderr.isatty(), **options)
     result = score_run(run_dir, settings)
+    if quiet:
+        return
     line = f"score {result['score']:.4g} (k={result['k']}, {result['mode']} mode)"
     if "supervised" in result:
         line += f"; supervised {result['supervised']['score']:.4g}"
-    click.echo(f"{line}; wrote {run_dir / SCORES_JSON}")
+    click.echo(f"{line}; wrote {(settings.out or run_dir) / SCORES_JSON}")

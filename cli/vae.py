@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from gan_directions.cli.options import (
-    FINITE_FLOAT,
-    SEED,
+    COMPUTES,
+    HELP_SETTINGS,
+    NON_NEGATIVE_FLOAT,
+    POSITIVE_FLOAT,
+    PROGRESS,
+    RANDOM,
+    WRITES,
     device_option,
+    does,
+    out_option,
     overwrite_option,
+    quiet_option,
+    seed_option,
     threads_option,
 )
 
@@ -21,7 +28,7 @@ DEFAULTS = TrainConfig()
 EVAL_DEFAULTS = VaeEvalSettings()
 
 
-@click.group(name="vae")
+@click.group(name="vae", context_settings=HELP_SETTINGS)
 def command() -> None:
     """Train and evaluate VAEs on datasets with known factors.
 
@@ -33,6 +40,7 @@ def command() -> None:
     """
 
 
+@does(WRITES, COMPUTES, RANDOM, PROGRESS)
 @command.command(name="train")
 @click.option("--dataset", default=DEFAULTS.dataset, show_default=True,
               help="dsprites or shapes3d (rendered on demand), or dsprites-file / shapes3d-file "
@@ -42,77 +50,81 @@ def command() -> None:
                    "~/.cache/gandir/data).")
 @click.option("--model", type=click.Choice(MODELS), default=DEFAULTS.model, show_default=True,
               help="Base objective.")
-@click.option("--beta", type=FINITE_FLOAT, default=None,
+@click.option("--beta", type=NON_NEGATIVE_FLOAT, default=None,
               help="β for betavae/tcvae, γ (TC weight) for factorvae. "
                    "[default: 4 betavae, 6 tcvae, 10 factorvae]")
-@click.option("--latent", type=int, default=DEFAULTS.latent, show_default=True,
+@click.option("--latent", type=click.IntRange(1), default=DEFAULTS.latent, show_default=True,
               help="Latent dimensions.")
 @click.option("--decoder-loss", type=click.Choice(DECODER_LOSSES),
               default=DEFAULTS.decoder_loss, show_default=True,
               help="Reconstruction loss (disentanglement_lib's).")
-@click.option("--topdis", type=FINITE_FLOAT, default=DEFAULTS.topdis, show_default=True,
+@click.option("--topdis", type=NON_NEGATIVE_FLOAT, default=DEFAULTS.topdis, show_default=True,
               help="Weight γ of the TopDis loss (0 = off; the official scripts use 5-6).")
-@click.option("--topdis-delay", type=int, default=DEFAULTS.topdis_delay, show_default=True,
+@click.option("--topdis-delay", type=click.IntRange(0), default=DEFAULTS.topdis_delay,
+              show_default=True,
               help="Steps before TopDis switches on (the official scripts use 100000).")
 @click.option("--orthogonalize", is_flag=True,
               help="Project the TopDis gradient off the reconstruction gradient when they "
                    "conflict.")
-@click.option("--gmg", type=FINITE_FLOAT, default=DEFAULTS.gmg, show_default=True,
+@click.option("--gmg", type=NON_NEGATIVE_FLOAT, default=DEFAULTS.gmg, show_default=True,
               help="Weight λ of the Gromov-Monge gap on the decoder (0 = off).")
-@click.option("--steps", type=int, default=DEFAULTS.steps, show_default=True,
+@click.option("--steps", type=click.IntRange(1), default=DEFAULTS.steps, show_default=True,
               help="Total training steps (with --resume: the new total).")
-@click.option("--batch", type=int, default=DEFAULTS.batch, show_default=True, help="Batch size.")
-@click.option("--lr", type=FINITE_FLOAT, default=DEFAULTS.lr, show_default=True,
+@click.option("--batch", type=click.IntRange(4), default=DEFAULTS.batch, show_default=True,
+              help="Batch size.")
+@click.option("--lr", type=POSITIVE_FLOAT, default=DEFAULTS.lr, show_default=True,
               help="Adam learning rate.")
-@click.option("--disc-lr", type=FINITE_FLOAT, default=DEFAULTS.disc_lr, show_default=True,
+@click.option("--disc-lr", type=POSITIVE_FLOAT, default=DEFAULTS.disc_lr, show_default=True,
               help="FactorVAE discriminator learning rate (Adam β 0.5, 0.9).")
-@click.option("--seed", type=SEED, default=DEFAULTS.seed, show_default=True, help="Random seed.")
-@click.option("--out", type=click.Path(), default=None,
-              help="Run folder. [default: vae-MODEL-DATASET-sSEED]")
+@seed_option(DEFAULTS.seed)
+@out_option("Run folder. [default: vae-MODEL-DATASET-sSEED]")
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from its checkpoint (stored options are kept).")
 @overwrite_option()
-@click.option("--log-every", type=int, default=DEFAULTS.log_every, show_default=True,
+@click.option("--log-every", type=click.IntRange(1), default=DEFAULTS.log_every, show_default=True,
               help="Steps between rows of losses.csv.")
-@click.option("--checkpoint-every", type=int, default=DEFAULTS.checkpoint_every,
+@click.option("--checkpoint-every", type=click.IntRange(1), default=DEFAULTS.checkpoint_every,
               show_default=True, help="Steps between checkpoints.")
-@click.option("--image-every", type=int, default=DEFAULTS.image_every, show_default=True,
-              help="Steps between reconstruction and traversal images.")
+@click.option("--image-every", type=click.IntRange(1), default=DEFAULTS.image_every,
+              show_default=True, help="Steps between reconstruction and traversal images.")
 @device_option()
-@threads_option(None, "CPU threads for torch [default: torch's choice].")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@threads_option()
+@quiet_option()
 def train(out, resume, overwrite, device, threads, quiet, **options) -> None:
     """Train a VAE; writes checkpoint.safetensors, losses.csv, images/ and run.json."""
     from gan_directions.workflows.vae import VaeTrainSettings, default_vae_out, vae_train_run
 
     config = TrainConfig(**options)
-    out = Path(out) if out is not None else default_vae_out(config)
+    out = out if out is not None else default_vae_out(config)
     summary = vae_train_run(VaeTrainSettings(config=config, out=out, resume=resume,
                                              overwrite=overwrite, device=device,
                                              threads=threads, quiet=quiet))
-    losses = ", ".join(f"{k} {v:.4g}" for k, v in sorted(summary["final_losses"].items()))
-    click.echo(f"trained {summary['step']} steps -> {out} ({losses})")
+    if not quiet:
+        losses = ", ".join(f"{k} {v:.4g}" for k, v in sorted(summary["final_losses"].items()))
+        click.echo(f"trained {summary['step']} steps -> {out} ({losses})")
 
 
+@does(WRITES, COMPUTES, RANDOM, PROGRESS)
 @command.command(name="eval")
 @click.argument("checkpoint", type=click.Path())
 @click.option("--fast", is_flag=True,
               help="Smaller sample sizes, the random-forest DCI estimator and a smaller RLT "
                    "sample (labelled mode: fast; not comparable with published numbers).")
-@click.option("--seed", type=SEED, default=EVAL_DEFAULTS.seed, show_default=True,
-              help="Random seed.")
+@seed_option(EVAL_DEFAULTS.seed)
 @click.option("--data-dir", type=click.Path(), default=None,
               help="Folder holding the real dataset files, if the model used one.")
 @click.option("--metrics", default=None,
               help="Comma-separated subset of beta_vae, factor_vae, mig, sap, dci, modularity "
                    "[default: all].")
 @click.option("--no-rlt", is_flag=True, help="Skip the RLT score of the latent axes.")
-@click.option("--out", type=click.Path(), default=None,
-              help="Result JSON. [default: eval.json (eval-fast.json with --fast) next to the "
-                   "checkpoint]")
+@out_option("Result JSON. [default: eval.json (eval-fast.json with --fast) next to the "
+            "checkpoint, where a new evaluation replaces the last one]", folder=False)
+@overwrite_option("Replace --out if the file exists.")
 @device_option()
-@click.option("--quiet", is_flag=True, help="No progress bars.")
-def evaluate(checkpoint, fast, seed, data_dir, metrics, no_rlt, out, device, quiet) -> None:
+@threads_option()
+@quiet_option()
+def evaluate(checkpoint, fast, seed, data_dir, metrics, no_rlt, out, overwrite, device, threads,
+             quiet) -> None:
     """Score a trained VAE (CHECKPOINT: a run folder or .safetensors file) with the encoder
     mean as representation: BetaVAE and FactorVAE scores, MIG, SAP, DCI, modularity and
     explicitness (disentanglement_lib definitions), plus the RLT score of the latent axes."""
@@ -120,8 +132,10 @@ def evaluate(checkpoint, fast, seed, data_dir, metrics, no_rlt, out, device, qui
 
     subset = tuple(m.strip() for m in metrics.split(",") if m.strip()) if metrics else None
     done = vae_eval_run(checkpoint, VaeEvalSettings(
-        fast=fast, seed=seed, data_dir=data_dir, metrics=subset, rlt=not no_rlt,
-        out=Path(out) if out else None, device=device, progress=not quiet))
+        fast=fast, seed=seed, data_dir=data_dir, metrics=subset, rlt=not no_rlt, out=out,
+        overwrite=overwrite, device=device, threads=threads, progress=not quiet))
+    if quiet:
+        return
     result = done.result
     click.echo(f"{result['model']} on {result['dataset']}, step {result['step']}, "
                f"{result['metrics']['mode']} metrics:")

@@ -272,5 +272,5 @@ def test_cli_conditional_module_find_render_score_with_one_class(tmp_path, monke
     assert scored.exit_code == 0, scored.output
     bad = run("find", "--model", "py:tests/byo_models.py:conditional", "--class", "3",
               "--out", tmp_path / "bad", "--quiet")
-    assert bad.exit_code == 1 and "out of range" in bad.output
+    assert bad.exit_code == 2 and "out of range" in bad.output
     assert not (tmp_path / "bad").exists()

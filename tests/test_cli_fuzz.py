@@ -1,5 +1,6 @@
-"""Every command with bad values for each option: no traceback, exit code 1 or 2, and nothing
-written anywhere (the sandbox, which is also the working, home and cache folder, is unchanged).
+"""Every command with bad values for each option: no traceback, exit code 2 (a usage error)
+or, for a file that is not there or cannot be read, 1, and nothing written anywhere (the
+sandbox, which is also the working, home and cache folder, is unchanged).
 
 Each command gets a valid, small base invocation; each case appends one option with a bad
 value (click keeps the last value of a repeated option). Bad values come from the option's
@@ -45,7 +46,7 @@ BAD: dict[str, list[str]] = {
     "--recon-size": ["20"],
     "--max-shift": ["0"],
     "--checkpoint-every": ["0"],
-    "--threads": ["0"],
+    "--threads": ["0", "-1", "many"],
     "--trunc-cutoff": ["-1", "999"],
     "--class": ["-1", "5"],
     "--directions": ["x", "99", "-1"],
@@ -63,9 +64,13 @@ BAD: dict[str, list[str]] = {
     "--latent": ["0"],
     "--topdis": ["-1"],
 }
-# vae eval --out names a JSON file to write, train-regressor --out a file name stem.
-# batch --ray-address is only read with --executor ray.
-SKIP = {"--help", "--quiet", "--out@vae eval", "--out@gan train-regressor", "--ray-address"}
+# Bad values that name a file or model that is not there or cannot be read: exit code 1.
+MISSING_OR_UNREADABLE = {("--model", value) for value in BAD["--model"]} | {
+    ("--names", "missing.txt")}
+# vae eval --out names a JSON file to write; train-regressor, export and convert --out a file
+# name stem. batch --ray-address is only read with --executor ray.
+SKIP = {"--help", "--quiet", "--out@vae eval", "--out@gan train-regressor",
+        "--out@gan export", "--out@models convert", "--ray-address"}
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +117,7 @@ def commands(sandbox: Path) -> dict[str, tuple[click.Command, list[str]]]:
                                  "2", "--redraws", "1", "--i-max", "3", "--workers", "1",
                                  "--embedding", "pixels", "--quiet"]),
         "vae train": (sub("vae", "train"), ["vae", "train", "--steps", "1", "--batch", "8",
-                                            "--out", "vae-run", "--quiet"]),
+                                            "--out", "vae-new", "--quiet"]),
         "vae eval": (sub("vae", "eval"), ["vae", "eval", str(sandbox / "vae-run"), "--fast",
                                           "--no-rlt", "--metrics", "mig"]),
         "models inspect": (sub("models", "inspect"), ["models", "inspect", "mine.pkl"]),
@@ -123,23 +128,25 @@ def commands(sandbox: Path) -> dict[str, tuple[click.Command, list[str]]]:
                                 ["gan", "train-regressor", "--out", "regressor", "--steps", "1",
                                  "--batch", "4", "--width", "4", "--heldout", "8"]),
         "batch": (sub("batch"), ["batch", "sweep.toml", "--out", "sweep", "--quiet"]),
-        "gan export": (sub("gan", "export"), ["gan", "export", "missing-gan-run", "exported",
-                                              "--samples", "8"]),
-        "models convert": (sub("models", "convert"), ["models", "convert", "mine.pkl",
+        "gan export": (sub("gan", "export"), ["gan", "export", "missing-gan-run", "-o",
+                                              "exported", "--samples", "8"]),
+        "models convert": (sub("models", "convert"), ["models", "convert", "mine.pkl", "-o",
                                                       "converted"]),
     }
 
 
-# Bad positional arguments: whole invocations.
+# Bad positional arguments: whole invocations, naming a file or run that is not there or
+# cannot be read (exit code 1), or usage errors (2): an unknown command, a file for a folder.
+USAGE_ERRORS = [["no-such-command"], ["score", "afile.txt"]]
 BAD_ARGUMENTS = [
     ["render", "missing-run"], ["render", "afile.txt"], ["render", "mine.pkl"],
-    ["score", "missing-run"], ["score", "afile.txt"], ["score", "."],
+    ["score", "missing-run"], ["score", "."],
     ["vae", "eval", "missing-run"], ["vae", "eval", "afile.txt"],
     ["models", "inspect", "missing.pkl"], ["models", "inspect", "afile.txt"],
-    ["models", "download", "no-such-model"], ["models", "convert", "afile.txt", "out"],
-    ["gan", "export", "missing-run", "name"], ["no-such-command"],
+    ["models", "download", "no-such-model"], ["models", "convert", "afile.txt", "-o", "out"],
+    ["gan", "export", "missing-run", "-o", "name"],
     ["batch", "missing.toml", "--out", "sweep"], ["batch", "afile.txt", "--out", "sweep"],
-    ["batch", "names3.txt", "--out", "sweep"],
+    ["batch", "names3.txt", "--out", "sweep"], *USAGE_ERRORS,
 ]
 
 
@@ -156,8 +163,10 @@ def bad_values(option: click.Option) -> list[str]:
 
 
 def cases(sandbox: Path):
+    """(name, base invocation, option, bad value, the exit code it must give)."""
     for arguments in BAD_ARGUMENTS:
-        yield " ".join(arguments), arguments, None, None
+        code = 2 if arguments in USAGE_ERRORS else 1
+        yield " ".join(arguments), arguments, None, None, code
     for name, (command, base) in commands(sandbox).items():
         for option in command.params:
             if not isinstance(option, click.Option) or option.is_flag:
@@ -165,7 +174,10 @@ def cases(sandbox: Path):
             if option.opts[0] in SKIP or f"{option.opts[0]}@{name}" in SKIP:
                 continue
             for value in bad_values(option):
-                yield name, base, option.opts[0], value
+                missing = ((option.opts[0], value) in MISSING_OR_UNREADABLE
+                           and not isinstance(option.type, click.Choice))  # vae train --model
+                code = 1 if missing else 2
+                yield name, base, option.opts[0], value, code
 
 
 def restore(root: Path, pristine: Path) -> None:
@@ -189,16 +201,16 @@ def test_bad_values_give_one_line_and_write_nothing(sandbox, monkeypatch):
     pristine = sandbox.parent / f"{sandbox.name}-pristine"
     shutil.copytree(sandbox, pristine)
     tried, problems = 0, []
-    for name, base, option, value in cases(sandbox):
+    for name, base, option, value, code in cases(sandbox):
         extra = [] if option is None else [option, value]
         result = CliRunner().invoke(cli, [*base, *extra])
         tried += 1
         text = result.output
         last_line = (text.strip().splitlines() or [""])[-1]
         wrote = tree(sandbox) != before
-        if (result.exit_code not in (1, 2) or "Traceback" in text
+        if (result.exit_code != code or "Traceback" in text
                 or not last_line.startswith("Error") or wrote):
-            problems.append(f"{name} {option} {value!r}: exit {result.exit_code}, "
+            problems.append(f"{name} {option} {value!r}: exit {result.exit_code} (not {code}), "
                             f"{'wrote files, ' if wrote else ''}{text.strip()[-300:]!r}")
             if wrote:  # start the next case from the clean sandbox again
                 restore(sandbox, pristine)
@@ -215,11 +227,11 @@ def test_device_errors_are_one_line_for_every_command(sandbox, monkeypatch, devi
     with_device = {name: base for name, (command, base) in commands(sandbox).items()
                    if any(p.name == "device" for p in command.params)}
     assert set(with_device) == {"generate", "find", "render", "score", "vae train", "vae eval",
-                                "gan train"}
+                                "gan train", "gan train-regressor", "gan export", "batch"}
     before = tree(sandbox)
     for name, base in with_device.items():
         result = CliRunner().invoke(cli, [*base, "--device", device])
-        assert result.exit_code == 1, (name, result.output)
+        assert result.exit_code == 2, (name, result.output)
         assert result.output.count("\n") == 1, (name, result.output)
         assert f"device {device!r}" in result.output and "available: cpu" in result.output
     assert tree(sandbox) == before

@@ -68,10 +68,10 @@ def test_conditional_model_with_class_and_grayscale(tmp_path, data_dir):
 
 
 def test_convert_then_generate_from_safetensors(tmp_path, data_dir):
-    result = run("models", "convert", data_dir / "tiny32_cond.pkl", tmp_path / "t32")
+    result = run("models", "convert", data_dir / "tiny32_cond.pkl", "-o", tmp_path / "t32")
     assert result.exit_code == 0, result.output
     assert (tmp_path / "t32.safetensors").is_file() and (tmp_path / "t32.json").is_file()
-    again = run("models", "convert", data_dir / "tiny32_cond.pkl", tmp_path / "t32")
+    again = run("models", "convert", data_dir / "tiny32_cond.pkl", "-o", tmp_path / "t32")
     assert again.exit_code == 1 and "--overwrite" in again.stderr
     for model, out in ((data_dir / "tiny32_cond.pkl", "a"), (tmp_path / "t32.safetensors", "b")):
         result = run("generate", "-m", model, "--class", 1, "--seeds", "0-3", "--out",
@@ -121,14 +121,14 @@ def test_bad_models_fail_with_one_line_and_write_nothing(tmp_path, data_dir, mod
 @pytest.mark.parametrize("args, message", [
     (["--class", "2"], "only for conditional"),
     (["--seeds", "5-1"], "bad seed list"),
-    (["--trunc-cutoff", "99"], "at most num_ws"),
+    (["--truncation-cutoff", "99"], "at most num_ws"),
 ])
 def test_bad_options(tmp_path, data_dir, args, message):
     result = run("generate", "-m", data_dir / "tiny64.pkl", "--out", tmp_path / "o", *args)
-    assert result.exit_code == 1 and message in result.stderr
+    assert result.exit_code == 2 and message in result.stderr
     assert not (tmp_path / "o").exists()
 
 
 def test_missing_class_for_conditional_model(tmp_path, data_dir):
     result = run("generate", "-m", data_dir / "tiny32_cond.pkl", "--out", tmp_path / "o")
-    assert result.exit_code == 1 and "--class 0..9" in result.stderr
+    assert result.exit_code == 2 and "--class 0..9" in result.stderr

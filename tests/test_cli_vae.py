@@ -13,18 +13,23 @@ def _invoke(*args):
     return CliRunner().invoke(cli, ["vae", *map(str, args)])
 
 
-def _assert_one_line_error(result, fragment):
-    assert result.exit_code == 1, result.output
+def _assert_one_line_error(result, fragment, exit_code=1):
+    assert result.exit_code == exit_code, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: ") and fragment in lines[0]
     assert "Traceback" not in result.output
 
 
+def _assert_usage_error(result, fragment):
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("Error: ")
+    assert fragment in result.stderr and "Traceback" not in result.output
+
+
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     out = tmp_path_factory.mktemp("cli") / "run"
-    result = _invoke("train", "--steps", 6, "--batch", 8, "--log-every", 3, "--out", out,
-                     "--quiet")
+    result = _invoke("train", "--steps", 6, "--batch", 8, "--log-every", 3, "--out", out)
     assert result.exit_code == 0, result.output
     assert "trained 6 steps" in result.stdout
     return out
@@ -44,8 +49,8 @@ def test_resume_extends_the_run(trained, tmp_path):
 
     copy = tmp_path / "copy"
     shutil.copytree(trained, copy)
-    result = _invoke("train", "--resume", "--steps", 9, "--out", copy, "--quiet")
-    assert result.exit_code == 0, result.output
+    result = _invoke("train", "--resume", "--steps", 9, "--out", copy, "-q")
+    assert result.exit_code == 0 and result.output == "", result.output
     assert json.loads((copy / "run.json").read_text())["step"] == 9
 
 
@@ -55,7 +60,7 @@ def test_eval_fast_writes_json(trained, tmp_path, monkeypatch):
     tiny_rlt = {"n_points": 40, "n_values": 2, "n_landmarks": 10, "n_redraws": 2}
     monkeypatch.setattr(evaluate, "RLT_FAST", tiny_rlt)
     out = tmp_path / "scores.json"
-    result = _invoke("eval", trained, "--fast", "--metrics", "mig", "--quiet", "--out", out)
+    result = _invoke("eval", trained, "--fast", "--metrics", "mig", "--out", out)
     assert result.exit_code == 0, result.output
     saved = json.loads(out.read_text())
     assert saved["metrics"]["mode"] == "fast" and saved["step"] == 6
@@ -89,20 +94,32 @@ def test_eval_full_suite_fast_mode(trained, tmp_path):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--dataset", "mnist"], "unknown dataset 'mnist'"),
         (["--dataset", "dsprites-file", "--data-dir", "{tmp}"],
          "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"),
-        (["--beta", "-1"], "--beta must be >= 0"),
-        (["--topdis", "-0.5"], "--topdis must be >= 0"),
         (["--resume"], "VAE checkpoint not found"),
     ],
-    ids=["unknown-dataset", "missing-file", "negative-beta", "negative-topdis", "no-checkpoint"],
+    ids=["missing-file", "no-checkpoint"],
 )
 def test_train_bad_input(tmp_path, args, fragment):
     out = tmp_path / "out"
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     result = _invoke("train", *args, "--steps", 2, "--out", out, "--quiet")
     _assert_one_line_error(result, fragment)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "check"),
+    [
+        (["--dataset", "mnist"], lambda r: _assert_one_line_error(r, "unknown dataset 'mnist'", 2)),
+        (["--beta", "-1"], lambda r: _assert_usage_error(r, "'--beta'")),
+        (["--topdis", "-0.5"], lambda r: _assert_usage_error(r, "'--topdis'")),
+    ],
+    ids=["unknown-dataset", "negative-beta", "negative-topdis"],
+)
+def test_train_bad_values_are_usage_errors(tmp_path, args, check):
+    out = tmp_path / "out"
+    check(_invoke("train", *args, "--steps", 2, "--out", out, "--quiet"))
     assert not out.exists()
 
 

@@ -210,5 +210,5 @@ def test_cli_sets_the_discriminator_widths(tmp_path):
     assert (config["d_channel_base"], config["d_channel_max"]) == (128, None)
     bad = CliRunner().invoke(cli, ["gan", "train", "--out", str(tmp_path / "bad"), "--steps", "1",
                                    "--d-channel-max", "0"])
-    assert bad.exit_code != 0 and "d_channel_max must be positive" in bad.output
+    assert bad.exit_code == 2 and "'--d-channel-max'" in bad.output
     assert not (tmp_path / "bad").exists()

@@ -78,7 +78,7 @@ def assert_links_resolve(report: Path) -> list[str]:
 def rendered_run(tmp_path_factory):
     run = make_run(tmp_path_factory.mktemp("runs") / "shapes-topdis")
     result = CliRunner().invoke(
-        cli, ["render", str(run), "--steps", "3", "--seeds", "0-1", "--quiet"]
+        cli, ["render", str(run), "--steps", "3", "--seeds", "0-1"]
     )
     assert result.exit_code == 0, result.output
     return run, result
@@ -112,10 +112,11 @@ def test_cli_errors_are_one_line(rendered_run, tmp_path):
     run, _ = rendered_run
     runner = CliRunner()
 
-    def fails(*args):
+    def fails(*args, code=1):  # 2: a usage error
         result = runner.invoke(cli, ["render", *map(str, args), "--quiet"])
-        assert result.exit_code == 1, result.output
-        assert result.output.startswith("Error: ") and "Traceback" not in result.output
+        assert result.exit_code == code, result.output
+        assert result.output.strip().splitlines()[-1].startswith("Error: ")
+        assert "Traceback" not in result.output
         return result.output
 
     assert "--overwrite" in fails(run)
@@ -125,10 +126,11 @@ def test_cli_errors_are_one_line(rendered_run, tmp_path):
     corrupt.write_bytes(b"garbage")
     assert "cannot read directions file" in fails(corrupt, "--model", "synthetic-shapes")
     out = tmp_path / "mismatch"
-    assert "does not match" in fails(run, "--model", "synthetic-shapes-null", "--out", out)
+    assert "does not match" in fails(run, "--model", "synthetic-shapes-null", "--out", out,
+                                     code=2)
     assert not out.exists()
-    assert "--formats" in fails(run, "--formats", "png,avi", "--out", out)
-    assert "--directions" in fails(run, "--directions", "a-b", "--out", out)
+    assert "--formats" in fails(run, "--formats", "png,avi", "--out", out, code=2)
+    assert "--directions" in fails(run, "--directions", "a-b", "--out", out, code=2)
     bare = tmp_path / "bare.npz"
     shutil.copy(run / "directions.npz", bare)
     assert "pass --model" in fails(bare)

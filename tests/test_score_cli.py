@@ -11,7 +11,7 @@ from gan_directions.generators.registry import load_generator
 from gan_directions.runs.record import new_record, read_record, write_record
 
 FAST = ["--points", "60", "--values", "2", "--landmarks", "16", "--redraws", "3",
-        "--gamma", "0.125", "--embedding", "pixels", "--workers", "1", "--quiet"]
+        "--gamma", "0.125", "--embedding", "pixels", "--workers", "1"]
 
 
 def _run_dir(tmp_path, model="synthetic-shapes"):
@@ -60,10 +60,26 @@ def test_model_option_and_errors(tmp_path):
     assert missing.exit_code == 1 and "not found" in missing.output
     too_few = runner.invoke(cli, ["score", str(run), "--model", "synthetic-shapes",
                                   *FAST, "--points", "8"])
-    assert too_few.exit_code == 1 and "n_landmarks" in too_few.output
+    assert too_few.exit_code == 2 and "n_landmarks" in too_few.output
     bad_mode = runner.invoke(cli, ["score", str(run), "--mode", "fast"])
     assert bad_mode.exit_code == 2
     (run / "run.json").write_text(json.dumps({"model": "synthetic-shapes"}))
     foreign = runner.invoke(cli, ["score", str(run), *FAST])
     assert foreign.exit_code == 1 and "Traceback" not in foreign.output
     assert "not a run record" in foreign.output and "--overwrite" in foreign.output
+
+
+def test_out_writes_the_scores_elsewhere_and_leaves_the_run_as_it_is(tmp_path):
+    run = _run_dir(tmp_path / "run")
+    before = sorted(p.name for p in run.iterdir())
+    out = tmp_path / "scores"
+    result = CliRunner().invoke(cli, ["score", str(run), "-o", str(out), "-q", *FAST])
+    assert result.exit_code == 0 and result.output == "", result.output
+    assert json.loads((out / "scores.json").read_text())["labels"] == ["hue", "rotation", "x"]
+    assert (out / "similarity.png").is_file()
+    assert sorted(p.name for p in run.iterdir()) == before
+    assert "score" not in read_record(run)["stages"]
+    again = CliRunner().invoke(cli, ["score", str(run), "-o", str(out), *FAST])
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    replaced = CliRunner().invoke(cli, ["score", str(run), "-o", str(out), "--overwrite", *FAST])
+    assert replaced.exit_code == 0, replaced.output

@@ -259,7 +259,7 @@ def test_small_batch_gives_a_clear_error(tmp_path):
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, ["find", "--model", "synthetic-shapes", "--batch", "4",
                                       "--steps", "200", "--out", str(out), "--quiet"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "Error: TopDis needs --batch >= 8" in result.output and not out.exists()
 
 

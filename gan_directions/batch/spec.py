@@ -70,11 +70,13 @@ KIND_FIELDS = {
 }
 STAGE_FIELDS = {
     "find": {
-        "render": _fields(RenderSettings, ("model", "out", "names", "device", "network",
-                                           "report", "overwrite", "progress")),
-        "score": _fields(ScoreSettings, ("model", "device", "progress", "workers")),
+        "render": _fields(RenderSettings, ("model", "out", "names", "device", "threads",
+                                           "network", "report", "overwrite", "progress")),
+        "score": _fields(ScoreSettings, ("model", "device", "threads", "out", "overwrite",
+                                         "progress", "workers")),
     },
-    "vae": {"eval": _fields(VaeEvalSettings, ("out", "device", "progress"))},
+    "vae": {"eval": _fields(VaeEvalSettings, ("out", "overwrite", "device", "threads",
+                                              "progress"))},
 }
 
 
@@ -229,7 +231,7 @@ def _check_value(value, key: str, kind: str, place: str, lines: KeyLines) -> Non
         if key == "model" and kind == "find":
             _check_model(value)
         elif key == "device":
-            _check_device(value)
+            check_device(value)
         elif kind == "find":
             check_settings(SearchSettings(**{key: _plain(value)}))
         else:
@@ -268,9 +270,10 @@ def _check_model(spec: str) -> None:
         raise InvalidInputError(f"unknown model name{hint}")
 
 
-def _check_device(device: str) -> None:
+def check_device(device: str) -> None:
+    """Refuse a device that is not spelled as a torch device gandir uses."""
     if not re.fullmatch(r"auto|cpu|cuda(:\d+)?|mps", device):
-        raise InvalidInputError("use auto, cpu, cuda or cuda:N")
+        raise InvalidInputError(f"unknown device {device!r}; use auto, cpu, cuda, cuda:N or mps")
 
 
 def _plain(value):

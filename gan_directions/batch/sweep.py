@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +20,12 @@ from gan_directions.batch.executors import (
 )
 from gan_directions.batch.page import write_sweep_page
 from gan_directions.batch.results import run_row, write_results
-from gan_directions.batch.spec import RunSpec, load_sweep
+from gan_directions.batch.spec import RunSpec, check_device, load_sweep
+from gan_directions.devices import resolve_device
 from gan_directions.errors import InvalidInputError
 from gan_directions.fileio import atomic_write_text
 from gan_directions.runs.layout import SWEEP_RESULTS_CSV, SWEEP_SPEC
+from gan_directions.runs.output import check_output_dir, mark_output
 
 
 @dataclass
@@ -39,24 +42,37 @@ class SweepResult:
 
 def run_sweep(spec_or_path: str | os.PathLike | dict, out: str | os.PathLike, *,
               jobs: int = 1, executor: str = "local", ray_address: str | None = None,
-              threads: int | None = None, quiet: bool = False) -> SweepResult:
+              threads: int | None = None, device: str = "auto", overwrite: bool = False,
+              quiet: bool = False) -> SweepResult:
     """Run every run of a sweep (a TOML file or its parsed mapping) into the folder ``out``.
 
-    The sweep is validated before anything runs. Finished runs are skipped, interrupted ones
-    resume from their checkpoints, and a failed run is recorded (status and log) without
-    stopping the others. ``jobs`` runs execute at once, each with ``threads`` torch threads
-    (default: the cores divided by ``jobs``), in this process (``jobs=1``), in local worker
-    processes or on Ray (``executor="ray"``,
-    a local instance, or the cluster at ``ray_address`` / ``RAY_ADDRESS``). Writes
-    ``results.csv``, ``results.json`` and ``index.html`` into ``out``.
+    The sweep is validated before anything runs. Finished runs are skipped (with
+    ``overwrite``, a sweep folder gandir wrote is replaced and every run runs again),
+    interrupted ones resume from their checkpoints, and a failed run is recorded (status and
+    log) without stopping the others. ``jobs`` runs execute at once, each with ``threads``
+    torch threads (default: the cores divided by ``jobs``) on its own device (default:
+    ``device``), in this process (``jobs=1``), in local worker processes or on Ray
+    (``executor="ray"``, a local instance, or the cluster at ``ray_address`` /
+    ``RAY_ADDRESS``). Writes ``results.csv``, ``results.json`` and ``index.html`` into ``out``.
     """
     if executor not in EXECUTORS:
         raise InvalidInputError(f"unknown executor {executor!r}; use {' or '.join(EXECUTORS)}")
     if jobs < 1 or (threads is not None and threads < 1):
         raise InvalidInputError("jobs and threads must be at least 1")
+    if executor == "ray":  # the runs may be on other machines: check only the spelling
+        check_device(device)
+    else:
+        resolve_device(device)
     runs, text = load_sweep(spec_or_path)
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    inputs = [] if isinstance(spec_or_path, dict) else [spec_or_path]
+    if overwrite:
+        check_output_dir(out, overwrite, inputs, kind="batch")
+        if out.is_dir():
+            shutil.rmtree(out)
+    if not out.exists() or not any(out.iterdir()):
+        out.mkdir(parents=True, exist_ok=True)
+        mark_output(out, kind="batch")  # a folder it made: --overwrite may replace it
     if text is not None:
         atomic_write_text(out / SWEEP_SPEC, text)
     todo = [run for run in runs if not is_finished(out, run.name)]
@@ -72,7 +88,7 @@ def run_sweep(spec_or_path: str | os.PathLike | dict, out: str | os.PathLike, *,
             bar.set_postfix(failed=failures, refresh=False)
 
         if todo:
-            payload = [run.as_json() for run in todo]
+            payload = [with_device(run.as_json(), device) for run in todo]
             workers = min(jobs, len(todo))
             try:
                 if executor == "ray":
@@ -87,6 +103,11 @@ def run_sweep(spec_or_path: str | os.PathLike | dict, out: str | os.PathLike, *,
                                       f"the same command to continue (results so far: "
                                       f"{out / SWEEP_RESULTS_CSV})") from None
     return collect(runs, out, ran=len(todo))
+
+
+def with_device(run: dict, device: str) -> dict:
+    """A run (``RunSpec.as_json``) on ``device`` unless its sweep entry names one."""
+    return {**run, "settings": {"device": device, **run["settings"]}}
 
 
 def collect(runs: list[RunSpec], out: Path, ran: int = 0) -> SweepResult:

@@ -41,24 +41,27 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
     """The ``gandir gan train`` command line(s) that reproduce a run's checkpoint at ``step``
     (nothing in training depends on the planned total, so stopping there is exact): one
     command per (batch, learning rate, R1 weight, balance weight and penalty, feature-matching
-    weight) the sessions used, each after the first with ``--resume``. With balance regressors
+    weight, torch threads) the sessions used, each after the first with ``--resume``. Sessions
+    that did not record their threads ran with 1, the default then. With balance regressors
     (each with its ``file`` and training ``command``), the commands start by training them and
     name them in the first stage that reads them."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
-    stages: list[tuple[tuple, int]] = []  # (STAGE_SETTINGS values, last step with them)
+    stages: list[tuple[tuple, int]] = []  # (STAGE_SETTINGS values and threads, last step)
     for segment in segments:
-        session = tuple(segment.get(key, config[key]) for key in STAGE_SETTINGS)
+        session = (*(segment.get(key, config[key]) for key in STAGE_SETTINGS),
+                   segment.get("threads", 1))
         if stages and stages[-1][0] == session:
             stages[-1] = (session, segment["last_step"])
         else:
             stages.append((session, segment["last_step"]))
     if not stages or stages[-1][1] != step:
-        stages.append((tuple(config[key] for key in STAGE_SETTINGS), step))
-    reads = any(weight or match for (*_, weight, _, match), _ in stages)
+        threads = stages[-1][0][-1] if stages else 1
+        stages.append(((*(config[key] for key in STAGE_SETTINGS), threads), step))
+    reads = any(weight or match for (_, _, _, weight, _, match, _), _ in stages)
     commands = [source["command"] for source in balance if reads and source.get("command")]
     named, previous_weight, previous_match = False, 0.0, 0.0
-    for i, ((batch, rate, gamma, weight, penalty, match), last) in enumerate(stages):
+    for i, ((batch, rate, gamma, weight, penalty, match, threads), last) in enumerate(stages):
         command = (f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options}"
                    f" --lr {rate} --r1-gamma {gamma}")
         if weight or previous_weight:  # a resume keeps the run's weights: name each change
@@ -69,16 +72,18 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
             command += "".join(f" --balance-regressor {source['file']}" for source in balance)
             named = True
         previous_weight, previous_match = weight, match
-        commands.append(command + " --threads 1" + (" --resume" if i else ""))
+        commands.append(command + f" --threads {threads}" + (" --resume" if i else ""))
     return " && ".join(commands)
 
 
 def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path | None = None,
-                     quality_samples: int = 2000, seed: int = 0) -> dict[str, Any]:
+                     quality_samples: int = 2000, seed: int = 0,
+                     device: str = "cpu") -> dict[str, Any]:
     """Write ``out.safetensors`` + ``out.json`` from ``run_dir``'s checkpoint; return the source.
 
     ``regressor``: a factor regressor (``NAME`` of ``NAME.safetensors``); default
-    ``<out>-regressor`` when it exists. Without one, no quality figures are recorded.
+    ``<out>-regressor`` when it exists. Without one, no quality figures are recorded; with one,
+    they are measured on ``device``.
     """
     run_dir = Path(run_dir)
     trainer = GANTrainer.load(run_dir / CHECKPOINT_FILE)
@@ -116,6 +121,7 @@ def export_generator(run_dir: str | Path, out: str | Path, regressor: str | Path
         with_factors.load_state_dict({**generator.state_dict(), **{
             f"regressor.{k}": v for k, v in model.state_dict().items()}})
         source["regressor"] = {"file": regressor_file.name, "sha256": file_sha256(regressor_file)}
-        source["quality"] = quality_figures(with_factors.eval(), model, quality_samples, seed)
+        source["quality"] = quality_figures(with_factors.eval().to(device), model.to(device),
+                                            quality_samples, seed)
     save_generator(generator, out, source=source, dtype=STORAGE_DTYPE)
     return source

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import signal
 import time
 from collections.abc import Callable, Sequence
@@ -40,6 +41,8 @@ from gan_directions.generators.factor_regressor import FactorRegressor
 from gan_directions.generators.stylegan2 import StyleGAN2Generator
 from gan_directions.runs.interrupt import Terminated
 from gan_directions.runs.layout import CHECKPOINT
+from gan_directions.runs.manifest import read_manifest
+from gan_directions.runs.output import check_output_dir, mark_output
 from gan_directions.training.balance import BALANCE_PENALTIES, mean_reading
 from gan_directions.training.discriminator import Discriminator
 from gan_directions.training.feature_matching import feature_match_penalty
@@ -48,6 +51,7 @@ from gan_directions.worlds import world_names
 
 CHECKPOINT_FILE = CHECKPOINT
 LOG_FILE = "log.jsonl"
+RUN_KIND = "gan-train"  # the command named in a run folder's manifest
 CHECKPOINT_VERSION = 1
 # Settings a resumed run may change; everything else must match the checkpoint. Each session
 # records the values of PER_SESSION it trained with.
@@ -342,6 +346,7 @@ def train_gan(
     out: str | Path,
     config: GANTrainConfig | None = None,
     resume: bool = False,
+    overwrite: bool = False,
     checkpoint_seconds: float = 180.0,
     checkpoint_every: int | None = None,
     log_every: int = 50,
@@ -349,7 +354,9 @@ def train_gan(
     device: str = "cpu",
     balance_regressors: Sequence[tuple[FactorRegressor, dict[str, Any]]] = (),
 ) -> GANTrainer:
-    """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint.
+    """Train into ``out`` until ``config.steps``; with ``resume`` continue ``out``'s checkpoint,
+    with ``overwrite`` start a new run over the one in ``out`` (a folder of ``gan train`` that
+    holds nothing else).
 
     When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
     between sessions), the batch (a larger one for a GPU session), the R1 weight, the
@@ -366,7 +373,8 @@ def train_gan(
     checkpoint = out / CHECKPOINT_FILE
     if config is not None:
         config.validate()
-    if resume and checkpoint.is_file():
+    resumed = resume and checkpoint.is_file()
+    if resumed:
         trainer = GANTrainer.load(checkpoint, device)
         if config is not None:
             stored = dataclasses.asdict(trainer.config)
@@ -379,11 +387,17 @@ def train_gan(
             trainer.config = dataclasses.replace(
                 trainer.config, **{key: asked[key] for key in SESSION_SETTINGS})
     else:
-        if checkpoint.exists():
-            raise GandirError(f"{out} already holds a training run; pass --resume to continue")
+        if checkpoint.exists() and not overwrite:
+            raise GandirError(f"{out} already holds a training run; pass --resume to continue "
+                              f"it or --overwrite to start over")
         trainer = GANTrainer(config or GANTrainConfig(), device)
     _attach_balance_regressors(trainer, list(balance_regressors))
+    if overwrite and not resumed and out.exists():
+        check_output_dir(out, overwrite, kind=RUN_KIND)
+        shutil.rmtree(out)
     out.mkdir(parents=True, exist_ok=True)
+    if not resumed and read_manifest(out) is None:
+        mark_output(out, kind=RUN_KIND)  # a new run: --overwrite may replace it
     stop = {"signal": None}
 
     def request_stop(signum, _frame):
@@ -391,6 +405,7 @@ def train_gan(
 
     previous = {s: signal.signal(s, request_stop) for s in (signal.SIGINT, signal.SIGTERM)}
     segment = {"device": str(trainer.device), "torch": str(torch.__version__),
+               "threads": torch.get_num_threads(),
                "first_step": trainer.step_index, "last_step": trainer.step_index, "seconds": 0.0,
                **{key: getattr(trainer.config, key) for key in PER_SESSION}}
     trainer.segments.append(segment)

@@ -57,12 +57,14 @@ class RegressorTrainConfig:
 
 
 def train_regressor(config: RegressorTrainConfig | None = None,
-                    progress: Callable[[int, int, float], None] | None = None) -> FactorRegressor:
-    """Train a ``FactorRegressor`` for ``config.steps`` Adam steps (deterministic per seed)."""
+                    progress: Callable[[int, int, float], None] | None = None,
+                    device: str = "cpu") -> FactorRegressor:
+    """Train a ``FactorRegressor`` for ``config.steps`` Adam steps on ``device`` (deterministic
+    per seed and device; every random draw is made on the CPU). Returns it on the CPU."""
     config = config or RegressorTrainConfig()
     config.validate()
     torch.manual_seed(config.seed)
-    model = FactorRegressor(config.model_config()).train()
+    model = FactorRegressor(config.model_config()).train().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, config.steps)
     dataset = get_dataset(config.world)
@@ -71,7 +73,8 @@ def train_regressor(config: RegressorTrainConfig | None = None,
     for step in range(1, config.steps + 1):
         classes, images = real_batch(dataset, config.batch, rng)
         sigma = torch.rand([config.batch, 1, 1, 1], generator=noise_rng) * config.noise
-        images = images + sigma * torch.randn(images.shape, generator=noise_rng)
+        images = (images + sigma * torch.randn(images.shape, generator=noise_rng)).to(device)
+        classes = classes.to(device)
         loss = sum(F.cross_entropy(logits, classes[:, j])
                    for j, logits in enumerate(model(images)))
         optimizer.zero_grad(set_to_none=True)
@@ -80,7 +83,7 @@ def train_regressor(config: RegressorTrainConfig | None = None,
         schedule.step()
         if progress is not None:
             progress(step, config.steps, loss.item())
-    return model.eval().requires_grad_(False)
+    return model.cpu().eval().requires_grad_(False)
 
 
 @torch.no_grad()
@@ -94,7 +97,9 @@ def regressor_accuracy(model: FactorRegressor, samples: int = 2000, seed: int = 
     all_right = 0
     for start in range(0, samples, batch):
         classes, images = real_batch(dataset, min(batch, samples - start), rng)
-        predicted = torch.stack([logits.argmax(dim=1) for logits in model(images)], dim=1)
+        images = images.to(next(model.parameters()).device)
+        predicted = torch.stack([logits.argmax(dim=1) for logits in model(images)],
+                                dim=1).cpu()
         hits = (predicted == classes).numpy()
         correct += hits.sum(axis=0)
         all_right += int(hits.all(axis=1).sum())
@@ -113,30 +118,33 @@ def regressor_world(model: FactorRegressor) -> str:
     return model.config.get("world", DEFAULT_WORLD)
 
 
-def regressor_command(out: str | Path, config: RegressorTrainConfig, threads: int) -> str:
+def regressor_command(out: str | Path, config: RegressorTrainConfig, threads: int,
+                      device: str = "cpu") -> str:
     """The ``gandir gan train-regressor`` command line that reproduces ``config``."""
     return (f"gandir gan train-regressor --out {out} --world {config.world} "
             f"--steps {config.steps} "
             f"--batch {config.batch} --width {config.width} --seed {config.seed} "
-            f"--threads {threads}")
+            f"--threads {threads} --device {device}")
 
 
 def train_and_save_regressor(
     out: str | Path, config: RegressorTrainConfig | None = None, heldout: int = 2000,
     threads: int = 1, progress: Callable[[int, int, float], None] | None = None,
+    device: str = "cpu",
 ) -> tuple[tuple[Path, Path], dict[str, Any]]:
-    """Train, measure held-out accuracy and write ``out.safetensors`` + ``out.json``.
+    """Train on ``device``, measure held-out accuracy and write ``out.safetensors`` +
+    ``out.json``.
 
     The JSON's ``source`` records the command, the settings, the training time and the
     accuracy. Returns the two paths and the accuracy dict.
     """
     config = config or RegressorTrainConfig()
     started = time.perf_counter()
-    model = train_regressor(config, progress=progress)
+    model = train_regressor(config, progress=progress, device=device)
     seconds = time.perf_counter() - started
     accuracy = regressor_accuracy(model, samples=heldout, seed=config.seed)
     source = {
-        "command": regressor_command(out, config, threads),
+        "command": regressor_command(out, config, threads, device),
         "settings": dataclasses.asdict(config),
         "data": {"world": config.world, "dataset": WORLDS[config.world].summary,
                  "resolution": 64, "sampling": "uniform over the factor grid"},

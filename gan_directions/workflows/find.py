@@ -10,6 +10,7 @@ from pathlib import Path
 from gan_directions.discovery.search import FindResult, SearchSettings, find_directions
 from gan_directions.errors import GandirError
 from gan_directions.generators.registry import DEFAULT_MODEL
+from gan_directions.render.outputs import FORMATS
 from gan_directions.runs.layout import CHECKPOINT
 from gan_directions.runs.lock import folder_lock
 from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
@@ -28,6 +29,7 @@ class FindSettings:
     device: str = DEFAULT_DEVICE
     threads: int | None = None
     render: bool = False  # also render traversals and the HTML report
+    formats: tuple[str, ...] = FORMATS  # what the render writes
     quiet: bool = False
 
 
@@ -70,8 +72,8 @@ def find_run(settings: FindSettings) -> FindResult:
         if settings.render:
             try:
                 render_directions(generator, out, RenderSettings(
-                    truncation_psi=settings.search.truncation_psi, overwrite=True,
-                    progress=not settings.quiet))
+                    truncation_psi=settings.search.truncation_psi, formats=settings.formats,
+                    overwrite=True, progress=not settings.quiet))
             except KeyboardInterrupt as interrupt:
                 raise type(interrupt)(f"the directions are saved in {out}; render them with "
                                       f"gandir render {out}") from None

@@ -9,7 +9,7 @@ from typing import Any
 
 from gan_directions.training.gan import GANTrainConfig, GANTrainer
 from gan_directions.training.regressor import RegressorTrainConfig
-from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
+from gan_directions.workflows.common import DEFAULT_DEVICE, check_output_files, set_threads
 
 
 @dataclass
@@ -31,8 +31,9 @@ class GanTrainSettings:
     feature_match_weight: float | None = None
     balance_regressors: tuple[Path, ...] = ()
     resume: bool = False
+    overwrite: bool = False  # start a new run, replacing the gandir run folder in ``out``
     device: str = DEFAULT_DEVICE
-    threads: int | None = 1
+    threads: int | None = None  # None: torch's choice; each session records its number
     checkpoint_minutes: float = 3.0
     quiet: bool = False
 
@@ -47,6 +48,8 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
     from gan_directions.runs.lock import folder_lock
     from gan_directions.training.gan import stored_config, train_gan
 
+    if not settings.resume:
+        check_new_run(settings.out, settings.overwrite, settings.balance_regressors)
     set_threads(settings.threads)
     device = resolve_device(settings.device)
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
@@ -79,7 +82,10 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
 
     try:
         with folder_lock(settings.out):  # one command at a time in a run folder
+            if not settings.resume:  # the state under the lock
+                check_new_run(settings.out, settings.overwrite, settings.balance_regressors)
             return train_gan(settings.out, config, resume=settings.resume,
+                             overwrite=settings.overwrite,
                              checkpoint_seconds=settings.checkpoint_minutes * 60,
                              progress=progress, device=device, balance_regressors=balance)
     finally:
@@ -97,32 +103,79 @@ def balance_regressor_source(path: Path):
     return model, {"file": str(path), "sha256": file_sha256(tensors), "command": command}
 
 
-def regressor_train_run(out: Path, config: RegressorTrainConfig, heldout: int = 2000,
-                        threads: int = 1, quiet: bool = False
+def check_new_run(out: Path, overwrite: bool, inputs=()) -> None:
+    """Refuse to start a new run in ``out`` over a run (without ``overwrite``) or over a folder
+    that ``overwrite`` may not replace."""
+    from gan_directions.errors import GandirError
+    from gan_directions.runs.output import check_output_dir
+    from gan_directions.training.gan import CHECKPOINT_FILE, RUN_KIND
+
+    if (Path(out) / CHECKPOINT_FILE).exists() and not overwrite:
+        raise GandirError(f"{out} already holds a training run; pass --resume to continue it or "
+                          f"--overwrite to start over")
+    check_output_dir(out, overwrite, inputs, kind=RUN_KIND)
+
+
+
+@dataclass
+class RegressorTrainSettings:
+    """A factor regressor to train into ``out``.safetensors/.json."""
+
+    out: Path
+    config: RegressorTrainConfig = field(default_factory=RegressorTrainConfig)
+    heldout: int = 2000  # held-out real images for the recorded accuracy
+    overwrite: bool = False
+    device: str = DEFAULT_DEVICE
+    threads: int | None = None  # None: torch's choice; the output records the number
+    quiet: bool = False
+
+
+def regressor_train_run(settings: RegressorTrainSettings
                         ) -> tuple[tuple[Path, Path], dict[str, Any]]:
     """Train the factor regressor into ``out``.safetensors/.json; return the paths and the
     held-out accuracy."""
     from tqdm import tqdm
 
+    from gan_directions.devices import resolve_device
+    from gan_directions.generators.weights import weights_paths
     from gan_directions.training.regressor import train_and_save_regressor
 
-    set_threads(threads)
-    with tqdm(total=config.steps, desc="regressor", unit="step", mininterval=5,
-              disable=quiet) as bar:
+    check_output_files(weights_paths(settings.out), settings.overwrite)
+    device = resolve_device(settings.device)
+    threads = set_threads(settings.threads)
+    with tqdm(total=settings.config.steps, desc="regressor", unit="step", mininterval=5,
+              disable=settings.quiet) as bar:
         def progress(step: int, total: int, loss: float) -> None:
             bar.update(1)
             bar.set_postfix(loss=f"{loss:.3f}", refresh=False)
 
-        return train_and_save_regressor(out, config, heldout=heldout, threads=threads,
-                                        progress=progress)
+        return train_and_save_regressor(settings.out, settings.config, heldout=settings.heldout,
+                                        threads=threads, device=device, progress=progress)
 
 
-def gan_export_run(run_dir: Path, name: Path, regressor: Path | None = None,
-                   samples: int = 2000, seed: int = 0, threads: int = 1) -> dict[str, Any]:
-    """Export ``run_dir``'s EMA generator as ``name`` with its quality figures; return the
-    JSON's ``source``."""
+@dataclass
+class GanExportSettings:
+    """``run_dir``'s EMA generator to write as ``out``.safetensors/.json, with the quality
+    figures of ``regressor`` (default: ``out``-regressor when it exists)."""
+
+    run_dir: Path
+    out: Path
+    regressor: Path | None = None
+    samples: int = 2000  # generated and real images per quality figure
+    seed: int = 0
+    overwrite: bool = False
+    device: str = DEFAULT_DEVICE
+    threads: int | None = None  # None: torch's choice
+
+
+def gan_export_run(settings: GanExportSettings) -> dict[str, Any]:
+    """Export the run's EMA generator with its quality figures; return the JSON's ``source``."""
+    from gan_directions.devices import resolve_device
+    from gan_directions.generators.weights import weights_paths
     from gan_directions.training.export import export_generator
 
-    set_threads(threads)
-    return export_generator(run_dir, name, regressor=regressor, quality_samples=samples,
-                            seed=seed)
+    check_output_files(weights_paths(settings.out), settings.overwrite)
+    device = resolve_device(settings.device)
+    set_threads(settings.threads)
+    return export_generator(settings.run_dir, settings.out, regressor=settings.regressor,
+                            quality_samples=settings.samples, seed=settings.seed, device=device)

@@ -15,7 +15,7 @@ from gan_directions.render.samples import generate_images, image_grid
 from gan_directions.runs.lock import folder_lock
 from gan_directions.runs.output import check_output_dir, staged_output_dir
 from gan_directions.runs.record import new_record, write_record
-from gan_directions.workflows.common import DEFAULT_DEVICE
+from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
 
 GRID_PNG = "grid.png"
 
@@ -33,6 +33,7 @@ class GenerateSettings:
     network: str = "G_ema"
     batch: int = 8
     device: str = DEFAULT_DEVICE
+    threads: int | None = None  # None: torch's choice
     progress: bool = True
 
 
@@ -56,11 +57,12 @@ def generate_run(settings: GenerateSettings) -> GenerateResult:
     seeds = [int(seed) for seed in s.seeds]
     inputs = [model_file(s.model)]
     check_output_dir(s.out, s.overwrite, inputs, kind="generate")  # before loading the model
+    set_threads(s.threads)
     with folder_lock(s.out):
         generator = load_generator(s.model, device=s.device, network=s.network)
         if s.truncation_cutoff is not None and s.truncation_cutoff > generator.num_ws:
             raise InvalidInputError(
-                f"--trunc-cutoff must be at most num_ws = {generator.num_ws}")
+                f"--truncation-cutoff must be at most num_ws = {generator.num_ws}")
         images = generate_images(generator, seeds, s.truncation_psi, s.truncation_cutoff,
                                  s.class_index, s.noise_mode, s.batch, progress=s.progress)
         record = new_record(

@@ -26,7 +26,7 @@ from gan_directions.runs.layout import DIRECTIONS, NAME_FILES, RUN_RECORD, TRAVE
 from gan_directions.runs.lock import folder_lock
 from gan_directions.runs.output import check_output_dir
 from gan_directions.runs.record import read_record, update_record
-from gan_directions.workflows.common import DEFAULT_DEVICE
+from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
 
 
 @dataclass
@@ -38,6 +38,7 @@ class RenderSettings:
     names: Path | None = None  # None: the run's names.txt / names.toml
     truncation_psi: float | None = None  # None: the run's, else 1
     device: str = DEFAULT_DEVICE
+    threads: int | None = None  # None: torch's choice
     network: str = "G_ema"
     report: bool = True
     seeds: tuple[int, ...] = (0, 1, 2, 3)
@@ -143,6 +144,7 @@ def render_run(source: str | os.PathLike, settings: RenderSettings | None = None
     model = model_file(settings.model) if settings.model is not None else where.model().path
     check_output_dir(out_dir, settings.overwrite, _inputs(where, settings, model),
                      kind="render")
+    set_threads(settings.threads)
     with where.locked(out_dir):
         try:
             if settings.model is not None:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gan_directions.vae.train import TrainConfig
-from gan_directions.workflows.common import DEFAULT_DEVICE, set_threads
+from gan_directions.workflows.common import DEFAULT_DEVICE, check_output_files, set_threads
 
 
 @dataclass
@@ -43,8 +43,10 @@ class VaeEvalSettings:
     data_dir: str | None = None
     metrics: tuple[str, ...] | None = None  # None: all
     rlt: bool = True  # also the RLT score of the latent axes
-    out: Path | None = None  # None: eval.json (eval-fast.json) beside the checkpoint
+    out: Path | None = None  # None: eval.json (eval-fast.json) beside the checkpoint, replaced
+    overwrite: bool = False  # replace an existing ``out``
     device: str = DEFAULT_DEVICE
+    threads: int | None = None  # None: torch's choice
     progress: bool = True
 
 
@@ -68,8 +70,11 @@ def vae_eval_run(checkpoint: str | Path, settings: VaeEvalSettings | None = None
 
     s = settings or VaeEvalSettings()
     path = resolve_checkpoint(checkpoint)
+    if s.out is not None:
+        check_output_files([s.out], s.overwrite)
     out = Path(s.out) if s.out else path.parent / (EVAL_FAST_JSON if s.fast else EVAL_JSON)
     check_writable(out.parent)  # before the work
+    set_threads(s.threads)
     result = evaluate_vae(path, fast=s.fast, seed=s.seed, data_dir=s.data_dir, rlt=s.rlt,
                           device=s.device, progress=s.progress,
                           metrics=None if s.metrics is None else list(s.metrics))
