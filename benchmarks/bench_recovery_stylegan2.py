@@ -1,7 +1,7 @@
 """Direction recovery on a shipped StyleGAN2: TopDis vs the baselines against ground truth.
 
-For each space (w, z), method (topdis, vb, ganspace, sefa, random, and the supervised probe as
-the ceiling row) and seed, find K directions
+For each space (w, z), method (topdis, vb, disco, ganspace, sefa, random, and the supervised
+probe as the ceiling row) and seed, find K directions
 (the trained methods with the same steps and batch: equal budgets) and evaluate them on the same
 ``--eval-samples`` latents: the direction × factor effect matrix read by the model's factor
 regressor at ±``--alpha`` std, its DCI disentanglement / completeness and MIG-style gap.
@@ -10,7 +10,8 @@ at batch 32 on one CPU thread, and writes everything to ``--json``.
 
 ``--factors`` adds the same table over a subset of the factors (the metrics recomputed from
 the columns of the effect matrices); ``--from-json`` prints the tables of a saved run again
-without searching; ``--topdis-options`` passes settings to TopDis (``key=value,...``).
+without searching; ``--topdis-options`` and ``--disco-options`` pass settings to TopDis and
+DisCo (``key=value,...``).
 
     python benchmarks/bench_recovery_stylegan2.py                          # 600 steps, 3 seeds
     python benchmarks/bench_recovery_stylegan2.py --steps 5 --eval-samples 32 --seeds 0
@@ -18,6 +19,8 @@ without searching; ``--topdis-options`` passes settings to TopDis (``key=value,.
         --from-json outputs/bench_recovery_stylegan2.json --factors floor_hue,wall_hue,object_hue
     python benchmarks/bench_recovery_stylegan2.py --methods topdis --spaces w \
         --topdis-options rtd_embedding=features
+    python benchmarks/bench_recovery_stylegan2.py --methods disco --spaces w --steps 300 \
+        --disco-options lr=1e-4,recon_lr=1e-4                              # published rates
 """
 
 from __future__ import annotations
@@ -30,7 +33,8 @@ from pathlib import Path
 
 import numpy as np
 
-METHODS = ("topdis", "vb", "ganspace", "sefa", "random", "probe")
+METHODS = ("topdis", "vb", "disco", "ganspace", "sefa", "random", "probe")
+TRAINED = ("topdis", "vb", "disco")  # their options: --topdis-options, --disco-options
 SUPERVISED = {"probe"}  # a ceiling row, not a competitor
 SPACES = ("w", "z")
 METRICS = ("disentanglement", "completeness", "mig_gap")
@@ -49,7 +53,7 @@ def run_one(job: dict) -> dict:
     generator = load_generator(job["model"])
     start = time.perf_counter()
     try:
-        options = job["topdis_options"] if job["method"] == "topdis" else {}
+        options = job["options"].get(job["method"], {})
         result = find_directions(generator, method=job["method"], k=job["k"],
                                  space=job["space"], steps=job["steps"], batch=job["batch"],
                                  seed=job["seed"], pca_samples=job["pca_samples"], quiet=True,
@@ -73,7 +77,8 @@ def subset_metrics(row: dict, factors: list[str]) -> dict:
     return {**row, **dci_scores(effects), "mig_gap": mig_gap(effects)}
 
 
-def throughput(model: str, method: str, batch: int, steps: int, pca_samples: int) -> float:
+def throughput(model: str, method: str, batch: int, steps: int, pca_samples: int,
+               options: dict) -> float:
     import torch
 
     torch.set_num_threads(1)
@@ -82,9 +87,9 @@ def throughput(model: str, method: str, batch: int, steps: int, pca_samples: int
 
     generator = load_generator(model)
     find_directions(generator, method=method, k=6, steps=2, batch=batch,
-                    pca_samples=pca_samples, quiet=True)  # warm-up
+                    pca_samples=pca_samples, quiet=True, **options)  # warm-up
     result = find_directions(generator, method=method, k=6, steps=steps, batch=batch,
-                             pca_samples=pca_samples, quiet=True)
+                             pca_samples=pca_samples, quiet=True, **options)
     return result.record["timing"]["steps_per_second"]
 
 
@@ -106,12 +111,12 @@ def print_tables(rows: list[dict], settings: dict, factors: str | None, wall: fl
     spaces = list(dict.fromkeys(r["space"] for r in rows))
     methods = list(dict.fromkeys(r["method"] for r in rows))
     seeds = sorted({r["seed"] for r in rows})
-    options = settings.get("topdis_options") or {}
+    options = {m: settings.get(f"{m}_options") for m in TRAINED if settings.get(f"{m}_options")}
     print(f"{settings['model']}: K={settings['k']}, {settings['steps']} steps at batch "
           f"{settings['batch']} for trained methods, seeds {seeds}, effects at "
           f"±{settings['alpha']} std on {settings['eval_samples']} latents; "
           f"{settings['workers']} worker(s) x 1 thread; wall {wall:.0f} s"
-          + (f"; topdis options {json.dumps(options)}" if options else ""))
+          + "".join(f"; {m} options {json.dumps(text)}" for m, text in options.items()))
     subsets = [("all factors", rows)]
     if factors:
         names = factors.split(",")
@@ -160,6 +165,8 @@ def main() -> None:
                         help="print the tables of this saved run instead of searching")
     parser.add_argument("--topdis-options", default="",
                         help="TopDis settings as key=value,..., e.g. rtd_embedding=features")
+    parser.add_argument("--disco-options", default="",
+                        help="DisCo settings as key=value,..., e.g. lr=1e-4,recon_lr=1e-4")
     args = parser.parse_args()
     if args.from_json is not None:
         saved = json.loads(args.from_json.read_text())
@@ -170,10 +177,12 @@ def main() -> None:
 
     seeds = parse_seeds(args.seeds)
     spaces, methods = args.spaces.split(","), args.methods.split(",")
+    options = {"topdis": parse_search_options(args.topdis_options),
+               "disco": parse_search_options(args.disco_options)}
     jobs = [{"model": args.model, "space": space, "method": method, "seed": seed,
              "k": args.k, "steps": args.steps, "batch": args.batch, "alpha": args.alpha,
              "eval_samples": args.eval_samples, "pca_samples": args.pca_samples,
-             "topdis_options": parse_search_options(args.topdis_options)}
+             "options": options}
             for space in spaces for method in methods for seed in seeds]
     start = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
@@ -183,9 +192,9 @@ def main() -> None:
     table = print_tables(rows, settings, args.factors, wall)
     speeds = {}
     if args.throughput_steps > 0:
-        for method in ("topdis", "vb"):
+        for method in (m for m in TRAINED if m in methods):
             speeds[method] = throughput(args.model, method, 32, args.throughput_steps,
-                                        args.pca_samples)
+                                        args.pca_samples, options.get(method, {}))
         print("find at batch 32, w space, one CPU thread: " + ", ".join(
             f"{m} {s:.3f} steps/s" for m, s in speeds.items()))
     args.json.parent.mkdir(parents=True, exist_ok=True)

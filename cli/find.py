@@ -75,7 +75,7 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--lr", type=POSITIVE_FLOAT, default=DEFAULTS.lr, show_default=True,
               help="Adam learning rate of the direction parameters.")
 @click.option("--recon-lr", type=POSITIVE_FLOAT, default=DEFAULTS.recon_lr, show_default=True,
-              help="Adam learning rate of the reconstructor.")
+              help="Adam learning rate of the reconstructor (disco: of its encoder).")
 @click.option("--lr-schedule", type=click.Choice(LR_SCHEDULES),
               default=DEFAULTS.lr_schedule, show_default=True,
               help="cosine: anneal both learning rates to 0 over --steps.")
@@ -174,6 +174,24 @@ def command(**options):
         --recon-size (the paper: ResNet-18, LeNet only for small images);
       - directions are orthonormal by default (--parametrization unit for the paper's
         unit-length columns) and start from --init (the paper: random).
+
+    \b
+    DisCo (--method disco) deviates from the paper and its code:
+      - K directions (--k), orthonormal, start from --init (the code: 64 columns of a
+        random orthogonal matrix; --init random for its start);
+      - shifts eps ~ N(0, 6^2), |eps| >= 0.5, are in units of the --shift-scale (the
+        code: raw latent units; it leaves small negative eps as they are);
+      - the encoder has the published layout at a quarter of its width, on images
+        resized to --recon-size (the code: full width on 64x64 images); its 64
+        outputs are kept;
+      - directions learn at --lr and the encoder at --recon-lr, sized for hundreds
+        of steps (the code: one Adam at 1e-4 for both over 70,000 steps; pass
+        --lr 1e-4 --recon-lr 1e-4 for its rates);
+      - the contrastive term is the code's binary cross-entropy on plain cosine
+        similarities with flipped hard negatives (the paper writes it as InfoNCE
+        with a temperature).
+      A step contrasts --batch queries with as many positives and twice as many
+      negatives (the code: 32, 32, 64).
 
     \b
     Examples:

@@ -7,8 +7,9 @@ never falls back to another one.
 - A closed-form method gives ``directions(generator, latents, stats, settings) -> [k, dim]``.
   Closed-form methods are also the starting points (``init``) of trained methods.
 - A trained method names the terms of its objective: ``rtd`` (the TopDis RTD term, with GMG
-  when its weight is set) and ``reconstructor`` (``"always"``: weight 1, the Voynov-Babenko
-  objective; ``"weighted"``: weight ``recon_weight``, off at 0).
+  when its weight is set), ``reconstructor`` (``"always"``: weight 1, the Voynov-Babenko
+  objective; ``"weighted"``: weight ``recon_weight``, off at 0) and ``contrastive`` (DisCo's
+  contrast of variations in a learned encoder's space, ``discovery.disco``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Method:
     directions: Callable[..., np.ndarray] | None = None  # closed-form methods
     rtd: bool = False  # trained: the TopDis RTD term
     reconstructor: str = "never"  # trained: see RECONSTRUCTOR_USES
+    contrastive: bool = False  # trained: DisCo's contrastive and domination terms
     k_from_data: bool = False  # closed-form: K defaults to the number of rows it finds
 
     @property
@@ -57,7 +59,8 @@ def register_method(method: Method) -> Method:
         raise ValueError(f"discovery method {method.name!r} is already registered")
     if method.reconstructor not in RECONSTRUCTOR_USES:
         raise ValueError(f"reconstructor must be one of {', '.join(RECONSTRUCTOR_USES)}")
-    if method.trained and not (method.rtd or method.reconstructor != "never"):
+    if method.trained and not (method.rtd or method.reconstructor != "never"
+                               or method.contrastive):
         raise ValueError(f"trained method {method.name!r} has no objective term")
     METHODS[method.name] = method
     return method
@@ -116,6 +119,9 @@ register_method(Method("topdis", "RTD per unit of image change + reconstructor (
                        rtd=True, reconstructor="weighted"))
 register_method(Method("vb", "Voynov-Babenko reconstructor (deviations from the paper: see "
                              "below)", reconstructor="always"))
+register_method(Method("disco", "DisCo: contrast of image variations in a learned encoder's "
+                                "space (deviations from the paper: see below)",
+                       contrastive=True))
 register_method(Method("ganspace", "PCA of sampled w (models without a mapping network: PCA "
                                    "of an early feature layer regressed back to z)",
                        directions=_ganspace))

@@ -1,10 +1,11 @@
 """``find_directions``: one direction search from settings to run folder.
 
 Closed-form methods (``ganspace``, ``sefa``, ``random``) compute directions directly. Trained
-methods (``topdis``, ``vb``) start from a closed-form initialization and run Adam on the
-direction parameters (and the reconstructor), checkpointing atomically every N steps so that
-``resume=True`` continues bit-identically. A run folder holds ``directions.npz``, ``run.json``,
-``losses.csv``, ``preview.png`` and, for trained methods, ``checkpoint.pt``.
+methods (``topdis``, ``vb``, ``disco``) start from a closed-form initialization and run Adam on
+the direction parameters (and the reconstructor, or DisCo's encoder), checkpointing atomically
+every N steps so that ``resume=True`` continues bit-identically. A run folder holds
+``directions.npz``, ``run.json``, ``losses.csv``, ``preview.png`` and, for trained methods,
+``checkpoint.pt``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import torch
 from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet, parse_layer_range
+from gan_directions.discovery.disco import disco_term
 from gan_directions.discovery.edit_size import EDIT_ALPHA, EDIT_SAMPLES, edit_diagnostics
 from gan_directions.discovery.labels import check_class
 from gan_directions.discovery.latents import LatentSpace, LatentStats
@@ -138,6 +140,8 @@ def check_settings(settings: SearchSettings) -> None:
         (not get_method(s.method).rtd or s.batch >= 8,
          "TopDis needs --batch >= 8: the shift drops about 1 latent in 8 and RTD needs 3 "
          "points"),
+        (not get_method(s.method).contrastive or s.k is None or s.k >= 2,
+         "DisCo needs K >= 2: its negatives are shifts along the other directions"),
         (s.rtd_card >= 1, "rtd_card must be >= 1"),
         (s.recon_size >= 16 and s.recon_size % 16 == 0, "recon_size must be a multiple of 16"),
         (s.max_shift > 0.5, "max_shift must be > 0.5"),
@@ -237,6 +241,8 @@ class Trainer:
                 s.k, generator.img_channels, s.recon_size
             ).to(device)
         self.recon_term = ReconstructorTerm(latents, self.reconstructor, max_shift=s.max_shift)
+        self.disco_term = (disco_term(latents, s.recon_size, s.seed)
+                           if self.method.contrastive else None)
         self.topdis_term = None
         self.gmg_loss = None
         if self.method.rtd:
@@ -253,6 +259,9 @@ class Trainer:
         groups = [{"params": list(self.directions.parameters()), "lr": s.lr}]
         if self.uses_reconstructor:
             groups.append({"params": list(self.reconstructor.parameters()), "lr": s.recon_lr})
+        if self.disco_term is not None:
+            groups.append({"params": list(self.disco_term.encoder.parameters()),
+                           "lr": s.recon_lr})
         self.optimizer = torch.optim.Adam(groups)
         self.rng = torch.Generator().manual_seed(s.seed)
         self.step = 0
@@ -312,6 +321,10 @@ class Trainer:
             recon, parts = self.recon_term(directions, scales, s.batch, self.rng)
             total = total + self.method.reconstructor_weight(s.recon_weight) * recon
             row.update(recon=float(recon.detach()), **parts)
+        if self.disco_term is not None:
+            disco, parts = self.disco_term(directions, scales, s.batch, self.rng)
+            total = total + disco
+            row.update(parts)
         self.optimizer.zero_grad(set_to_none=True)
         if total.requires_grad:
             total.backward()
@@ -337,6 +350,7 @@ class Trainer:
             "settings": self.settings.as_json(),
             "directions": self.directions.state_dict(),
             "reconstructor": self.reconstructor.state_dict(),
+            "encoder": None if self.disco_term is None else self.disco_term.encoder.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "rng": self.rng.get_state(),
             "gmg_plan": None if self.gmg_loss is None else self.gmg_loss.previous_plan,
@@ -350,6 +364,8 @@ class Trainer:
         self.step = int(state["step"])
         self.directions.load_state_dict(state["directions"])
         self.reconstructor.load_state_dict(state["reconstructor"])
+        if self.disco_term is not None:
+            self.disco_term.encoder.load_state_dict(state["encoder"])
         self.optimizer.load_state_dict(state["optimizer"])
         self.rng.set_state(state["rng"])
         if self.gmg_loss is not None:
@@ -408,7 +424,7 @@ def _check_resumable(saved: dict, settings: SearchSettings, path: Path) -> None:
 def _progress_text(history: list[dict], window: int = 20) -> dict[str, str]:
     recent = history[-window:]
     text = {}
-    for key in ("loss", "rtd", "recon", "accuracy", "gmg"):
+    for key in ("loss", "rtd", "recon", "accuracy", "contrast", "gmg"):
         values = [row[key] for row in recent if key in row]
         if values:
             text[key] = f"{np.mean(values):.4g}"
