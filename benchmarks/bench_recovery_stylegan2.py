@@ -1,6 +1,7 @@
 """Direction recovery on a shipped StyleGAN2: TopDis vs the baselines against ground truth.
 
-For each space (w, z), method (topdis, vb, disco, ganspace, sefa, random, and the supervised
+For each space (w, z), method (topdis, its ablation topdis-rtd0 with --rtd-weight 0, vb, disco,
+ganspace, sefa, random, and the supervised
 probe as the ceiling row) and seed, find K directions
 (the trained methods with the same steps and batch: equal budgets) and evaluate them on the same
 ``--eval-samples`` latents: the direction × factor effect matrix read by the model's factor
@@ -33,8 +34,11 @@ from pathlib import Path
 
 import numpy as np
 
-METHODS = ("topdis", "vb", "disco", "ganspace", "sefa", "random", "probe")
+METHODS = ("topdis", "topdis-rtd0", "vb", "disco", "ganspace", "sefa", "random", "probe")
 TRAINED = ("topdis", "vb", "disco")  # their options: --topdis-options, --disco-options
+# Rows that run a registered method with settings changed: the TopDis ablation without its
+# RTD term (everything else, --topdis-options included, as in the topdis row).
+VARIANTS = {"topdis-rtd0": ("topdis", {"rtd_weight": 0.0})}
 SUPERVISED = {"probe"}  # a ceiling row, not a competitor
 SPACES = ("w", "z")
 METRICS = ("disentanglement", "completeness", "mig_gap")
@@ -52,9 +56,10 @@ def run_one(job: dict) -> dict:
 
     generator = load_generator(job["model"])
     start = time.perf_counter()
+    method, changed = VARIANTS.get(job["method"], (job["method"], {}))
     try:
-        options = job["options"].get(job["method"], {})
-        result = find_directions(generator, method=job["method"], k=job["k"],
+        options = {**job["options"].get(method, {}), **changed}
+        result = find_directions(generator, method=method, k=job["k"],
                                  space=job["space"], steps=job["steps"], batch=job["batch"],
                                  seed=job["seed"], pca_samples=job["pca_samples"], quiet=True,
                                  **options)
@@ -63,7 +68,11 @@ def run_one(job: dict) -> dict:
     find_seconds = time.perf_counter() - start
     report = recovery_report(generator, result.directions, alpha=job["alpha"],
                              samples=job["eval_samples"], seed=EVAL_SEED)
+    edit = result.record["edit_size"]  # image change at ±EDIT_ALPHA units, start and end
     return {**job, "find_seconds": round(find_seconds, 2),
+            "image_change": {"alpha": edit["alpha"],
+                             "start": float(np.mean(edit["start"]["image_change"])),
+                             "end": float(np.mean(edit["end"]["image_change"]))},
             **{m: report[m] for m in METRICS}, "factor_names": report["factor_names"],
             "direction_names": report["direction_names"], "effects": report["effects"]}
 
@@ -98,6 +107,9 @@ def summary(rows: list[dict], space: str, method: str) -> dict:
     if not mine or any("skipped" in r for r in mine):
         return {"skipped": mine[0]["skipped"] if mine else "not run"}
     out = {"seeds": len(mine)}
+    if all("image_change" in r for r in mine):
+        out["image_change"] = {side: float(np.mean([r["image_change"][side] for r in mine]))
+                               for side in ("start", "end")}
     for metric in METRICS:
         values = np.array([r[metric] for r in mine])
         out[metric] = {"mean": float(values.mean()), "std": float(values.std()),
@@ -127,16 +139,19 @@ def print_tables(rows: list[dict], settings: dict, factors: str | None, wall: fl
         table = {space: {method: summary(chosen, space, method) for method in methods}
                  for space in spaces}
         tables.append(table)
-        print(f"\n{title}\n{'space':<6}{'method':<9}" + "".join(f"{m:>22}" for m in METRICS))
+        print(f"\n{title}\n{'space':<6}{'method':<12}" + "".join(f"{m:>22}" for m in METRICS)
+              + f"{'change ±2 start→end':>24}")
         for space in spaces:
             for method in methods:
                 cells = table[space][method]
                 label = f"{method}*" if method in SUPERVISED else method
                 if "skipped" in cells:
-                    print(f"{space:<6}{label:<9}  n/a ({cells['skipped']})")
+                    print(f"{space:<6}{label:<12}  n/a ({cells['skipped']})")
                     continue
-                print(f"{space:<6}{label:<9}" + "".join(
-                    f"{cells[m]['mean']:>14.3f} ± {cells[m]['std']:.3f}" for m in METRICS))
+                change = cells.get("image_change")
+                print(f"{space:<6}{label:<12}" + "".join(
+                    f"{cells[m]['mean']:>14.3f} ± {cells[m]['std']:.3f}" for m in METRICS)
+                    + (f"{change['start']:>17.3f} → {change['end']:.3f}" if change else ""))
     if SUPERVISED & set(methods):
         print("* supervised (fitted to the model's own factor readings): the ceiling for one "
               "linear direction per factor, not a competitor")

@@ -31,6 +31,7 @@ from gan_directions.discovery.search import (
     RTD_EMBEDDINGS,
     SHIFT_SCALES,
     SPACES,
+    SUBSPACES,
     SearchSettings,
 )
 from gan_directions.render.outputs import FORMATS
@@ -44,8 +45,8 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @does(WRITES, COMPUTES, RANDOM, PROGRESS)
 @click.command(context_settings=HELP_SETTINGS)
 @click.option("--model", "-m", default=FindSettings.model, show_default=True,
-              help="Built-in name (synthetic-shapes, stylegan2-shapes), catalogue name, "
-                   "vae:PATH, a .pkl or .safetensors file, or your own model: "
+              help="Built-in name (synthetic-shapes, stylegan2-shapes, stylegan2-sprites), "
+                   "catalogue name, vae:PATH, a .pkl or .safetensors file, or your own model: "
                    "py:FILE.py:FACTORY or module.sub:factory (runs that code).")
 @click.option("--method", type=click.Choice(list(METHODS)), default=DEFAULTS.method,
               show_default=True, help=methods_help())
@@ -93,7 +94,13 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="expm/cayley: exactly orthonormal (skew-symmetric generator); unit: "
                    "unit-norm, free to become non-orthogonal.")
 @click.option("--pca-dims", type=click.IntRange(1), default=None,
-              help="Search only inside the top-N principal axes of the latent (N >= K).")
+              help="Search only inside an N-dimensional subspace (N >= K), chosen by "
+                   "--subspace.")
+@click.option("--subspace", type=click.Choice(SUBSPACES), default=DEFAULTS.subspace,
+              show_default=True,
+              help="With --pca-dims N: pca searches the top-N principal axes of the latent; "
+                   "init searches the span of the --init method's top-N directions (SeFa's "
+                   "top-N eigenvectors, say).")
 @click.option("--pca-samples", type=click.IntRange(2), default=DEFAULTS.pca_samples,
               show_default=True,
               help="Sampled latents for PCA, covariance and shift scales (w spaces).")
@@ -123,6 +130,12 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="TopDis loss is RTD per unit of relative image change, so weaker image "
                    "responses cannot lower it (off by default: it lowered recovery on "
                    "synthetic-shapes).")
+@click.option("--equal-change/--no-equal-change", default=DEFAULTS.equal_change,
+              show_default=True,
+              help="TopDis stretches each step's shift (without gradient, by 1/4 to 4 times) "
+                   "so that the direction's image change equals its change at the start: RTD is "
+                   "compared at a fixed edit size, and neither shrinking nor growing the edit "
+                   "lowers it.")
 @click.option("--shift-scale", type=click.Choice(SHIFT_SCALES), default=DEFAULTS.shift_scale,
               show_default=True,
               help="Size of trained methods' shifts. fixed: one unit for every direction (the "
@@ -134,6 +147,10 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               help="TopDis pays a hinge penalty when a step's image change falls below this "
                    "fraction of the direction's change at the start, so a search cannot lower "
                    "its loss by turning towards directions the image ignores (0 = off).")
+@click.option("--directions-per-step", type=click.IntRange(1),
+              default=DEFAULTS.directions_per_step, show_default=True,
+              help="TopDis: directions shifted on each step's latent batch (at most K); the "
+                   "loss is their mean and their barcodes are computed together.")
 @click.option("--rtd-card", type=click.IntRange(1), default=DEFAULTS.rtd_card, show_default=True,
               help="RTD sums the lengths of this many longest H1 bars.")
 @click.option("--recon-size", type=MultipleOf(16, min=16), default=DEFAULTS.recon_size,

@@ -8,7 +8,7 @@ from gan_directions.cli.main import cli
 
 from gan_directions.directions import seeded_z
 from gan_directions.discovery import find_directions
-from gan_directions.discovery.probe import attribute_direction, read_label_csv
+from gan_directions.discovery.probe import attribute_normal, conditioned, read_label_csv
 from gan_directions.errors import InvalidInputError
 from gan_directions.evaluation.metrics import matched_abs_cosine
 from gan_directions.generators.capabilities import true_directions
@@ -96,5 +96,19 @@ def test_circular_attributes_use_the_better_of_cos_and_sin():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(2000, 4))
     hue = (np.arctan2(x[:, 1], 1.0) / (2 * np.pi)) % 1.0  # sin 2πh grows with x1
-    direction = attribute_direction(x, hue, "circular")
+    direction = attribute_normal(x, hue, "circular")
     assert abs(direction[1]) > 0.99
+
+
+def test_conditioned_directions_leave_the_other_attributes_unchanged():
+    """InterFaceGAN's conditional manipulation: with correlated attributes a = x0 and
+    b = x0 + x1, b's plain normal moves a too; its conditioned direction does not."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 3))
+    a, b = x[:, 0], x[:, 0] + x[:, 1]
+    normals = np.stack([attribute_normal(x, a, "ordinal"), attribute_normal(x, b, "ordinal")])
+    assert abs(normals[1] @ normals[0]) > 0.5
+    directions = conditioned(normals)
+    assert abs(directions[1] @ normals[0]) < 1e-6  # a step along it keeps a
+    assert abs(directions[1][1]) > 0.99  # b's own part
+    assert np.allclose(np.linalg.norm(directions, axis=1), 1)

@@ -129,6 +129,7 @@ register_method(Method("sefa", "style-weight eigenvectors (final toRGB included 
                                "range reaches it)", directions=_sefa))
 register_method(Method("random", "random orthonormal", directions=_random))
 register_method(Method("probe", "SUPERVISED ceiling, not a competitor: a least-squares "
-                                "direction per labelled attribute (InterFaceGAN-style; labels "
+                                "direction per labelled attribute, conditioned on the others "
+                                "(InterFaceGAN-style; labels "
                                 "from the model's factors or --labels)", directions=_probe,
                        k_from_data=True))

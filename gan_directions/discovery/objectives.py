@@ -143,21 +143,61 @@ class TopDisTerm:
                  batch: int, rng: torch.Generator) -> TopDisValue | None:
         """The TopDis value for one direction [dim]; None when the shift leaves fewer than
         3 valid latents (RTD needs 3 points; this happens with small batches)."""
+        return self.values(direction[None], center, scale.reshape(1), batch, rng)[0]
+
+    def values(self, directions: torch.Tensor, center: torch.Tensor, scales: torch.Tensor,
+               batch: int, rng: torch.Generator, changes: list[float] | None = None
+               ) -> list[TopDisValue | None]:
+        """The TopDis values of several directions [n, dim] on one latent batch and one shift
+        sign. Each value equals the single-direction call made with the same ``rng`` state;
+        the RTD barcodes of all directions are computed together.
+
+        ``changes`` (one per direction): the shift of each direction is stretched (by a
+        factor without gradient, within [1/4, 4]) so that its relative image change on this
+        batch is that value; a first pass without gradient measures the change at the
+        nominal shift. RTD is then compared at a fixed edit size, and neither shrinking nor
+        growing the edit can lower it."""
         z, c = self.latents.sample(batch, rng)
         sign = 1 if torch.rand((), generator=rng) < 0.5 else -1
         base = self.latents.encode(z, c)
-        shifted, valid = self.shift_fn(base[0], direction, C=self.C, sign=sign,
-                                       center=center, scale=scale.detach())
-        if int(valid.sum()) < MIN_POINTS:
-            return None
-        keep = tuple(None if part is None else part[valid] for part in base)
         with torch.no_grad():
-            x_images = self.latents.images(z[valid], keep[2])
-            x = self.embed(x_images)
-        y_images = self.latents.decode(shifted[valid], keep)
-        y = self.embed(y_images)
-        rtd = self.rtd_loss(x, y)
-        change = relative_change(x_images.flatten(1), y_images.flatten(1))
-        loss = rtd / change.clamp_min(MIN_CHANGE) if self.normalize else rtd
-        gmg = self.gmg_loss(x, y) if self.gmg_loss is not None else None
-        return TopDisValue(loss, float(rtd.detach()), change, gmg)
+            all_images = self.latents.images(z, c)
+        pairs, kept = [], []
+        for direction, scale in zip(directions, scales, strict=True):
+            shifted, valid = self.shift_fn(base[0], direction, C=self.C, sign=sign,
+                                           center=center, scale=scale.detach())
+            if int(valid.sum()) < MIN_POINTS:
+                kept.append(None)
+                continue
+            keep = tuple(None if part is None else part[valid] for part in base)
+            x_images = all_images[valid]
+            if changes is not None:
+                displacement = shifted - base[0]
+                factor = self.stretch(displacement[valid], keep, x_images, changes[len(kept)])
+                shifted = base[0] + factor * displacement
+            y_images = self.latents.decode(shifted[valid], keep)
+            pairs.append((self.embed(x_images), self.embed(y_images)))
+            kept.append((x_images, y_images))
+        rtds = iter(self.rtd_loss.many(pairs) if pairs else [])
+        embedded = iter(pairs)
+        found: list[TopDisValue | None] = []
+        for images in kept:
+            if images is None:
+                found.append(None)
+                continue
+            rtd, (x, y) = next(rtds), next(embedded)
+            change = relative_change(images[0].flatten(1), images[1].flatten(1))
+            loss = rtd / change.clamp_min(MIN_CHANGE) if self.normalize else rtd
+            gmg = self.gmg_loss(x, y) if self.gmg_loss is not None else None
+            found.append(TopDisValue(loss, float(rtd.detach()), change, gmg))
+        return found
+
+    @torch.no_grad()
+    def stretch(self, displacement: torch.Tensor, keep: tuple, x_images: torch.Tensor,
+                change: float) -> float:
+        """The factor (within [1/4, 4]) by which ``displacement`` [valid, dim] must be
+        stretched for the relative image change of the valid latents to be about ``change``
+        (the change is close to linear in small shifts)."""
+        moved = self.latents.decode(keep[0] + displacement, keep)
+        measured = float(relative_change(x_images.flatten(1), moved.flatten(1)))
+        return min(max(change / max(measured, 1e-12), 0.25), 4.0)

@@ -11,6 +11,12 @@ attribute on the latent, ``a ≈ β₀ + βᵀx``, and take β/‖β‖ as its d
 - categorical: the multi-output fit of the one-hot classes B [dim, C], and its top left
   singular vector, the direction that moves the class scores most.
 
+Each direction is then conditioned on the other attributes, as InterFaceGAN's conditional
+manipulation does (Sec. 2.2 of the paper): the part of β_j orthogonal to every other
+attribute's β_k. In the linear model a step along it changes attribute j and leaves the others
+as they are (β_kᵀd = 0), which the plain β_j does not when attributes are correlated in the
+latent.
+
 It is supervised, so it is a ceiling for one linear direction per attribute, not a competitor
 of the unsupervised methods. Labels come from the model's known factors, from a CSV of
 ``seed,attribute,...`` rows (latents by gandir's seed rule, ``directions.seeded_z``) or from
@@ -70,9 +76,9 @@ def heldout_r2(x: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
     return float(1 - residual / max(total, 1e-12))
 
 
-def attribute_direction(x: np.ndarray, a: np.ndarray, kind: str) -> np.ndarray:
-    """The unit direction [dim] of attribute values a [N] of latents x [N, dim] (module
-    docstring)."""
+def attribute_normal(x: np.ndarray, a: np.ndarray, kind: str) -> np.ndarray:
+    """The unit normal β/‖β‖ [dim] of attribute values a [N] of latents x [N, dim] (module
+    docstring), before conditioning."""
     if kind == "circular":
         targets = [np.cos(2 * math.pi * a), np.sin(2 * math.pi * a)]
         a = max(targets, key=lambda t: heldout_r2(x, t))
@@ -88,10 +94,26 @@ def attribute_direction(x: np.ndarray, a: np.ndarray, kind: str) -> np.ndarray:
     return beta / norm
 
 
+def conditioned(normals: np.ndarray) -> np.ndarray:
+    """Each unit row of ``normals`` [A, dim] with its projection on the span of the other
+    rows removed, renormalized (InterFaceGAN's conditional manipulation). A row inside the
+    others' span cannot be conditioned: it is kept as it is."""
+    rows = []
+    for j, normal in enumerate(normals):
+        others = np.delete(normals, j, axis=0)
+        if len(others):
+            basis = np.linalg.svd(others.T, full_matrices=False)[0]
+            rest = normal - basis @ (basis.T @ normal)
+            normal = rest if np.linalg.norm(rest) > 1e-6 else normal
+        rows.append(normal / np.linalg.norm(normal))
+    return np.stack(rows)
+
+
 def probe_directions(x: np.ndarray, labels: Labels) -> np.ndarray:
-    """One unit direction per attribute [A, dim] from latents x [N, dim]."""
-    return np.stack([attribute_direction(x, labels.values[:, j], kind)
-                     for j, kind in enumerate(labels.kinds)])
+    """One unit direction per attribute [A, dim] from latents x [N, dim], each conditioned on
+    the others."""
+    return conditioned(np.stack([attribute_normal(x, labels.values[:, j], kind)
+                                 for j, kind in enumerate(labels.kinds)]))
 
 
 # --- where labels come from --------------------------------------------------------------------

@@ -51,6 +51,7 @@ SPACES = ("z", "w", "w+")
 RTD_EMBEDDINGS = ("pixels+squares", "pixels", "features")
 LR_SCHEDULES = ("constant", "cosine")
 SHIFT_SCALES = ("fixed", "direction")
+SUBSPACES = ("pca", "init")
 DEFAULT_K = 10
 FLOOR_WEIGHT = 10.0  # weight of the edit-size floor's hinge
 RECOVERY_SAMPLES = 128  # latents of the recovery report (each runs 2K + 1 generator passes)
@@ -76,6 +77,7 @@ class SearchSettings:
     init: str = "ganspace"
     parametrization: str = "expm"
     pca_dims: int | None = None
+    subspace: str = "pca"  # with pca_dims: the top principal axes, or the init's top directions
     pca_samples: int = 100_000
     rtd_weight: float = 1.0
     recon_weight: float = 0.1
@@ -84,9 +86,11 @@ class SearchSettings:
     rtd_size: int | None = 32
     rtd_embedding: str = "pixels+squares"
     rtd_normalize: bool = False
+    equal_change: bool = False  # TopDis: stretch each shift to the direction's start change
     shift_scale: str = "fixed"
     edit_floor: float = 0.5
     rtd_card: int = 50
+    directions_per_step: int = 1
     recon_size: int = 32
     max_shift: float = 6.0
     search_res: int | None = DEFAULT_SEARCH_RES
@@ -143,6 +147,8 @@ def check_settings(settings: SearchSettings) -> None:
         (not get_method(s.method).contrastive or s.k is None or s.k >= 2,
          "DisCo needs K >= 2: its negatives are shifts along the other directions"),
         (s.rtd_card >= 1, "rtd_card must be >= 1"),
+        (s.directions_per_step >= 1, "directions_per_step must be >= 1"),
+        (s.subspace in SUBSPACES, f"subspace must be one of {', '.join(SUBSPACES)}"),
         (s.recon_size >= 16 and s.recon_size % 16 == 0, "recon_size must be a multiple of 16"),
         (s.max_shift > 0.5, "max_shift must be > 0.5"),
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
@@ -172,6 +178,9 @@ def validate(settings: SearchSettings, generator) -> None:
         raise InvalidInputError(
             f"K={s.k} directions do not fit the {s.space} space of dimension {dim}"
         )
+    if s.directions_per_step > s.k:
+        raise InvalidInputError(f"--directions-per-step {s.directions_per_step} exceeds "
+                                f"K={s.k}")
 
 
 def space_dim(generator, space: str, layers: tuple[int, int] | None) -> int:
@@ -223,12 +232,12 @@ class Trainer:
     """The optimization state of a trained search (directions, reconstructor, Adam, RNG)."""
 
     def __init__(self, settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
-                 init: np.ndarray, unit: float | None = None) -> None:
+                 init: np.ndarray, unit: float | None = None,
+                 basis: np.ndarray | None = None) -> None:
         s = self.settings = settings
         self.method = get_method(s.method)
         self.latents = latents
         device = latents.device
-        basis = stats.top_axes(s.pca_dims) if s.pca_dims is not None else None
         self.directions = DirectionModel(init, basis, s.parametrization, seed=s.seed).to(device)
         self.mean = torch.as_tensor(stats.full_mean(), dtype=torch.float32, device=device)
         self.covariance = torch.as_tensor(stats.covariance, dtype=torch.float32, device=device)
@@ -245,7 +254,7 @@ class Trainer:
                            if self.method.contrastive else None)
         self.topdis_term = None
         self.gmg_loss = None
-        if self.method.rtd:
+        if self.computes_rtd:
             rtd_cls, shift_fn = _topdis_parts()
             self.gmg_loss = _gmg_loss() if s.gmg_weight > 0 else None
             self.topdis_term = TopDisTerm(
@@ -254,7 +263,7 @@ class Trainer:
                 gmg_loss=self.gmg_loss, normalize=s.rtd_normalize,
             )
         self.reference_change = None
-        if self.topdis_term is not None and s.edit_floor > 0:
+        if self.topdis_term is not None and (s.edit_floor > 0 or s.equal_change):
             self.reference_change = self.measure_changes()
         groups = [{"params": list(self.directions.parameters()), "lr": s.lr}]
         if self.uses_reconstructor:
@@ -291,6 +300,12 @@ class Trainer:
         return changes
 
     @property
+    def computes_rtd(self) -> bool:
+        """The RTD term is on: an RTD method with a positive weight (``--rtd-weight 0`` is the
+        ablation: no barcode is computed, and the edit floor, which guards RTD, is off too)."""
+        return self.method.rtd and self.settings.rtd_weight > 0
+
+    @property
     def uses_reconstructor(self) -> bool:
         return self.method.reconstructor_weight(self.settings.recon_weight) > 0
 
@@ -301,22 +316,10 @@ class Trainer:
         scales = self.scales(directions)
         total = torch.zeros((), device=directions.device)
         row: dict = {"step": self.step + 1}
-        if self.method.rtd:
-            index = int(torch.randint(0, s.k, (), generator=self.rng))
-            value = self.topdis_term(directions[index], self.mean, scales[index], s.batch,
-                                     self.rng)
-            row["direction"] = index
-            if value is not None:  # None: too few latents survived the shift this step
-                total = total + s.rtd_weight * value.loss
-                row.update(rtd=value.rtd, change=value.change)
-                if self.reference_change is not None:
-                    floor = s.edit_floor * self.reference_change[index]
-                    shortfall = (1 - value.change_tensor / max(floor, 1e-12)).clamp_min(0)
-                    total = total + FLOOR_WEIGHT * shortfall
-                    row["floor"] = float(shortfall.detach())
-                if value.gmg is not None:
-                    total = total + s.gmg_weight * value.gmg
-                    row["gmg"] = float(value.gmg.detach())
+        if self.computes_rtd:
+            topdis, parts = self.topdis_loss(directions, scales)
+            total = total + topdis
+            row.update(parts)
         if self.uses_reconstructor:
             recon, parts = self.recon_term(directions, scales, s.batch, self.rng)
             total = total + self.method.reconstructor_weight(s.recon_weight) * recon
@@ -334,6 +337,37 @@ class Trainer:
         row["loss"] = float(total.detach())
         self.history.append(row)
         return row
+
+    def topdis_loss(self, directions: torch.Tensor, scales: torch.Tensor
+                    ) -> tuple[torch.Tensor, dict]:
+        """The TopDis part of a step: ``directions_per_step`` distinct directions (drawn
+        uniformly) shifted on one latent batch; the mean over them of γ·loss + the edit-floor
+        hinge + the GMG term, and the logged values (means over the directions)."""
+        s = self.settings
+        chosen = torch.randperm(s.k, generator=self.rng)[: s.directions_per_step].tolist()
+        targets = ([self.reference_change[index] for index in chosen] if s.equal_change
+                   else None)
+        values = self.topdis_term.values(directions[chosen], self.mean, scales[chosen],
+                                         s.batch, self.rng, targets)
+        total = torch.zeros((), device=directions.device)
+        logged: dict[str, list[float]] = {}
+        for index, value in zip(chosen, values, strict=True):
+            if value is None:  # too few latents survived the shift
+                continue
+            total = total + s.rtd_weight * value.loss
+            logged.setdefault("rtd", []).append(value.rtd)
+            logged.setdefault("change", []).append(value.change)
+            if self.reference_change is not None and s.edit_floor > 0:
+                floor = s.edit_floor * self.reference_change[index]
+                shortfall = (1 - value.change_tensor / max(floor, 1e-12)).clamp_min(0)
+                total = total + FLOOR_WEIGHT * shortfall
+                logged.setdefault("floor", []).append(float(shortfall.detach()))
+            if value.gmg is not None:
+                total = total + s.gmg_weight * value.gmg
+                logged.setdefault("gmg", []).append(float(value.gmg.detach()))
+        row = {"direction": " ".join(map(str, chosen)),
+               **{key: float(np.mean(found)) for key, found in logged.items()}}
+        return total / len(chosen), row
 
     def set_learning_rates(self) -> None:
         """Constant, or cosine-annealed from the set rates to 0 over ``steps``."""
@@ -515,6 +549,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     initial = closed_form(init_method, generator, latents, stats, settings)
     if settings.k is None:
         settings.k = len(initial)
+    basis = search_basis(init_method, generator, latents, stats, settings)
     unit = None
     if found_by.trained and settings.shift_scale == "fixed":
         unit = fixed_unit(stats, settings.k)
@@ -532,7 +567,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     timing = {"seconds": 0.0, "train_seconds": 0.0, "steps_per_second": None}
     in_place = False  # True once ``out`` holds this run's checkpoint
     if found_by.trained:
-        trainer = Trainer(settings, latents, stats, initial, unit)
+        trainer = Trainer(settings, latents, stats, initial, unit, basis)
         if resume:
             _resume(trainer, generator, out)
             in_place = True
@@ -601,6 +636,21 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     else:
         record = {"settings": settings.as_json(), **record}
     return FindResult(directions, record, history, out)
+
+
+def search_basis(init_method: Method, generator, latents: LatentSpace, stats: LatentStats,
+                 settings: SearchSettings) -> np.ndarray | None:
+    """The orthonormal rows [pca_dims, dim] that trained directions are combinations of:
+    the top principal axes (``subspace="pca"``) or the init method's top ``pca_dims``
+    directions (``"init"``, e.g. SeFa's); None without ``pca_dims`` (the whole space)."""
+    if settings.pca_dims is None:
+        return None
+    if settings.subspace == "pca":
+        return stats.top_axes(settings.pca_dims)
+    rows = closed_form(init_method, generator, latents, stats,
+                       dataclasses.replace(settings, k=settings.pca_dims))
+    q, r = np.linalg.qr(np.asarray(rows, dtype=np.float64).T)
+    return (q * np.sign(np.diag(r) + (np.diag(r) == 0))).T
 
 
 def _resume(trainer: Trainer, generator, out: Path) -> None:

@@ -141,19 +141,20 @@ class RTDLoss(nn.Module):
         scale = quantile_scale(host, self.quantile)
         return D / scale, host / scale
 
-    def barcode_terms(self, pairs: list[tuple[tuple, tuple, str]], y_dist: torch.Tensor):
-        """Sum over ``((D1, host1), (D2, host2), mode)`` of ``sum |death - birth|^p`` over the
-        ``card`` longest bars of R-Cross-Barcode(D1, D2); the barcodes run in parallel.
+    def barcode_terms(self, jobs: list[tuple[tuple, tuple, str, torch.Tensor]]
+                      ) -> list[torch.Tensor]:
+        """For each job ``((D1, host1), (D2, host2), mode, y_dist)``: ``sum |death - birth|^p``
+        over the ``card`` longest bars of R-Cross-Barcode(D1, D2). All barcodes run in parallel.
 
         With ``surrogate``, deaths of 'min' bars and births of 'max' bars are read from
         ``y_dist`` (the second batch's distances) where the true value is min(D1, D2) or
         max(D1, D2), in both directions: the released TopDis loss routes those gradients to the
         shifted batch (RTD-AE's "immovable" option). The bars are chosen by their true length.
         """
-        matrices = [cross_matrix(h1, h2, mode) for (_, h1), (_, h2), mode in pairs]
-        total = 0.0
-        for ((D1, _), (D2, _), mode), M, (births, deaths) in zip(
-            pairs, matrices, h1_pairs_many(matrices, doubled=True), strict=True
+        matrices = [cross_matrix(h1, h2, mode) for (_, h1), (_, h2), mode, _ in jobs]
+        terms = []
+        for ((D1, _), (D2, _), mode, y_dist), M, (births, deaths) in zip(
+            jobs, matrices, h1_pairs_many(matrices, doubled=True), strict=True
         ):
             lengths = M[deaths[:, 0], deaths[:, 1]] - M[births[:, 0], births[:, 1]]
             top = np.argsort(-lengths, kind="stable")[: self.card]
@@ -163,16 +164,29 @@ class RTDLoss(nn.Module):
             replacement = y_dist if self.surrogate else None
             birth = _edge_values(D1, D2, births, mode, replacement if mode == "max" else None)
             death = _edge_values(D1, D2, deaths, mode, replacement if mode == "min" else None)
-            total = total + (death - birth).abs().pow(self.p).sum()
-        return total
+            terms.append((death - birth).abs().pow(self.p).sum())
+        return terms
 
     def forward(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        x, y = check_batches(x, y)
-        A, B = self.distances(x), self.distances(y)
+        return self.many([(x, y)])[0]
+
+    def many(self, batches: list[tuple[torch.Tensor, torch.Tensor]]) -> list[torch.Tensor]:
+        """The loss of each matched pair ``(x, y)``, equal to ``forward(x, y)``; the barcodes
+        of all pairs are computed together, so several pairs use the cores at once."""
         modes = MODES if self.mode == "minmax" else (self.mode,)
-        directions = [(A, B), (B, A)] if self.symmetric else [(A, B)]
-        loss = self.barcode_terms([(D1, D2, m) for D1, D2 in directions for m in modes], B[0])
-        return 0.5 * loss if self.symmetric else loss
+        jobs, owners = [], []
+        for index, (x, y) in enumerate(batches):
+            x, y = check_batches(x, y)
+            A, B = self.distances(x), self.distances(y)
+            directions = [(A, B), (B, A)] if self.symmetric else [(A, B)]
+            for D1, D2 in directions:
+                for mode in modes:
+                    jobs.append((D1, D2, mode, B[0]))
+                    owners.append(index)
+        totals: list = [0.0] * len(batches)
+        for owner, term in zip(owners, self.barcode_terms(jobs), strict=True):
+            totals[owner] = totals[owner] + term
+        return [0.5 * total if self.symmetric else total for total in totals]
 
 
 def check_batches(x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
