@@ -24,7 +24,7 @@ from gan_directions.cli.options import (
     truncation_option,
 )
 
-from gan_directions.discovery.methods import METHODS, closed_form_names, methods_help
+from gan_directions.discovery.methods import METHODS, methods_help
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS
 from gan_directions.discovery.search import (
     LR_SCHEDULES,
@@ -32,7 +32,9 @@ from gan_directions.discovery.search import (
     SHIFT_SCALES,
     SPACES,
     SUBSPACES,
+    TOPDIS_MODES,
     SearchSettings,
+    init_names,
 )
 from gan_directions.render.outputs import FORMATS
 from gan_directions.workflows.find import FindSettings
@@ -86,9 +88,20 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--resume", is_flag=True,
               help="Continue the run in --out from its checkpoint (same settings; --steps may "
                    "grow).")
-@click.option("--init", type=click.Choice(closed_form_names()), default=DEFAULTS.init,
+@click.option("--init", type=click.Choice(init_names()), default=None,
+              help="Starting directions of trained methods; auto: SeFa on StyleGAN2 models "
+                   "in w or w+, else GANSpace [default: topdis auto, vb and disco ganspace].")
+@click.option("--mode", type=click.Choice(TOPDIS_MODES), default=DEFAULTS.mode,
               show_default=True,
-              help="Starting directions of trained methods.")
+              help="TopDis search. select: keep the K of the --init method's top --pool "
+                   "directions with the lowest RTD per unit of image change, measured over "
+                   "--steps batches (--rtd-weight 0 keeps the first K). gradient: Adam on "
+                   "rotations of the start, on RTD plus the reconstructor term. auto: select "
+                   "when the start is SeFa (the topdis default on StyleGAN2s in w), else "
+                   "gradient.")
+@click.option("--pool", type=click.IntRange(1), default=None,
+              help="TopDis select: candidates, the --init method's top ones (K to the latent "
+                   "dimension) [default: 2K].")
 @click.option("--parametrization", type=click.Choice(PARAMETRIZATIONS),
               default=DEFAULTS.parametrization, show_default=True,
               help="expm/cayley: exactly orthonormal (skew-symmetric generator); unit: "

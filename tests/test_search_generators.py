@@ -32,11 +32,11 @@ DATA = Path(__file__).parent / "data"
 
 
 def test_image_change_holds_during_a_short_search(tiny):
-    """Shifts have one fixed size, so a short TopDis search (reconstructor off, which shows
-    the drift fastest) keeps each direction's image change at ±2 units above 80% of its start
-    (with each direction's own std as the unit, it fell to about 55% here)."""
-    result = find_directions(tiny, method="topdis", k=3, steps=30, batch=12, lr=0.02,
-                             recon_weight=0.0, pca_samples=2000, quiet=True)
+    """Shifts have one fixed size, so a short gradient TopDis search (reconstructor off, which
+    shows the drift fastest) keeps each direction's image change at ±2 units above 80% of its
+    start (with each direction's own std as the unit, it fell to about 55% here)."""
+    result = find_directions(tiny, method="topdis", mode="gradient", k=3, steps=30, batch=12,
+                             lr=0.02, recon_weight=0.0, pca_samples=2000, quiet=True)
     edit = result.record["edit_size"]
     start, end = np.array(edit["start"]["image_change"]), np.array(edit["end"]["image_change"])
     assert start.min() > 0.05
@@ -47,8 +47,8 @@ def test_image_change_holds_during_a_short_search(tiny):
 def test_edit_floor_keeps_edits_from_fading(tiny):
     """With each direction's own std as the shift (which lets edits shrink) and no
     reconstructor, the floor's hinge keeps the image changes higher than without it."""
-    settings = dict(method="topdis", k=3, steps=30, batch=12, lr=0.02, recon_weight=0.0,
-                    pca_samples=2000, shift_scale="direction", quiet=True)
+    settings = dict(method="topdis", mode="gradient", k=3, steps=30, batch=12, lr=0.02,
+                    recon_weight=0.0, pca_samples=2000, shift_scale="direction", quiet=True)
 
     def kept(edit_floor: float) -> np.ndarray:
         result = find_directions(tiny, edit_floor=edit_floor, **settings)
@@ -58,8 +58,8 @@ def test_edit_floor_keeps_edits_from_fading(tiny):
         return np.array(edit["end"]["image_change"]) / np.array(edit["start"]["image_change"])
 
     without, with_floor = kept(0.0), kept(0.8)
-    assert with_floor.min() > without.min() and with_floor.mean() > without.mean(), (
-        without, with_floor)
+    # the most-faded direction fades less (other directions may grow either way)
+    assert with_floor.min() > without.min() and with_floor.min() > 0.65, (without, with_floor)
 
 
 def test_brightness_edit_has_nonzero_loss_in_the_default_embedding():

@@ -1,4 +1,5 @@
-"""TopDis steps: several directions per step, the RTD ablation switch and the search subspace."""
+"""TopDis steps: selection among candidates, several directions per step, the RTD ablation
+switch, equal-change shifts and the search subspace."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from gan_directions.discovery.objectives import TopDisTerm
 from gan_directions.discovery.search import SearchSettings, Trainer, search_basis
 from gan_directions.errors import InvalidInputError
 from gan_directions.generators.registry import load_generator
+from gan_directions.discovery.selection import TopologicalSelection
 from gan_directions.losses.topdis import RTDLoss, topdis_shift
 
 
@@ -124,3 +126,67 @@ def test_equal_change_stretches_each_shift_to_its_target_change(shapes):
     assert stretched[1] == pytest.approx(0.8 * nominal[1], rel=0.15)
     capped = changes([100 * nominal[0], nominal[1] / 100])  # the factor stays in [1/4, 4]
     assert capped[0] < 4.5 * nominal[0] and capped[1] > 0.2 * nominal[1]
+
+
+@pytest.fixture(scope="module")
+def stylegan2_shapes():
+    return load_generator("stylegan2-shapes", device="cpu")
+
+
+def test_topdis_selects_by_default_on_stylegan2_and_its_ablation_is_sefa(stylegan2_shapes):
+    """The default TopDis on a StyleGAN2 keeps K of SeFa's top 2K; with --rtd-weight 0 nothing
+    is measured (no barcode) and SeFa's own top K are kept."""
+    from gan_directions.discovery.init import sefa_directions
+
+    model = stylegan2_shapes
+    common = dict(k=3, steps=6, batch=16, pca_samples=500, quiet=True, rtd_size=16)
+    ablation = find_directions(model, rtd_weight=0.0, **common)
+    np.testing.assert_allclose(ablation.directions.directions, sefa_directions(model, 3),
+                               atol=1e-6)
+    assert all("rtd" not in row for row in ablation.history)
+    found = find_directions(model, **common)
+    pool = sefa_directions(model, 6)
+    cosines = np.abs(found.directions.directions @ pool.T)
+    assert np.allclose(cosines.max(axis=1), 1.0, atol=1e-5)  # each one is a candidate
+    assert all("rtd" in row for row in found.history)
+    assert found.record["settings"]["mode"] == "auto"
+
+
+def test_selection_keeps_the_candidates_with_the_lowest_rtd_per_change(shapes):
+    """On synthetic-shapes, true directions have lower RTD per change than mixed ones: a
+    pool of 3 true and 3 mixed directions keeps the true ones. (Not every factor: the third
+    one's edit is far from a group action, and scores worse than mixed directions.)"""
+    latents = LatentSpace(shapes, "z")
+    stats = latents.statistics(500, 0)
+    truth = shapes.true_directions()[[0, 1, 3]]
+    mixed = np.linalg.qr(np.random.RandomState(0).randn(6, 3))[0].T
+    pool = np.concatenate([mixed[:2], truth, mixed[2:]])
+    settings = SearchSettings(method="topdis", k=3, batch=32, directions_per_step=3)
+    term = TopDisTerm(latents, RTDLoss(), topdis_shift, normalize=True)
+    selection = TopologicalSelection(settings, latents, stats, pool, term)
+    for _ in range(8):
+        selection.train_step()
+    assert selection.counts.tolist() == [4] * 6
+    assert selection.chosen().tolist() == [2, 3, 4]
+
+
+def test_selection_resumes_bit_identically(tmp_path, stylegan2_shapes):
+    common = dict(k=2, steps=6, batch=16, pca_samples=300, quiet=True, rtd_size=16,
+                  checkpoint_every=2)
+    full = find_directions(stylegan2_shapes, out=tmp_path / "full", **common)
+
+    def crash(row):
+        if row["step"] == 3:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        find_directions(stylegan2_shapes, out=tmp_path / "cut", on_step=crash, **common)
+    resumed = find_directions(stylegan2_shapes, out=tmp_path / "cut", resume=True,
+                              **common)
+    np.testing.assert_array_equal(full.directions.directions, resumed.directions.directions)
+    assert [r.get("loss") for r in full.history] == [r.get("loss") for r in resumed.history]
+
+
+def test_pool_must_hold_k_directions(stylegan2_shapes):
+    with pytest.raises(InvalidInputError, match="--pool must be between K=3"):
+        find_directions(stylegan2_shapes, k=3, pool=2, steps=1)

@@ -130,6 +130,12 @@ def style_weights(generator, layers: tuple[int, int] | None) -> list[np.ndarray]
     )
 
 
+def is_stylegan2(generator) -> bool:
+    """Whether ``generator`` has StyleGAN2 style affines (SeFa's own case; models that only
+    declare ``sefa_weight`` do not count)."""
+    return any(AFFINE_NAME.match(name) for name in generator.state_dict())
+
+
 def sefa_directions(generator, k: int, layers: tuple[int, int] | None = None) -> np.ndarray:
     """SeFa (Shen & Zhou 2021): the top-k eigenvectors of AᵀA [k, w_dim].
 

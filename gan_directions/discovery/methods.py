@@ -41,6 +41,7 @@ class Method:
     reconstructor: str = "never"  # trained: see RECONSTRUCTOR_USES
     contrastive: bool = False  # trained: DisCo's contrastive and domination terms
     k_from_data: bool = False  # closed-form: K defaults to the number of rows it finds
+    default_init: str = "ganspace"  # trained: the start when --init is not given
 
     @property
     def trained(self) -> bool:
@@ -115,8 +116,10 @@ def _probe(generator, latents, stats, settings) -> np.ndarray:
     return found[: settings.k]
 
 
-register_method(Method("topdis", "RTD per unit of image change + reconstructor (default)",
-                       rtd=True, reconstructor="weighted"))
+register_method(Method("topdis", "on StyleGAN2s in w, the K of SeFa's top 2K directions with "
+                                 "the lowest RTD per unit of image change; elsewhere Adam on "
+                                 "RTD + a reconstructor term (default; see --mode)",
+                       rtd=True, reconstructor="weighted", default_init="auto"))
 register_method(Method("vb", "Voynov-Babenko reconstructor (deviations from the paper: see "
                              "below)", reconstructor="always"))
 register_method(Method("disco", "DisCo: contrast of image variations in a learned encoder's "

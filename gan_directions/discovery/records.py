@@ -28,6 +28,14 @@ PREVIEW_TILE = 96
 HISTORY_ROWS = 200  # the run record keeps at most this many (evenly thinned) loss rows
 
 
+MODEL_SHAPE = ("z_dim", "w_dim", "c_dim", "num_ws", "img_resolution", "img_channels")
+
+
+def model_identity(generator) -> dict:
+    """What a checkpoint records of its model: its entry (spec, path, sha256) and sizes."""
+    return {**model_entry(generator), **{key: int(getattr(generator, key)) for key in MODEL_SHAPE}}
+
+
 def save_checkpoint(path: Path, state: dict) -> None:
     atomic_torch_save(state, path)
 

@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 from gan_directions.directions import DirectionSet, parse_layer_range
 from gan_directions.discovery.disco import disco_term
 from gan_directions.discovery.edit_size import EDIT_ALPHA, EDIT_SAMPLES, edit_diagnostics
+from gan_directions.discovery.init import is_stylegan2
 from gan_directions.discovery.labels import check_class
 from gan_directions.discovery.latents import LatentSpace, LatentStats
 from gan_directions.discovery.methods import Method, closed_form_names, get_method
@@ -36,7 +37,14 @@ from gan_directions.discovery.objectives import (
     embed_pixels_and_squares,
 )
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS, DirectionModel
-from gan_directions.discovery.records import load_checkpoint, save_checkpoint, write_run_folder
+from gan_directions.discovery.records import (
+    MODEL_SHAPE,
+    load_checkpoint,
+    model_identity,
+    save_checkpoint,
+    write_run_folder,
+)
+from gan_directions.discovery.selection import TopologicalSelection
 from gan_directions.errors import GandirError, InvalidInputError
 from gan_directions.evaluation import recovery_report
 from gan_directions.generators.partial import DEFAULT_SEARCH_RES, search_resolution
@@ -52,6 +60,8 @@ RTD_EMBEDDINGS = ("pixels+squares", "pixels", "features")
 LR_SCHEDULES = ("constant", "cosine")
 SHIFT_SCALES = ("fixed", "direction")
 SUBSPACES = ("pca", "init")
+TOPDIS_MODES = ("auto", "select", "gradient")
+AUTO_INIT = "auto"  # SeFa on StyleGAN2 models in w or w+, else GANSpace
 DEFAULT_K = 10
 FLOOR_WEIGHT = 10.0  # weight of the edit-size floor's hinge
 RECOVERY_SAMPLES = 128  # latents of the recovery report (each runs 2K + 1 generator passes)
@@ -74,7 +84,9 @@ class SearchSettings:
     lr_schedule: str = "constant"
     seed: int = 0
     truncation_psi: float = 1.0
-    init: str = "ganspace"
+    init: str | None = None  # None: the method's default (``Method.default_init``)
+    mode: str = "auto"  # TopDis: select, gradient, or auto (select where SeFa applies)
+    pool: int | None = None  # TopDis select: candidates, the init's top ones (None: 2K)
     parametrization: str = "expm"
     pca_dims: int | None = None
     subspace: str = "pca"  # with pca_dims: the top principal axes, or the init's top directions
@@ -119,9 +131,9 @@ def check_settings(settings: SearchSettings) -> None:
     """Raise InvalidInputError for any setting that cannot work with any model."""
     s = settings
     get_method(s.method)
-    if s.init not in closed_form_names():
+    if s.init is not None and s.init not in init_names():
         raise InvalidInputError(
-            f"unknown init {s.init!r}; choose one of {', '.join(closed_form_names())}"
+            f"unknown init {s.init!r}; choose one of {', '.join(init_names())}"
         )
     if s.parametrization not in PARAMETRIZATIONS:
         raise InvalidInputError(
@@ -149,6 +161,8 @@ def check_settings(settings: SearchSettings) -> None:
         (s.rtd_card >= 1, "rtd_card must be >= 1"),
         (s.directions_per_step >= 1, "directions_per_step must be >= 1"),
         (s.subspace in SUBSPACES, f"subspace must be one of {', '.join(SUBSPACES)}"),
+        (s.mode in TOPDIS_MODES, f"mode must be one of {', '.join(TOPDIS_MODES)}"),
+        (s.pool is None or s.pool >= 1, "pool must be >= 1"),
         (s.recon_size >= 16 and s.recon_size % 16 == 0, "recon_size must be a multiple of 16"),
         (s.max_shift > 0.5, "max_shift must be > 0.5"),
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
@@ -181,6 +195,8 @@ def validate(settings: SearchSettings, generator) -> None:
     if s.directions_per_step > s.k:
         raise InvalidInputError(f"--directions-per-step {s.directions_per_step} exceeds "
                                 f"K={s.k}")
+    if s.pool is not None and not s.k <= s.pool <= dim:
+        raise InvalidInputError(f"--pool must be between K={s.k} and the space's {dim}")
 
 
 def space_dim(generator, space: str, layers: tuple[int, int] | None) -> int:
@@ -191,6 +207,32 @@ def space_dim(generator, space: str, layers: tuple[int, int] | None) -> int:
         first, last = layers if layers is not None else (0, generator.num_ws - 1)
         return generator.w_dim * (last - first + 1)
     return generator.w_dim
+
+
+def init_names() -> tuple[str, ...]:
+    """The names ``--init`` takes: every closed-form method, and ``auto``."""
+    return (AUTO_INIT, *closed_form_names())
+
+
+def start_method(found_by: Method, settings: SearchSettings, generator) -> Method:
+    """The closed-form method a trained search starts from: ``init``, or the method's default;
+    ``auto`` is SeFa on StyleGAN2 models in w or w+, else GANSpace."""
+    name = settings.init if settings.init is not None else found_by.default_init
+    if name == AUTO_INIT:
+        name = "sefa" if settings.space != "z" and is_stylegan2(generator) else "ganspace"
+    return get_method(name)
+
+
+def selects(found_by: Method, settings: SearchSettings, start: Method) -> bool:
+    """Whether a TopDis search selects among candidates rather than descends: ``mode``
+    select, or auto with SeFa's eigenvectors as the candidates."""
+    if not found_by.rtd or settings.mode == "gradient":
+        return False
+    return settings.mode == "select" or start.name == "sefa"
+
+
+def pool_size(settings: SearchSettings, dim: int) -> int:
+    return settings.pool if settings.pool is not None else min(2 * settings.k, dim)
 
 
 def closed_form(method: Method, generator, latents: LatentSpace, stats: LatentStats,
@@ -413,14 +455,6 @@ class Trainer:
         return self.directions().double().cpu().numpy()
 
 
-MODEL_SHAPE = ("z_dim", "w_dim", "c_dim", "num_ws", "img_resolution", "img_channels")
-
-
-def model_identity(generator) -> dict:
-    """What a checkpoint records of its model: its entry (spec, path, sha256) and sizes."""
-    return {**model_entry(generator), **{key: int(getattr(generator, key)) for key in MODEL_SHAPE}}
-
-
 def _check_same_model(saved: dict | None, generator, path: Path) -> None:
     """Refuse to resume a run on another model than the one it was made with.
 
@@ -545,13 +579,14 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     latents = LatentSpace(generator, settings.space, settings.layers, settings.truncation_psi,
                           settings.class_index, resolution)
     stats = latents.statistics(settings.pca_samples, settings.seed)
-    init_method = get_method(settings.init) if found_by.trained else found_by
+    init_method = start_method(found_by, settings, generator) if found_by.trained else found_by
     initial = closed_form(init_method, generator, latents, stats, settings)
     if settings.k is None:
         settings.k = len(initial)
     basis = search_basis(init_method, generator, latents, stats, settings)
+    selecting = selects(found_by, settings, init_method)
     unit = None
-    if found_by.trained and settings.shift_scale == "fixed":
+    if found_by.trained and settings.shift_scale == "fixed" and not selecting:
         unit = fixed_unit(stats, settings.k)
 
     def scales_of(found: np.ndarray) -> np.ndarray:
@@ -567,7 +602,13 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     timing = {"seconds": 0.0, "train_seconds": 0.0, "steps_per_second": None}
     in_place = False  # True once ``out`` holds this run's checkpoint
     if found_by.trained:
-        trainer = Trainer(settings, latents, stats, initial, unit, basis)
+        if selecting:
+            pool = closed_form(init_method, generator, latents, stats, dataclasses.replace(
+                settings, k=pool_size(settings, latents.dim)))
+            trainer = TopologicalSelection(settings, latents, stats, pool,
+                                           selection_term(settings, latents))
+        else:
+            trainer = Trainer(settings, latents, stats, initial, unit, basis)
         if resume:
             _resume(trainer, generator, out)
             in_place = True
@@ -636,6 +677,18 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     else:
         record = {"settings": settings.as_json(), **record}
     return FindResult(directions, record, history, out)
+
+
+def selection_term(settings: SearchSettings, latents: LatentSpace) -> TopDisTerm | None:
+    """The TopDis value a selection ranks candidates by: RTD per unit of image change (None
+    with ``rtd_weight`` 0, the ablation)."""
+    if settings.rtd_weight == 0:
+        return None
+    rtd_cls, shift_fn = _topdis_parts()
+    generator = latents.generator
+    return TopDisTerm(latents, rtd_cls(card=settings.rtd_card), shift_fn, C=settings.shift_c,
+                      embed=rtd_embedding(settings, generator.img_channels, latents.device),
+                      normalize=True)
 
 
 def search_basis(init_method: Method, generator, latents: LatentSpace, stats: LatentStats,
