@@ -1,11 +1,13 @@
 """Where a TopDis step spends its time, and steps/s of every trained method, on the shipped
 models side by side in one run.
 
-Profile: the seconds of one TopDis training step (at its defaults, K = 6, batch 32), split
-into generator passes (``LatentSpace.decode`` and ``images``), the RTD embedding, persistence
-(the barcodes, ``h1_pairs_many``), the backward pass, and the rest (shift, distances, Adam,
-Python). Parts are timed by wrapping those functions, so they are wall seconds as the step
-sees them (on a GPU, the generator's time shows up where the host waits for it).
+Profile: the seconds of one TopDis step (K = 6, batch 32) in each mode (select, the default
+on StyleGAN2s, and gradient), split into generator passes (``LatentSpace.decode`` and
+``images``), the RTD embedding, persistence (the barcodes, ``h1_pairs_many``), the backward
+pass, and the rest (shift, distances, Adam, Python). Parts are timed by wrapping those
+functions, so they are wall seconds as the step sees them (on a GPU, the generator's time shows
+up where the host waits for it). Persistence runs in helper processes: its part is the time
+the step waits for them.
 
 Throughput: steps/s of ``find`` for each trained method at batch 32 on each model, after a
 two-step warm-up.
@@ -80,6 +82,9 @@ def timed_parts(totals: dict[str, float], sync):
 
 
 def profile(model: str, steps: int, device: str, options: dict) -> dict:
+    """Seconds per TopDis step and its parts, in the mode ``options`` resolve to."""
+    import dataclasses
+
     import torch
 
     from gan_directions.discovery.latents import LatentSpace
@@ -89,8 +94,13 @@ def profile(model: str, steps: int, device: str, options: dict) -> dict:
         Trainer,
         closed_form,
         fixed_unit,
+        pool_size,
         search_basis,
+        selection_term,
+        selects,
+        start_method,
     )
+    from gan_directions.discovery.selection import TopologicalSelection
     from gan_directions.generators.partial import search_resolution
     from gan_directions.generators.registry import load_generator
 
@@ -100,25 +110,33 @@ def profile(model: str, steps: int, device: str, options: dict) -> dict:
     resolution = search_resolution(generator, settings.search_res, 0)
     latents = LatentSpace(generator, settings.space, None, 1.0, None, resolution)
     stats = latents.statistics(settings.pca_samples, settings.seed)
-    init_method = get_method(settings.init)
-    initial = closed_form(init_method, generator, latents, stats, settings)
-    basis = search_basis(init_method, generator, latents, stats, settings)
-    unit = fixed_unit(stats, settings.k) if settings.shift_scale == "fixed" else None
-    trainer = Trainer(settings, latents, stats, initial, unit, basis)
+    method = get_method("topdis")
+    start = start_method(method, settings, generator)
+    initial = closed_form(start, generator, latents, stats, settings)
+    if selects(method, settings, start):
+        pool = closed_form(start, generator, latents, stats,
+                           dataclasses.replace(settings, k=pool_size(settings, latents.dim)))
+        search = TopologicalSelection(settings, latents, stats, pool,
+                                      selection_term(settings, latents))
+    else:
+        unit = fixed_unit(stats, settings.k) if settings.shift_scale == "fixed" else None
+        search = Trainer(settings, latents, stats, initial, unit,
+                         search_basis(start, generator, latents, stats, settings))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for _ in range(2):  # warm-up
-        trainer.train_step()
+        search.train_step()
     totals: dict[str, float] = defaultdict(float)
     with timed_parts(totals, sync):
         sync()
-        start = time.perf_counter()
+        started = time.perf_counter()
         for _ in range(steps):
-            trainer.train_step()
+            search.train_step()
         sync()
-        total = time.perf_counter() - start
+        total = time.perf_counter() - started
     per_step = {part: totals[part] / steps for part in PARTS}
     per_step["rest"] = total / steps - sum(per_step.values())
-    return {"seconds_per_step": total / steps, "parts": per_step}
+    mode = "select" if isinstance(search, TopologicalSelection) else "gradient"
+    return {"mode": mode, "seconds_per_step": total / steps, "parts": per_step}
 
 
 def throughput(model: str, method: str, steps: int, device: str, options: dict) -> float:
@@ -153,10 +171,12 @@ def main() -> None:
     models = args.models.split(",")
     results = {"settings": vars(args) | {"json": str(args.json)}, "profile": {}, "speed": {}}
     for model in models:
-        found = profile(model, args.steps, args.device, options)
-        results["profile"][model] = found
-        parts = ", ".join(f"{p} {1000 * s:.0f} ms" for p, s in found["parts"].items())
-        print(f"{model}: TopDis step {1000 * found['seconds_per_step']:.0f} ms = {parts}")
+        for mode in ("select", "gradient"):
+            found = profile(model, args.steps, args.device, {"mode": mode, **options})
+            results["profile"][f"{model} {mode}"] = found
+            parts = ", ".join(f"{p} {1000 * s:.0f} ms" for p, s in found["parts"].items())
+            print(f"{model}, TopDis --mode {mode}: step {1000 * found['seconds_per_step']:.0f} "
+                  f"ms = {parts}")
     print(f"\nfind steps/s at batch 32 ({args.device}, {args.threads} thread(s)):")
     print(f"{'method':<8}" + "".join(f"{m:>20}" for m in models))
     for method in args.methods.split(","):

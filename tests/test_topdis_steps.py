@@ -12,9 +12,9 @@ from gan_directions.discovery.latents import LatentSpace
 from gan_directions.discovery.methods import get_method
 from gan_directions.discovery.objectives import TopDisTerm
 from gan_directions.discovery.search import SearchSettings, Trainer, search_basis
+from gan_directions.discovery.selection import TopologicalSelection
 from gan_directions.errors import InvalidInputError
 from gan_directions.generators.registry import load_generator
-from gan_directions.discovery.selection import TopologicalSelection
 from gan_directions.losses.topdis import RTDLoss, topdis_shift
 
 
