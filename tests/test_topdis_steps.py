@@ -150,6 +150,7 @@ def test_topdis_selects_by_default_on_stylegan2_and_its_ablation_is_sefa(stylega
     assert np.allclose(cosines.max(axis=1), 1.0, atol=1e-5)  # each one is a candidate
     assert all("rtd" in row for row in found.history)
     assert found.record["settings"]["mode"] == "auto"
+    assert found.record["search"] == {"mode": "select", "init": "sefa", "pool": 6}
 
 
 def test_selection_keeps_the_candidates_with_the_lowest_rtd_per_change(shapes):

@@ -667,6 +667,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
         "timing": {key: round(value, 3) if isinstance(value, float) else value
                    for key, value in timing.items()},
         "search_res": resolution,
+        "search": resolved_search(found_by, settings, init_method, selecting, latents.dim),
         "edit_size": {"alpha": EDIT_ALPHA, "samples": EDIT_SAMPLES,
                       "start": edit_start, "end": edit_end},
         "recovery": recovery,
@@ -677,6 +678,18 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     else:
         record = {"settings": settings.as_json(), **record}
     return FindResult(directions, record, history, out)
+
+
+def resolved_search(found_by: Method, settings: SearchSettings, start: Method,
+                    selecting: bool, dim: int) -> dict:
+    """What ``init`` and ``mode`` resolved to on this model (run.json keeps the settings as
+    given, ``auto`` included)."""
+    if not found_by.trained:
+        return {"mode": "closed-form"}
+    found = {"mode": "select" if selecting else "gradient", "init": start.name}
+    if selecting:
+        found["pool"] = pool_size(settings, dim)
+    return found
 
 
 def selection_term(settings: SearchSettings, latents: LatentSpace) -> TopDisTerm | None:
