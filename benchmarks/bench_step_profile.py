@@ -83,24 +83,18 @@ def timed_parts(totals: dict[str, float], sync):
 
 def profile(model: str, steps: int, device: str, options: dict) -> dict:
     """Seconds per TopDis step and its parts, in the mode ``options`` resolve to."""
-    import dataclasses
-
     import torch
 
     from gan_directions.discovery.latents import LatentSpace
     from gan_directions.discovery.methods import get_method
     from gan_directions.discovery.search import (
         SearchSettings,
-        Trainer,
+        build_search,
         closed_form,
-        fixed_unit,
-        pool_size,
-        search_basis,
-        selection_term,
         selects,
+        shift_unit,
         start_method,
     )
-    from gan_directions.discovery.selection import TopologicalSelection
     from gan_directions.generators.partial import search_resolution
     from gan_directions.generators.registry import load_generator
 
@@ -113,15 +107,9 @@ def profile(model: str, steps: int, device: str, options: dict) -> dict:
     method = get_method("topdis")
     start = start_method(method, settings, generator)
     initial = closed_form(start, generator, latents, stats, settings)
-    if selects(method, settings, start):
-        pool = closed_form(start, generator, latents, stats,
-                           dataclasses.replace(settings, k=pool_size(settings, latents.dim)))
-        search = TopologicalSelection(settings, latents, stats, pool,
-                                      selection_term(settings, latents))
-    else:
-        unit = fixed_unit(stats, settings.k) if settings.shift_scale == "fixed" else None
-        search = Trainer(settings, latents, stats, initial, unit,
-                         search_basis(start, generator, latents, stats, settings))
+    selecting = selects(method, settings, start)
+    search = build_search(settings, latents, stats, start, initial, selecting,
+                          shift_unit(method, settings, stats, selecting))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for _ in range(2):  # warm-up
         search.train_step()
@@ -135,7 +123,7 @@ def profile(model: str, steps: int, device: str, options: dict) -> dict:
         total = time.perf_counter() - started
     per_step = {part: totals[part] / steps for part in PARTS}
     per_step["rest"] = total / steps - sum(per_step.values())
-    mode = "select" if isinstance(search, TopologicalSelection) else "gradient"
+    mode = "select" if selecting else "gradient"
     return {"mode": mode, "seconds_per_step": total / steps, "parts": per_step}
 
 

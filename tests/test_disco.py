@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from search_resume import assert_resume_is_bit_identical
 
 from gan_directions.discovery import find_directions
 from gan_directions.discovery.disco import normal_shifts, other_indices
@@ -101,17 +102,7 @@ def test_disco_on_a_stylegan2_pickle(tmp_path, tiny, space):
 def test_disco_resume_is_bit_identical(tmp_path, shapes):
     settings = dict(method="disco", k=3, space="z", steps=4, batch=4, checkpoint_every=2,
                     init="random", quiet=True)
-    full = find_directions(shapes, out=tmp_path / "full", **settings)
-
-    def crash(row):
-        if row["step"] == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        find_directions(shapes, out=tmp_path / "crashed", on_step=crash, **settings)
-    resumed = find_directions(shapes, out=tmp_path / "crashed", resume=True, **settings)
-    np.testing.assert_array_equal(full.directions.directions, resumed.directions.directions)
-    assert [r["loss"] for r in full.history] == [r["loss"] for r in resumed.history]
+    assert_resume_is_bit_identical(shapes, tmp_path, 3, **settings)
 
 
 def test_disco_recovers_synthetic_shapes_above_random(shapes):

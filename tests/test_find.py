@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
 from PIL import Image
+from search_resume import assert_resume_is_bit_identical
 
 from gan_directions.directions import DirectionSet
 from gan_directions.discovery import find_directions
@@ -68,18 +69,7 @@ def test_cli_render_and_default_k(tmp_path):
 @pytest.mark.parametrize("method", ["topdis", "vb"])
 def test_resume_after_crash_is_bit_identical(tmp_path, shapes, method):
     settings = dict(method=method, k=4, steps=6, checkpoint_every=2, quiet=True, **FAST)
-    full = find_directions(shapes, out=tmp_path / "full", **settings)
-
-    def crash(row):
-        if row["step"] == 5:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        find_directions(shapes, out=tmp_path / "crashed", on_step=crash, **settings)
-    assert not (tmp_path / "crashed" / "directions.npz").exists()
-    resumed = find_directions(shapes, out=tmp_path / "crashed", resume=True, **settings)
-    np.testing.assert_array_equal(full.directions.directions, resumed.directions.directions)
-    assert [r["loss"] for r in full.history] == [r["loss"] for r in resumed.history]
+    assert_resume_is_bit_identical(shapes, tmp_path, 5, **settings)
 
 
 def test_resume_refuses_changed_settings(tmp_path, shapes):

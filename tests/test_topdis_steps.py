@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from search_resume import assert_resume_is_bit_identical
 
 from gan_directions.discovery import find_directions
 from gan_directions.discovery.latents import LatentSpace
@@ -174,18 +175,7 @@ def test_selection_keeps_the_candidates_with_the_lowest_rtd_per_change(shapes):
 def test_selection_resumes_bit_identically(tmp_path, stylegan2_shapes):
     common = dict(k=2, steps=6, batch=16, pca_samples=300, quiet=True, rtd_size=16,
                   checkpoint_every=2)
-    full = find_directions(stylegan2_shapes, out=tmp_path / "full", **common)
-
-    def crash(row):
-        if row["step"] == 3:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        find_directions(stylegan2_shapes, out=tmp_path / "cut", on_step=crash, **common)
-    resumed = find_directions(stylegan2_shapes, out=tmp_path / "cut", resume=True,
-                              **common)
-    np.testing.assert_array_equal(full.directions.directions, resumed.directions.directions)
-    assert [r.get("loss") for r in full.history] == [r.get("loss") for r in resumed.history]
+    assert_resume_is_bit_identical(stylegan2_shapes, tmp_path, 3, **common)
 
 
 def test_pool_must_hold_k_directions(stylegan2_shapes):

@@ -162,30 +162,28 @@ class TopDisTerm:
         base = self.latents.encode(z, c)
         with torch.no_grad():
             all_images = self.latents.images(z, c)
-        pairs, kept = [], []
-        for direction, scale in zip(directions, scales, strict=True):
+        shifts: list[tuple[torch.Tensor, torch.Tensor] | None] = []  # (x, y) images per direction
+        for index, (direction, scale) in enumerate(zip(directions, scales, strict=True)):
             shifted, valid = self.shift_fn(base[0], direction, C=self.C, sign=sign,
                                            center=center, scale=scale.detach())
             if int(valid.sum()) < MIN_POINTS:
-                kept.append(None)
+                shifts.append(None)
                 continue
             keep = tuple(None if part is None else part[valid] for part in base)
             x_images = all_images[valid]
             if changes is not None:
                 displacement = shifted - base[0]
-                factor = self.stretch(displacement[valid], keep, x_images, changes[len(kept)])
+                factor = self.stretch(displacement[valid], keep, x_images, changes[index])
                 shifted = base[0] + factor * displacement
-            y_images = self.latents.decode(shifted[valid], keep)
-            pairs.append((self.embed(x_images), self.embed(y_images)))
-            kept.append((x_images, y_images))
-        rtds = iter(self.rtd_loss.many(pairs) if pairs else [])
-        embedded = iter(pairs)
+            shifts.append((x_images, self.latents.decode(shifted[valid], keep)))
+        pairs = [(self.embed(x), self.embed(y)) for x, y in filter(None, shifts)]
+        values = iter(zip(pairs, self.rtd_loss.many(pairs) if pairs else [], strict=True))
         found: list[TopDisValue | None] = []
-        for images in kept:
+        for images in shifts:
             if images is None:
                 found.append(None)
                 continue
-            rtd, (x, y) = next(rtds), next(embedded)
+            (x, y), rtd = next(values)
             change = relative_change(images[0].flatten(1), images[1].flatten(1))
             loss = rtd / change.clamp_min(MIN_CHANGE) if self.normalize else rtd
             gmg = self.gmg_loss(x, y) if self.gmg_loss is not None else None

@@ -583,11 +583,8 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     initial = closed_form(init_method, generator, latents, stats, settings)
     if settings.k is None:
         settings.k = len(initial)
-    basis = search_basis(init_method, generator, latents, stats, settings)
     selecting = selects(found_by, settings, init_method)
-    unit = None
-    if found_by.trained and settings.shift_scale == "fixed" and not selecting:
-        unit = fixed_unit(stats, settings.k)
+    unit = shift_unit(found_by, settings, stats, selecting)
 
     def scales_of(found: np.ndarray) -> np.ndarray:
         return np.full(len(found), unit) if unit is not None else stats.scales(found)
@@ -602,13 +599,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     timing = {"seconds": 0.0, "train_seconds": 0.0, "steps_per_second": None}
     in_place = False  # True once ``out`` holds this run's checkpoint
     if found_by.trained:
-        if selecting:
-            pool = closed_form(init_method, generator, latents, stats, dataclasses.replace(
-                settings, k=pool_size(settings, latents.dim)))
-            trainer = TopologicalSelection(settings, latents, stats, pool,
-                                           selection_term(settings, latents))
-        else:
-            trainer = Trainer(settings, latents, stats, initial, unit, basis)
+        trainer = build_search(settings, latents, stats, init_method, initial, selecting, unit)
         if resume:
             _resume(trainer, generator, out)
             in_place = True
@@ -678,6 +669,30 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     else:
         record = {"settings": settings.as_json(), **record}
     return FindResult(directions, record, history, out)
+
+
+def shift_unit(found_by: Method, settings: SearchSettings, stats: LatentStats,
+               selecting: bool) -> float | None:
+    """The fixed shift scale of a gradient search (``shift_scale="fixed"``); None where each
+    direction's own std is the unit (selection, closed-form methods, ``"direction"``)."""
+    if found_by.trained and settings.shift_scale == "fixed" and not selecting:
+        return fixed_unit(stats, settings.k)
+    return None
+
+
+def build_search(settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
+                 start: Method, initial: np.ndarray, selecting: bool,
+                 unit: float | None) -> Trainer | TopologicalSelection:
+    """The state of a trained search: a selection among ``start``'s top ``pool`` directions,
+    or a gradient ``Trainer`` from ``initial`` (in its search subspace)."""
+    generator = latents.generator
+    if selecting:
+        pool = closed_form(start, generator, latents, stats, dataclasses.replace(
+            settings, k=pool_size(settings, latents.dim)))
+        return TopologicalSelection(settings, latents, stats, pool,
+                                    selection_term(settings, latents))
+    basis = search_basis(start, generator, latents, stats, settings)
+    return Trainer(settings, latents, stats, initial, unit, basis)
 
 
 def resolved_search(found_by: Method, settings: SearchSettings, start: Method,

@@ -56,7 +56,7 @@ class TopologicalSelection:
         s = self.settings
         row: dict = {"step": self.step + 1}
         if self.term is not None:
-            per_step = min(s.directions_per_step, len(self.candidates))
+            per_step = s.directions_per_step  # at most K <= pool (``search.validate``)
             chosen = [(self.step * per_step + i) % len(self.candidates)
                       for i in range(per_step)]
             with torch.no_grad():
