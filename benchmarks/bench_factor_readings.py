@@ -91,7 +91,7 @@ def main() -> None:
     print(f"2. generated images: corr(regressor scale, sqrt area) = "
           f"{np.corrcoef(scale0, area0)[0, 1]:.3f}; size change per probe direction at ±1 std, "
           "/ resample:")
-    resample = (np.abs(scale0 - np.roll(scale0, 1)).mean(), np.abs(area0 - np.roll(area0, 1)).mean())
+    resample = [np.abs(v - np.roll(v, 1)).mean() for v in (scale0, area0)]
     for index, name in enumerate(generator.factor_names):
         moved = [size_readings(generator, edited_ws(generator, z, probe.directions, index, sign))
                  for sign in (1.0, -1.0)]
