@@ -297,13 +297,8 @@ class Trainer:
         self.topdis_term = None
         self.gmg_loss = None
         if self.computes_rtd:
-            rtd_cls, shift_fn = _topdis_parts()
             self.gmg_loss = _gmg_loss() if s.gmg_weight > 0 else None
-            self.topdis_term = TopDisTerm(
-                latents, rtd_cls(card=s.rtd_card), shift_fn, C=s.shift_c,
-                embed=rtd_embedding(s, generator.img_channels, device),
-                gmg_loss=self.gmg_loss, normalize=s.rtd_normalize,
-            )
+            self.topdis_term = topdis_term(s, latents, s.rtd_normalize, self.gmg_loss)
         self.reference_change = None
         if self.topdis_term is not None and (s.edit_floor > 0 or s.equal_change):
             self.reference_change = self.measure_changes()
@@ -712,11 +707,17 @@ def selection_term(settings: SearchSettings, latents: LatentSpace) -> TopDisTerm
     with ``rtd_weight`` 0, the ablation)."""
     if settings.rtd_weight == 0:
         return None
+    return topdis_term(settings, latents, normalize=True)
+
+
+def topdis_term(settings: SearchSettings, latents: LatentSpace, normalize: bool,
+                gmg_loss=None) -> TopDisTerm:
+    """The TopDis value of ``settings`` (RTD card, shift C, embedding) on ``latents``."""
     rtd_cls, shift_fn = _topdis_parts()
-    generator = latents.generator
     return TopDisTerm(latents, rtd_cls(card=settings.rtd_card), shift_fn, C=settings.shift_c,
-                      embed=rtd_embedding(settings, generator.img_channels, latents.device),
-                      normalize=True)
+                      embed=rtd_embedding(settings, latents.generator.img_channels,
+                                          latents.device),
+                      gmg_loss=gmg_loss, normalize=normalize)
 
 
 def search_basis(init_method: Method, generator, latents: LatentSpace, stats: LatentStats,
