@@ -1,6 +1,6 @@
 """Direction recovery on a shipped StyleGAN2: TopDis vs the baselines against ground truth.
 
-For each space (w, z), method (topdis, its ablation topdis-rtd0 with --rtd-weight 0, vb, disco,
+For each space (auto: each method's default, TopDis in w+ and the others in w; z), method (topdis, its ablation topdis-rtd0 with --rtd-weight 0, vb, disco,
 ganspace, sefa, random, and the supervised
 probe as the ceiling row) and seed, find K directions
 (the trained methods with the same steps and batch: equal budgets) and evaluate them on the same
@@ -40,7 +40,7 @@ TRAINED = ("topdis", "vb", "disco")  # their options: --topdis-options, --disco-
 # RTD term (everything else, --topdis-options included, as in the topdis row).
 VARIANTS = {"topdis-rtd0": ("topdis", {"rtd_weight": 0.0})}
 SUPERVISED = {"probe"}  # a ceiling row, not a competitor
-SPACES = ("w", "z")
+SPACES = ("auto", "z")  # auto: each method's default space (TopDis: w+ on StyleGAN2s)
 METRICS = ("disentanglement", "completeness", "mig_gap")
 EVAL_SEED = 12345  # the evaluation latents are the same for every run
 
@@ -69,7 +69,7 @@ def run_one(job: dict) -> dict:
     report = recovery_report(generator, result.directions, alpha=job["alpha"],
                              samples=job["eval_samples"], seed=EVAL_SEED)
     edit = result.record["edit_size"]  # image change at ±EDIT_ALPHA units, start and end
-    return {**job, "find_seconds": round(find_seconds, 2),
+    return {**job, "find_seconds": round(find_seconds, 2), "found_space": result.directions.space,
             "image_change": {"alpha": edit["alpha"],
                              "start": float(np.mean(edit["start"]["image_change"])),
                              "end": float(np.mean(edit["end"]["image_change"]))},
@@ -139,17 +139,20 @@ def print_tables(rows: list[dict], settings: dict, factors: str | None, wall: fl
         table = {space: {method: summary(chosen, space, method) for method in methods}
                  for space in spaces}
         tables.append(table)
-        print(f"\n{title}\n{'space':<6}{'method':<12}" + "".join(f"{m:>22}" for m in METRICS)
+        print(f"\n{title}\n{'space':<6}{'method':<18}" + "".join(f"{m:>22}" for m in METRICS)
               + f"{'change ±2 start→end':>24}")
         for space in spaces:
             for method in methods:
                 cells = table[space][method]
                 label = f"{method}*" if method in SUPERVISED else method
                 if "skipped" in cells:
-                    print(f"{space:<6}{label:<12}  n/a ({cells['skipped']})")
+                    print(f"{space:<6}{label:<18}  n/a ({cells['skipped']})")
                     continue
                 change = cells.get("image_change")
-                print(f"{space:<6}{label:<12}" + "".join(
+                found = {r.get("found_space") for r in chosen
+                         if r["space"] == space and r["method"] == method} - {None, space}
+                label += f" [{found.pop()}]" if len(found) == 1 else ""
+                print(f"{space:<6}{label:<18}" + "".join(
                     f"{cells[m]['mean']:>14.3f} ± {cells[m]['std']:.3f}" for m in METRICS)
                     + (f"{change['start']:>17.3f} → {change['end']:.3f}" if change else ""))
     if SUPERVISED & set(methods):
@@ -210,7 +213,7 @@ def main() -> None:
         for method in (m for m in TRAINED if m in methods):
             speeds[method] = throughput(args.model, method, 32, args.throughput_steps,
                                         args.pca_samples, options.get(method, {}))
-        print("find at batch 32, w space, one CPU thread: " + ", ".join(
+        print("find at batch 32, default space, one CPU thread: " + ", ".join(
             f"{m} {s:.3f} steps/s" for m, s in speeds.items()))
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps({"settings": settings, "table": table, "runs": rows,

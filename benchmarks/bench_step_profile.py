@@ -1,8 +1,8 @@
 """Where a TopDis step spends its time, and steps/s of every trained method, on the shipped
 models side by side in one run.
 
-Profile: the seconds of one TopDis step (K = 6, batch 32) in each mode (select, the default
-on StyleGAN2s, and gradient), split into generator passes (``LatentSpace.decode`` and
+Profile: the seconds of one TopDis step (K = 6, batch 32) in each mode (ranges, the default
+on StyleGAN2s, select and gradient), split into generator passes (``LatentSpace.decode`` and
 ``images``), the RTD embedding, persistence (the barcodes, ``h1_pairs_many``), the backward
 pass, and the rest (shift, distances, Adam, Python). Parts are timed by wrapping those
 functions, so they are wall seconds as the step sees them (on a GPU, the generator's time shows
@@ -91,7 +91,8 @@ def profile(model: str, steps: int, device: str, options: dict) -> dict:
         SearchSettings,
         build_search,
         closed_form,
-        selects,
+        resolve_space,
+        search_mode,
         shift_unit,
         start_method,
     )
@@ -101,15 +102,16 @@ def profile(model: str, steps: int, device: str, options: dict) -> dict:
     generator = load_generator(model, device=device)
     settings = SearchSettings(method="topdis", k=6, batch=32, steps=steps, pca_samples=10000,
                               **options)
+    method = get_method("topdis")
+    settings.space = resolve_space(method, settings, generator)
     resolution = search_resolution(generator, settings.search_res, 0)
     latents = LatentSpace(generator, settings.space, None, 1.0, None, resolution)
     stats = latents.statistics(settings.pca_samples, settings.seed)
-    method = get_method("topdis")
     start = start_method(method, settings, generator)
     initial = closed_form(start, generator, latents, stats, settings)
-    selecting = selects(method, settings, start)
-    search = build_search(settings, latents, stats, start, initial, selecting,
-                          shift_unit(method, settings, stats, selecting))
+    mode = search_mode(method, settings, start, generator)
+    search = build_search(settings, latents, stats, start, initial, mode,
+                          shift_unit(method, settings, stats, mode))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     for _ in range(2):  # warm-up
         search.train_step()
@@ -123,7 +125,6 @@ def profile(model: str, steps: int, device: str, options: dict) -> dict:
         total = time.perf_counter() - started
     per_step = {part: totals[part] / steps for part in PARTS}
     per_step["rest"] = total / steps - sum(per_step.values())
-    mode = "select" if selecting else "gradient"
     return {"mode": mode, "seconds_per_step": total / steps, "parts": per_step}
 
 
@@ -159,7 +160,7 @@ def main() -> None:
     models = args.models.split(",")
     results = {"settings": vars(args) | {"json": str(args.json)}, "profile": {}, "speed": {}}
     for model in models:
-        for mode in ("select", "gradient"):
+        for mode in ("ranges", "select", "gradient"):
             found = profile(model, args.steps, args.device, {"mode": mode, **options})
             results["profile"][f"{model} {mode}"] = found
             parts = ", ".join(f"{p} {1000 * s:.0f} ms" for p, s in found["parts"].items())

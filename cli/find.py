@@ -29,6 +29,7 @@ from gan_directions.discovery.parametrization import PARAMETRIZATIONS
 from gan_directions.discovery.search import (
     LR_SCHEDULES,
     RTD_EMBEDDINGS,
+    AUTO_SPACE,
     SHIFT_SCALES,
     SPACES,
     SUBSPACES,
@@ -55,9 +56,12 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--k", "k", type=click.IntRange(1), default=None,
               help="Number of directions, at most the latent dimension [default: 10, or the "
                    "dimension when smaller; probe: one per labelled attribute].")
-@click.option("--space", type=click.Choice(SPACES), default=DEFAULTS.space, show_default=True,
+@click.option("--space", type=click.Choice((AUTO_SPACE, *SPACES)), default=DEFAULTS.space,
+              show_default=True,
               help="Latent space the directions live in. w: one vector added to every layer "
-                   "of the range; w+: one vector per layer of the range, edited jointly.")
+                   "of the range; w+: one vector per layer of the range, edited jointly. "
+                   "auto: w+ for TopDis on StyleGAN2s (it chooses among SeFa's directions "
+                   "per layer range), else w.")
 @click.option("--layers", default=None,
               help="Inclusive ws layer range edited in w/w+, e.g. 0-5 (default: all layers).")
 @click.option("--class", "class_index", type=click.IntRange(0), default=None,
@@ -93,15 +97,22 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "in w or w+, else GANSpace [default: topdis auto, vb and disco ganspace].")
 @click.option("--mode", type=click.Choice(TOPDIS_MODES), default=DEFAULTS.mode,
               show_default=True,
-              help="TopDis search. select: keep the K of the --init method's top --pool "
-                   "directions with the lowest RTD per unit of image change, measured over "
-                   "--steps batches (--rtd-weight 0 keeps the first K). gradient: Adam on "
-                   "rotations of the start, on RTD plus the reconstructor term. auto: select "
-                   "when the start is SeFa (the topdis default on StyleGAN2s in w), else "
-                   "gradient.")
+              help="TopDis search. ranges (w+, SeFa): keep all-layer SeFa's first direction "
+                   "and, in each pair of style layers, the one of SeFa's top 3 for those "
+                   "layers with the lowest RTD per unit of image change, measured over --steps "
+                   "batches (--rtd-weight 0 keeps each range's first). select: keep the K of "
+                   "the --init method's top --pool directions with the lowest RTD per unit of "
+                   "change (--rtd-weight 0 keeps the first K). gradient: Adam on rotations of "
+                   "the start, on RTD plus the reconstructor term. auto: ranges in w+ and "
+                   "select in w when the start is SeFa (StyleGAN2s), else gradient.")
 @click.option("--pool", type=click.IntRange(1), default=None,
               help="TopDis select: candidates, the --init method's top ones (K to the latent "
                    "dimension) [default: 2K].")
+@click.option("--min-change", type=FiniteFloatRange(0, 1, max_open=True),
+              default=DEFAULTS.min_change, show_default=True,
+              help="TopDis ranges: candidates whose image change at ±2 std is below this "
+                   "fraction of all-layer SeFa's median change are not kept (an edit the "
+                   "image barely shows has a small RTD for that reason alone).")
 @click.option("--parametrization", type=click.Choice(PARAMETRIZATIONS),
               default=DEFAULTS.parametrization, show_default=True,
               help="expm/cayley: exactly orthonormal (skew-symmetric generator); unit: "
@@ -225,7 +236,7 @@ def command(**options):
 
     \b
     Examples:
-      gandir find --steps 200                      # stylegan2-shapes, TopDis in w
+      gandir find --steps 200                      # stylegan2-shapes, TopDis in w+
       gandir find --model synthetic-shapes --steps 200   # the fast analytic model
       gandir find --model ffhq.pkl --method sefa --k 10 --layers 0-5
       gandir find --model ffhq.pkl --method topdis --space w --pca-dims 50 --steps 2000

@@ -104,8 +104,8 @@ def test_init_subspace_is_the_init_methods_top_directions():
     assert basis.shape == (5, tiny.w_dim)
     assert np.allclose(basis @ basis.T, np.eye(5), atol=1e-8)
     assert np.allclose(np.abs(np.sum(basis * top, axis=1)), 1.0, atol=1e-8)
-    found = find_directions(tiny, k=3, steps=2, batch=16, init="sefa", pca_dims=5,
-                            subspace="init", pca_samples=500, quiet=True)
+    found = find_directions(tiny, k=3, steps=2, batch=16, init="sefa", pca_dims=5, space="w",
+                            mode="gradient", subspace="init", pca_samples=500, quiet=True)
     vectors = found.directions.directions
     assert np.allclose(vectors @ basis.T @ basis, vectors, atol=1e-5)
 
@@ -134,13 +134,13 @@ def stylegan2_shapes():
     return load_generator("stylegan2-shapes", device="cpu")
 
 
-def test_topdis_selects_by_default_on_stylegan2_and_its_ablation_is_sefa(stylegan2_shapes):
-    """The default TopDis on a StyleGAN2 keeps K of SeFa's top 2K; with --rtd-weight 0 nothing
-    is measured (no barcode) and SeFa's own top K are kept."""
+def test_topdis_in_w_selects_on_stylegan2_and_its_ablation_is_sefa(stylegan2_shapes):
+    """TopDis in w on a StyleGAN2 keeps K of SeFa's top 2K; with --rtd-weight 0 nothing is
+    measured (no barcode) and SeFa's own top K are kept."""
     from gan_directions.discovery.init import sefa_directions
 
     model = stylegan2_shapes
-    common = dict(k=3, steps=6, batch=16, pca_samples=500, quiet=True, rtd_size=16)
+    common = dict(k=3, steps=6, batch=16, pca_samples=500, quiet=True, rtd_size=16, space="w")
     ablation = find_directions(model, rtd_weight=0.0, **common)
     np.testing.assert_allclose(ablation.directions.directions, sefa_directions(model, 3),
                                atol=1e-6)

@@ -35,23 +35,41 @@ def edit_diagnostics(latents: LatentSpace, directions: np.ndarray, scales: np.nd
                      alpha: float = EDIT_ALPHA, samples: int = EDIT_SAMPLES, seed: int = 0
                      ) -> dict[str, list[float]]:
     """Per-direction ``image_change``, ``rtd`` and ``rtd_per_change`` lists (see the module)."""
-    rng = torch.Generator().manual_seed(seed)
-    z, c = latents.sample(samples, rng)
-    base = latents.encode(z, c)
-    original = latents.synthesize(base[1]) if base[1] is not None else latents.images(z, c)
-    x = embed(original)
     result: dict[str, list[float]] = {"image_change": [], "rtd": [], "rtd_per_change": []}
-    d = torch.as_tensor(np.asarray(directions), dtype=torch.float32, device=z.device)
-    for k in range(len(d)):
-        changes, rtds = [], []
-        for sign in (1.0, -1.0):
-            shift = sign * alpha * float(scales[k])
-            edited = latents.decode(base[0] + shift * d[k], base)
-            rms = (edited - original).pow(2).flatten(1).mean(dim=1).sqrt()
-            changes.append(float(rms.mean()))
-            rtds.append(float(rtd_loss(x, embed(edited))))
+    for original, edits in edited_batches(latents, directions, scales, alpha, samples, seed):
+        x = embed(original)
+        changes = [rms_change(original, edited) for edited in edits]
+        rtds = [float(rtd_loss(x, embed(edited))) for edited in edits]
         change, rtd = float(np.mean(changes)), float(np.mean(rtds))
         result["image_change"].append(round(change, 6))
         result["rtd"].append(round(rtd, 6))
         result["rtd_per_change"].append(round(rtd / change, 6) if change > 0 else None)
     return result
+
+
+@torch.no_grad()
+def image_changes(latents: LatentSpace, directions: np.ndarray, scales: np.ndarray,
+                  alpha: float = EDIT_ALPHA, samples: int = EDIT_SAMPLES, seed: int = 0
+                  ) -> np.ndarray:
+    """Each direction's ``image_change`` (as ``edit_diagnostics``, without RTD) [K]."""
+    return np.array([np.mean([rms_change(original, edited) for edited in edits])
+                     for original, edits in edited_batches(latents, directions, scales, alpha,
+                                                           samples, seed)])
+
+
+def rms_change(original: torch.Tensor, edited: torch.Tensor) -> float:
+    """Mean over the batch of the RMS pixel difference."""
+    return float((edited - original).pow(2).flatten(1).mean(dim=1).sqrt().mean())
+
+
+def edited_batches(latents: LatentSpace, directions: np.ndarray, scales: np.ndarray,
+                   alpha: float, samples: int, seed: int):
+    """Per direction: (the seeded batch's images, [images at +alpha·s_k, at −alpha·s_k])."""
+    rng = torch.Generator().manual_seed(seed)
+    z, c = latents.sample(samples, rng)
+    base = latents.encode(z, c)
+    original = latents.synthesize(base[1]) if base[1] is not None else latents.images(z, c)
+    d = torch.as_tensor(np.asarray(directions), dtype=torch.float32, device=z.device)
+    for k in range(len(d)):
+        yield original, [latents.decode(base[0] + sign * alpha * float(scales[k]) * d[k], base)
+                         for sign in (1.0, -1.0)]

@@ -24,10 +24,22 @@ from tqdm.auto import tqdm
 
 from gan_directions.directions import DirectionSet, parse_layer_range
 from gan_directions.discovery.disco import disco_term
-from gan_directions.discovery.edit_size import EDIT_ALPHA, EDIT_SAMPLES, edit_diagnostics
+from gan_directions.discovery.edit_size import (
+    EDIT_ALPHA,
+    EDIT_SAMPLES,
+    edit_diagnostics,
+    image_changes,
+)
 from gan_directions.discovery.init import is_stylegan2
 from gan_directions.discovery.labels import check_class
 from gan_directions.discovery.latents import LatentSpace, LatentStats
+from gan_directions.discovery.layer_pool import (
+    RangeRule,
+    eligible,
+    layer_ranges,
+    range_pool,
+    tied_scales,
+)
 from gan_directions.discovery.methods import Method, closed_form_names, get_method
 from gan_directions.discovery.objectives import (
     ReconstructorTerm,
@@ -56,11 +68,12 @@ from gan_directions.runs.lock import folder_lock
 from gan_directions.runs.output import check_output_dir, staged_output_dir
 
 SPACES = ("z", "w", "w+")
+AUTO_SPACE = "auto"  # TopDis: w+ where it selects per layer range (``resolve_space``), else w
 RTD_EMBEDDINGS = ("pixels+squares", "pixels", "features")
 LR_SCHEDULES = ("constant", "cosine")
 SHIFT_SCALES = ("fixed", "direction")
 SUBSPACES = ("pca", "init")
-TOPDIS_MODES = ("auto", "select", "gradient")
+TOPDIS_MODES = ("auto", "ranges", "select", "gradient")
 AUTO_INIT = "auto"  # SeFa on StyleGAN2 models in w or w+, else GANSpace
 DEFAULT_K = 10
 FLOOR_WEIGHT = 10.0  # weight of the edit-size floor's hinge
@@ -75,7 +88,7 @@ class SearchSettings:
 
     method: str = "topdis"
     k: int | None = None  # None: DEFAULT_K, or the dimension of the space when smaller
-    space: str = "w"
+    space: str = AUTO_SPACE  # resolved by ``resolve_space`` before the search
     layers: tuple[int, int] | str | None = None  # inclusive ws range; "A-B" before parsing
     steps: int = 1000
     batch: int = 32
@@ -85,8 +98,9 @@ class SearchSettings:
     seed: int = 0
     truncation_psi: float = 1.0
     init: str | None = None  # None: the method's default (``Method.default_init``)
-    mode: str = "auto"  # TopDis: select, gradient, or auto (select where SeFa applies)
+    mode: str = "auto"  # TopDis: ranges, select, gradient, or auto (``search_mode``)
     pool: int | None = None  # TopDis select: candidates, the init's top ones (None: 2K)
+    min_change: float = 0.25  # TopDis ranges: the edit-size guard (``layer_pool.eligible``)
     parametrization: str = "expm"
     pca_dims: int | None = None
     subspace: str = "pca"  # with pca_dims: the top principal axes, or the init's top directions
@@ -141,7 +155,8 @@ def check_settings(settings: SearchSettings) -> None:
             f"{', '.join(PARAMETRIZATIONS)}"
         )
     checks = [
-        (s.space in SPACES, f"space must be one of {', '.join(SPACES)}"),
+        (s.space in (AUTO_SPACE, *SPACES),
+         f"space must be one of {', '.join((AUTO_SPACE, *SPACES))}"),
         (s.k is None or s.k >= 1, "k must be >= 1"),
         (s.steps >= 0, "steps must be >= 0"),
         (s.batch >= 4, "batch must be >= 4"),
@@ -163,6 +178,7 @@ def check_settings(settings: SearchSettings) -> None:
         (s.subspace in SUBSPACES, f"subspace must be one of {', '.join(SUBSPACES)}"),
         (s.mode in TOPDIS_MODES, f"mode must be one of {', '.join(TOPDIS_MODES)}"),
         (s.pool is None or s.pool >= 1, "pool must be >= 1"),
+        (0 <= s.min_change < 1, "min_change must be in [0, 1)"),
         (s.recon_size >= 16 and s.recon_size % 16 == 0, "recon_size must be a multiple of 16"),
         (s.max_shift > 0.5, "max_shift must be > 0.5"),
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
@@ -223,12 +239,43 @@ def start_method(found_by: Method, settings: SearchSettings, generator) -> Metho
     return get_method(name)
 
 
-def selects(found_by: Method, settings: SearchSettings, start: Method) -> bool:
-    """Whether a TopDis search selects among candidates rather than descends: ``mode``
-    select, or auto with SeFa's eigenvectors as the candidates."""
+def resolve_space(found_by: Method, settings: SearchSettings, generator) -> str:
+    """The space of ``settings.space``: as given, or for ``auto``, w+ where TopDis would
+    select among SeFa's directions per layer range (mode auto or ranges, a StyleGAN2 and at
+    least two layer ranges), else w."""
+    if settings.space != AUTO_SPACE:
+        return settings.space
+    ranged = (found_by.rtd and settings.mode in ("auto", "ranges")
+              and start_method(found_by, settings, generator).name == "sefa"
+              and len(layer_ranges(*ws_span(generator, settings.layers))) >= 2)
+    return "w+" if ranged else "w"
+
+
+def ws_span(generator, layers: tuple[int, int] | None) -> tuple[int, int]:
+    return layers if layers is not None else (0, generator.num_ws - 1)
+
+
+def search_mode(found_by: Method, settings: SearchSettings, start: Method,
+                generator) -> str:
+    """How a trained search runs: ``gradient`` (Adam), ``select`` (keep K of the init's top
+    ``pool`` directions by RTD per unit of change) or ``ranges`` (the same among SeFa's
+    directions per layer range, ``layer_pool``). ``auto``: ranges in w+, select in w, on
+    StyleGAN2s (SeFa's eigenvectors as candidates); gradient elsewhere."""
     if not found_by.rtd or settings.mode == "gradient":
-        return False
-    return settings.mode == "select" or start.name == "sefa"
+        return "gradient"
+    ranged = (settings.space == "w+" and start.name == "sefa"
+              and len(layer_ranges(*ws_span(generator, settings.layers))) >= 2)
+    if settings.mode == "ranges" and not ranged:
+        raise InvalidInputError("--mode ranges needs --space w+ (or auto) on a StyleGAN2, "
+                                "SeFa as the init and at least 3 layers")
+    if settings.mode in ("select", "ranges") or start.name == "sefa":
+        found = "ranges" if ranged and settings.mode == "auto" else "select"
+    else:
+        found = "gradient"
+    if found == "ranges" and settings.pool is not None:
+        raise InvalidInputError("--pool applies to --mode select; per layer range TopDis "
+                                "chooses among SeFa's top 3 of each range")
+    return found
 
 
 def pool_size(settings: SearchSettings, dim: int) -> int:
@@ -507,7 +554,7 @@ def find_directions(
     generator,
     method: str = "topdis",
     k: int | None = None,
-    space: str = "w",
+    space: str = AUTO_SPACE,
     layers: tuple[int, int] | str | None = None,
     steps: int | None = None,
     batch: int = 32,
@@ -539,10 +586,12 @@ def find_directions(
     if unknown:
         raise InvalidInputError(f"unknown option(s): {', '.join(sorted(unknown))}")
     found_by = get_method(method)
-    if k is None and not found_by.k_from_data:  # up to DEFAULT_K, but no more than the space
-        k = min(DEFAULT_K, space_dim(generator, space, layers))
     settings = SearchSettings(method=method, k=None if k is None else int(k), space=space,
                               layers=layers, batch=int(batch), seed=int(seed), **options)
+    check_settings(settings)
+    settings.space = resolve_space(found_by, settings, generator)
+    if k is None and not found_by.k_from_data:  # up to DEFAULT_K, but no more than the space
+        settings.k = min(DEFAULT_K, space_dim(generator, settings.space, layers))
     if steps is not None:
         settings.steps = int(steps)
     if lr is not None:
@@ -578,10 +627,12 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     initial = closed_form(init_method, generator, latents, stats, settings)
     if settings.k is None:
         settings.k = len(initial)
-    selecting = selects(found_by, settings, init_method)
-    unit = shift_unit(found_by, settings, stats, selecting)
+    mode = search_mode(found_by, settings, init_method, generator) if found_by.trained else None
+    unit = shift_unit(found_by, settings, stats, mode)
 
     def scales_of(found: np.ndarray) -> np.ndarray:
+        if mode == "ranges":
+            return tied_scales(found, stats.covariance, stats.layers)
         return np.full(len(found), unit) if unit is not None else stats.scales(found)
 
     diagnose = partial(edit_diagnostics, latents,
@@ -594,7 +645,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     timing = {"seconds": 0.0, "train_seconds": 0.0, "steps_per_second": None}
     in_place = False  # True once ``out`` holds this run's checkpoint
     if found_by.trained:
-        trainer = build_search(settings, latents, stats, init_method, initial, selecting, unit)
+        trainer = build_search(settings, latents, stats, init_method, initial, mode, unit)
         if resume:
             _resume(trainer, generator, out)
             in_place = True
@@ -653,11 +704,13 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
         "timing": {key: round(value, 3) if isinstance(value, float) else value
                    for key, value in timing.items()},
         "search_res": resolution,
-        "search": resolved_search(found_by, settings, init_method, selecting, latents.dim),
+        "search": resolved_search(found_by, settings, init_method, mode, latents.dim),
         "edit_size": {"alpha": EDIT_ALPHA, "samples": EDIT_SAMPLES,
                       "start": edit_start, "end": edit_end},
         "recovery": recovery,
     }
+    if mode == "ranges":  # where each kept direction comes from
+        record["search"]["sources"] = [trainer.rule.pool.describe(i) for i in trainer.chosen()]
     if out is not None:
         record = write_run_folder(out, generator, directions, settings, record, history,
                                   overwrite=overwrite, in_place=in_place, inputs=inputs)
@@ -667,21 +720,28 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
 
 
 def shift_unit(found_by: Method, settings: SearchSettings, stats: LatentStats,
-               selecting: bool) -> float | None:
+               mode: str | None) -> float | None:
     """The fixed shift scale of a gradient search (``shift_scale="fixed"``); None where each
     direction's own std is the unit (selection, closed-form methods, ``"direction"``)."""
-    if found_by.trained and settings.shift_scale == "fixed" and not selecting:
+    if found_by.trained and settings.shift_scale == "fixed" and mode == "gradient":
         return fixed_unit(stats, settings.k)
     return None
 
 
 def build_search(settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
-                 start: Method, initial: np.ndarray, selecting: bool,
+                 start: Method, initial: np.ndarray, mode: str,
                  unit: float | None) -> Trainer | TopologicalSelection:
-    """The state of a trained search: a selection among ``start``'s top ``pool`` directions,
-    or a gradient ``Trainer`` from ``initial`` (in its search subspace)."""
+    """The state of a trained search (``mode`` from ``search_mode``): a selection among
+    SeFa's directions per layer range or among ``start``'s top ``pool`` directions, or a
+    gradient ``Trainer`` from ``initial`` (in its search subspace)."""
     generator = latents.generator
-    if selecting:
+    if mode == "ranges":
+        pool = range_pool(generator, latents.span, stats.covariance, settings.k)
+        changes = image_changes(latents, pool.vectors, pool.scales, seed=settings.seed)
+        rule = RangeRule(pool, eligible(pool, changes, settings.min_change), settings.k)
+        return TopologicalSelection(settings, latents, stats, pool.vectors,
+                                    selection_term(settings, latents), pool.scales, rule)
+    if mode == "select":
         pool = closed_form(start, generator, latents, stats, dataclasses.replace(
             settings, k=pool_size(settings, latents.dim)))
         return TopologicalSelection(settings, latents, stats, pool,
@@ -691,13 +751,13 @@ def build_search(settings: SearchSettings, latents: LatentSpace, stats: LatentSt
 
 
 def resolved_search(found_by: Method, settings: SearchSettings, start: Method,
-                    selecting: bool, dim: int) -> dict:
+                    mode: str | None, dim: int) -> dict:
     """What ``init`` and ``mode`` resolved to on this model (run.json keeps the settings as
-    given, ``auto`` included)."""
+    given, ``auto`` included; ``space`` as resolved)."""
     if not found_by.trained:
         return {"mode": "closed-form"}
-    found = {"mode": "select" if selecting else "gradient", "init": start.name}
-    if selecting:
+    found = {"mode": mode, "init": start.name}
+    if mode == "select":
         found["pool"] = pool_size(settings, dim)
     return found
 

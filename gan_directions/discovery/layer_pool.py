@@ -1,0 +1,139 @@
+"""TopDis's candidates in W+: SeFa per layer range, and the rule that keeps K of them.
+
+A StyleGAN2 draws coarse structure in its first style layers and colour and texture in its
+last ones. SeFa (Shen & Zhou, CVPR 2021) factorizes the style weights of a layer range as
+readily as those of all layers, and its directions per range separate factors that all-layer
+SeFa mixes: on ``stylegan2-sprites`` the first direction of each pair of layers scores MIG 0.30
+against all-layer SeFa's 0.24 (``docs/research/topdis-on-trained-gans.md``).
+
+The pool (``range_pool``), over the consecutive pairs of ws entries of the edited span:
+
+- group ``ALL_LAYERS``: all-layer SeFa's top directions (K, and at least one more than the
+  number of ranges), the same w vector on every layer;
+- group r: SeFa's top ``per_range`` directions of range r's style weights, on range r only.
+
+Each candidate is a unit W+ vector over the span. Its scale is the standard deviation of the
+sampled latent along it, with the layers tied as the mapping network makes them (every ws entry
+is the same w): a vector v with per-layer blocks v_l has std sqrt(sᵀΣs), s = Σ_l v_l. A
+candidate on c layers thus moves each of them by one std of w along its direction, and an
+all-layer candidate edits exactly as the same SeFa direction in w.
+
+The rule (``choose_from_ranges``) keeps all-layer SeFa's first direction, the model's strongest
+edit, and fills the other K − 1 slots in rounds over the ranges, coarse to fine: in each round
+every range offers its best remaining eligible candidate (lowest score); the round's offers are
+taken by score until the slots are full. Candidates that change the image less than a fraction
+of the median change of all-layer SeFa's first R + 1 directions (R ranges; the same reference
+whatever K) are not eligible (the edit-size guard: a direction the image barely responds to has
+a small RTD for that reason alone). Slots left when the ranges run out
+of eligible candidates go to all-layer SeFa's next directions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gan_directions.discovery.init import sefa_directions
+
+ALL_LAYERS = -1  # group of the all-layer SeFa candidates
+PER_RANGE = 3  # SeFa directions per layer range
+
+
+def layer_ranges(first: int, last: int) -> list[tuple[int, int]]:
+    """Consecutive pairs of ws entries in first..last (inclusive; the last alone when the
+    count is odd)."""
+    return [(start, min(start + 1, last)) for start in range(first, last + 1, 2)]
+
+
+@dataclass
+class RangePool:
+    """Candidates [n, L·w_dim] over a span of L ws entries, their scales [n], group (range
+    index, or ``ALL_LAYERS``) and rank within the group (0 = SeFa's first)."""
+
+    vectors: np.ndarray
+    scales: np.ndarray
+    groups: np.ndarray
+    ranks: np.ndarray
+    ranges: list[tuple[int, int]]
+
+    def describe(self, index: int) -> str:
+        group = int(self.groups[index])
+        where = "all layers" if group == ALL_LAYERS else "layers {}-{}".format(*self.ranges[group])
+        return f"SeFa #{int(self.ranks[index])} of {where}"
+
+
+def tied_scales(vectors: np.ndarray, covariance: np.ndarray, layers: int) -> np.ndarray:
+    """Std of the latent along W+ vectors [n, L·d] when all L layers hold the same w (the
+    mapping network's output): sqrt(sᵀΣs) with s the sum of a vector's layer blocks."""
+    summed = np.asarray(vectors, dtype=np.float64).reshape(len(vectors), layers, -1).sum(axis=1)
+    return np.sqrt(np.maximum(np.einsum("ki,ij,kj->k", summed, covariance, summed), 1e-12))
+
+
+def on_layers(direction: np.ndarray, span: tuple[int, int], edited: tuple[int, int]
+              ) -> np.ndarray:
+    """A unit W+ vector over ``span`` carrying ``direction`` on the ``edited`` entries."""
+    layers = span[1] - span[0] + 1
+    vector = np.zeros((layers, len(direction)))
+    vector[edited[0] - span[0]: edited[1] - span[0] + 1] = direction
+    return (vector / np.linalg.norm(vector)).reshape(-1)
+
+
+def range_pool(generator, span: tuple[int, int], covariance: np.ndarray, k: int,
+               per_range: int = PER_RANGE) -> RangePool:
+    """The pool of the module docstring over ws entries ``span`` (w covariance ``covariance``)."""
+    ranges = layer_ranges(*span)
+    vectors, groups, ranks = [], [], []
+    for group, edited in [(ALL_LAYERS, span), *enumerate(ranges)]:
+        count = max(k, len(ranges) + 1) if group == ALL_LAYERS else per_range
+        for rank, direction in enumerate(sefa_directions(generator, count, edited)):
+            vectors.append(on_layers(direction, span, edited))
+            groups.append(group)
+            ranks.append(rank)
+    vectors = np.stack(vectors)
+    return RangePool(vectors, tied_scales(vectors, covariance, span[1] - span[0] + 1),
+                     np.array(groups), np.array(ranks), ranges)
+
+
+def eligible(pool: RangePool, changes: np.ndarray, floor: float) -> np.ndarray:
+    """The edit-size guard: candidates whose image change is at least ``floor`` times the
+    median change of all-layer SeFa's first R + 1 directions (R ranges)."""
+    changes = np.asarray(changes)
+    reference = float(np.median(changes[pool.groups == ALL_LAYERS][: len(pool.ranges) + 1]))
+    return changes >= floor * reference
+
+
+def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray, k: int
+                       ) -> np.ndarray:
+    """Indices of the K kept candidates (the module's rule), in pool order. ``scores``: lower
+    is better (inf: not measured; ties go to SeFa's order, coarse ranges first)."""
+    everywhere = np.flatnonzero(pool.groups == ALL_LAYERS)
+    kept = [int(everywhere[0])]
+    left = {group: [i for i in np.flatnonzero(pool.groups == group) if allowed[i]]
+            for group in range(len(pool.ranges))}
+
+    def order(index: int) -> tuple[float, int]:
+        return float(scores[index]), int(index)
+
+    while len(kept) < k and any(left.values()):
+        offers = []
+        for candidates in left.values():
+            if candidates:
+                best = min(candidates, key=order)
+                candidates.remove(best)
+                offers.append(best)
+        kept.extend(sorted(offers, key=order)[: k - len(kept)])
+    kept.extend(int(i) for i in everywhere[1: 1 + k - len(kept)])
+    return np.sort(np.array(kept[:k]))
+
+
+class RangeRule:
+    """The selection rule of a ``RangePool`` (``selection.TopologicalSelection``'s ``rule``):
+    measure the eligible range candidates, keep K by ``choose_from_ranges``."""
+
+    def __init__(self, pool: RangePool, allowed: np.ndarray, k: int) -> None:
+        self.pool, self.allowed, self.k = pool, np.asarray(allowed, dtype=bool), k
+        self.measured = [int(i) for i in np.flatnonzero(self.allowed & (pool.groups >= 0))]
+
+    def choose(self, scores: np.ndarray) -> np.ndarray:
+        return choose_from_ranges(self.pool, scores, self.allowed, self.k)

@@ -1,0 +1,140 @@
+"""TopDis per layer range: SeFa's candidates per pair of style layers and the rule keeping K."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from gan_directions.discovery import find_directions
+from gan_directions.discovery.init import sefa_directions
+from gan_directions.discovery.latents import LatentSpace
+from gan_directions.discovery.layer_pool import (
+    ALL_LAYERS,
+    RangePool,
+    choose_from_ranges,
+    eligible,
+    layer_ranges,
+    on_layers,
+    range_pool,
+    tied_scales,
+)
+from gan_directions.errors import InvalidInputError
+from gan_directions.generators.registry import load_generator
+from search_resume import assert_resume_is_bit_identical
+
+
+@pytest.fixture(scope="module")
+def sprites():
+    return load_generator("stylegan2-sprites", device="cpu")
+
+
+def test_layer_ranges_pair_consecutive_entries():
+    assert layer_ranges(0, 9) == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
+    assert layer_ranges(3, 7) == [(3, 4), (5, 6), (7, 7)]
+
+
+def test_tied_scale_of_a_lifted_direction_is_its_std_in_w():
+    """With every layer holding the same w, a w direction on c layers (unit W+ vector) has the
+    std of w along it times sqrt(c): each edited layer moves by one std."""
+    rng = np.random.RandomState(0)
+    root = rng.randn(5, 5)
+    covariance = root @ root.T
+    direction = rng.randn(5)
+    direction /= np.linalg.norm(direction)
+    std = np.sqrt(direction @ covariance @ direction)
+    everywhere = on_layers(direction, (0, 3), (0, 3))
+    pair = on_layers(direction, (0, 3), (2, 3))
+    assert np.linalg.norm(pair) == pytest.approx(1.0)
+    assert pair.reshape(4, 5)[:2].tolist() == [[0.0] * 5] * 2
+    scales = tied_scales(np.stack([everywhere, pair]), covariance, 4)
+    np.testing.assert_allclose(scales, [std * 2, std * np.sqrt(2)], rtol=1e-12)
+
+
+def make_pool(ranges: int, per_range: int, k: int) -> RangePool:
+    groups = [ALL_LAYERS] * k + [r for r in range(ranges) for _ in range(per_range)]
+    ranks = list(range(k)) + [i for _ in range(ranges) for i in range(per_range)]
+    n = len(groups)
+    return RangePool(np.eye(n), np.ones(n), np.array(groups), np.array(ranks),
+                     [(2 * r, 2 * r + 1) for r in range(ranges)])
+
+
+def test_rule_keeps_sefa_first_and_each_ranges_lowest_score():
+    pool = make_pool(ranges=3, per_range=3, k=4)  # candidates 4-6, 7-9, 10-12
+    scores = np.full(13, np.inf)
+    scores[[5, 7, 12]] = [0.2, 0.1, 0.3]
+    kept = choose_from_ranges(pool, scores, np.ones(13, bool), 4)
+    assert kept.tolist() == [0, 5, 7, 12]
+
+
+def test_rule_with_equal_scores_keeps_the_ranges_firsts_the_ablation():
+    pool = make_pool(ranges=3, per_range=3, k=4)
+    kept = choose_from_ranges(pool, np.full(13, np.inf), np.ones(13, bool), 4)
+    assert kept.tolist() == [0, 4, 7, 10]
+
+
+def test_rule_fewer_slots_than_ranges_goes_by_score_and_more_takes_second_rounds():
+    pool = make_pool(ranges=3, per_range=3, k=6)  # candidates 6-8, 9-11, 12-14
+    scores = np.arange(15, dtype=float)[::-1]  # later candidates score lower (better)
+    allowed = np.ones(15, bool)
+    assert choose_from_ranges(pool, scores, allowed, 3).tolist() == [0, 11, 14]
+    assert choose_from_ranges(pool, scores, allowed, 6).tolist() == [0, 8, 10, 11, 13, 14]
+
+
+def test_guarded_candidates_are_never_kept_and_all_layer_sefa_fills_in():
+    pool = make_pool(ranges=2, per_range=2, k=5)  # candidates 5-6, 7-8
+    # the reference is the median of all-layer SeFa's first 3 (ranges + 1): 1.0
+    changes = np.array([1.0, 1.0, 1.0, 0.1, 0.1, 0.5, 0.1, 0.01, 0.02])
+    allowed = eligible(pool, changes, 0.25)
+    assert allowed.tolist() == [True] * 3 + [False] * 2 + [True] + [False] * 3
+    scores = np.zeros(9)  # the weak candidates would win on score
+    assert choose_from_ranges(pool, scores, allowed, 5).tolist() == [0, 1, 2, 3, 5]
+
+
+def test_pool_holds_sefa_per_range(sprites):
+    latents = LatentSpace(sprites, "w")
+    stats = latents.statistics(2000, 0)
+    pool = range_pool(sprites, (0, sprites.num_ws - 1), stats.covariance, 2)
+    assert len(pool.ranges) == sprites.num_ws // 2
+    assert len(pool.vectors) == (len(pool.ranges) + 1) + 3 * len(pool.ranges)
+    blocks = pool.vectors.reshape(len(pool.vectors), sprites.num_ws, -1)
+    np.testing.assert_allclose(blocks[0] * np.sqrt(sprites.num_ws),
+                               np.tile(sefa_directions(sprites, 1), (sprites.num_ws, 1)),
+                               atol=1e-12)
+    first_of_range_1 = np.flatnonzero(pool.groups == 1)[0]
+    np.testing.assert_allclose(blocks[first_of_range_1, 2] * np.sqrt(2),
+                               sefa_directions(sprites, 1, (2, 3))[0], atol=1e-12)
+    assert not blocks[first_of_range_1, [0, 1, 4]].any()
+    assert pool.describe(first_of_range_1) == "SeFa #0 of layers 2-3"
+
+
+COMMON = dict(k=6, steps=10, batch=16, pca_samples=500, quiet=True, rtd_size=16)
+
+
+def test_default_topdis_on_a_stylegan2_chooses_per_layer_range_in_w_plus(sprites):
+    found = find_directions(sprites, **COMMON)
+    assert found.directions.space == "w+"
+    search = found.record["search"]
+    assert search["mode"] == "ranges" and search["sources"][0] == "SeFa #0 of all layers"
+    assert all("rtd" in row for row in found.history)
+    ablation = find_directions(sprites, rtd_weight=0.0, **COMMON)
+    assert all("rtd" not in row for row in ablation.history)  # nothing measured
+    kept = ablation.record["search"]["sources"]
+    assert kept[0] == "SeFa #0 of all layers"  # then one per range (5 ranges, K = 6)
+    assert len({source.split(" of ")[1] for source in kept[1:]}) == 5
+    # the same all-layer edit as SeFa's first direction in w: the same unit per layer
+    sefa = find_directions(sprites, method="sefa", k=1, pca_samples=500, quiet=True)
+    assert sefa.directions.space == "w"
+    assert found.directions.scales[0] == pytest.approx(
+        sefa.directions.scales[0] * np.sqrt(sprites.num_ws), rel=1e-5)
+
+
+def test_ranges_mode_refuses_what_it_cannot_use(sprites):
+    with pytest.raises(InvalidInputError, match="--pool applies to --mode select"):
+        find_directions(sprites, k=6, pool=8, steps=1)
+    with pytest.raises(InvalidInputError, match="--mode ranges needs --space w\\+"):
+        find_directions(sprites, k=6, space="w", mode="ranges", steps=1)
+
+
+def test_ranges_search_resumes_bit_identically(tmp_path, sprites):
+    assert_resume_is_bit_identical(sprites, tmp_path, 3, checkpoint_every=2,
+                                   **{**COMMON, "steps": 6})
