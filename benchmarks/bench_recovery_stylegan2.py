@@ -1,9 +1,9 @@
 """Direction recovery on a shipped StyleGAN2: TopDis vs the baselines against ground truth.
 
-For each space (auto: each method's default, TopDis in w+ and the others in w; z), method (topdis, its ablation topdis-rtd0 with --rtd-weight 0, vb, disco,
-ganspace, sefa, random, and the supervised
-probe as the ceiling row) and seed, find K directions
-(the trained methods with the same steps and batch: equal budgets) and evaluate them on the same
+For each space (auto: each method's default, TopDis in w+ and the others in w; z), method
+(topdis, its ablation topdis-rtd0 with --rtd-weight 0, vb, disco, ganspace, sefa, random, and
+the supervised probe as the ceiling row) and seed, find K directions (the trained methods with
+the same steps and batch: equal budgets) and evaluate them on the same
 ``--eval-samples`` latents: the direction × factor effect matrix read by the model's factor
 regressor at ±``--alpha`` std, its DCI disentanglement / completeness and MIG-style gap.
 Prints mean ± std over seeds (SeFa has no z-space directions: n/a), then steps/s of ``find``

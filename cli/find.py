@@ -27,9 +27,9 @@ from gan_directions.cli.options import (
 from gan_directions.discovery.methods import METHODS, methods_help
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS
 from gan_directions.discovery.search import (
+    AUTO_SPACE,
     LR_SCHEDULES,
     RTD_EMBEDDINGS,
-    AUTO_SPACE,
     SHIFT_SCALES,
     SPACES,
     SUBSPACES,

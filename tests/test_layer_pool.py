@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from search_resume import assert_resume_is_bit_identical
 
 from gan_directions.discovery import find_directions
 from gan_directions.discovery.init import sefa_directions
@@ -20,7 +21,6 @@ from gan_directions.discovery.layer_pool import (
 )
 from gan_directions.errors import InvalidInputError
 from gan_directions.generators.registry import load_generator
-from search_resume import assert_resume_is_bit_identical
 
 
 @pytest.fixture(scope="module")
