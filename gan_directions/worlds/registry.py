@@ -92,6 +92,9 @@ for _world in (
     World("sprites", "one L-shaped sprite on a grey background: x, y, scale, rotation, hue, "
           "background brightness, every factor an interval (2,359,296 images)",
           "gan_directions.worlds.sprites:ProceduralSprites", ("ordinal",) * 6, trainable=True),
+    World("sprites-wide", "sprites with scale over a 2.8x range instead of 1.6x (2,359,296 "
+          "images)", "gan_directions.worlds.sprites:ProceduralWideSprites", ("ordinal",) * 6,
+          trainable=True),
     World("dsprites-file", "DeepMind's dSprites .npz file",
           "gan_directions.worlds.dsprites:DSpritesFile", _DSPRITES_KINDS, from_file=True),
     World("shapes3d-file", "DeepMind's 3dshapes.h5 file",

@@ -16,6 +16,11 @@ Factor grid, in factor order (the last factor varies fastest in the flat index):
 That is 16·16·8·12·12·8 = 2,359,296 images of 64×64 RGB in [0, 1]. Edges are anti-aliased by
 4×4 supersampling, so every factor changes the image continuously. The rendering runs in
 float64 on any torch device, the same bit for bit on each.
+
+``sprites-wide`` is the same world with scale over linspace(0.15, 0.42, 8), a 2.8× range
+instead of 1.6× (the largest sprite still clears the frame at every position and angle). A
+generator that changes the sprite's size by a fixed amount whenever it moves it then does so by
+a smaller fraction of the scale factor's range.
 """
 
 from __future__ import annotations
@@ -35,10 +40,14 @@ _BAR = (-0.8, -0.2, -1.0, 1.0)  # (x0, x1, y0, y1), y downwards
 _FOOT = (-0.8, 0.8, 0.45, 1.0)
 
 
-def sprites_value_grid() -> list[np.ndarray]:
-    """Each factor's values, in factor order."""
+SCALES = (0.25, 0.4)  # sprites: the half-height's range
+WIDE_SCALES = (0.15, 0.42)  # sprites-wide
+
+
+def sprites_value_grid(scales: tuple[float, float] = SCALES) -> list[np.ndarray]:
+    """Each factor's values, in factor order (scale over ``scales``)."""
     position = np.linspace(-0.4, 0.4, 16)
-    return [position, position, np.linspace(0.25, 0.4, 8), np.linspace(-60.0, 60.0, 12),
+    return [position, position, np.linspace(*scales, 8), np.linspace(-60.0, 60.0, 12),
             np.linspace(0.0, 0.66, 12), np.linspace(0.05, 0.55, 8)]
 
 
@@ -87,8 +96,10 @@ class ProceduralSprites(GroundTruthDataset):
     factor_sizes = FACTOR_SIZES
     image_shape = (3, RESOLUTION, RESOLUTION)
 
+    scales = SCALES
+
     def __init__(self):
-        super().__init__(sprites_value_grid())
+        super().__init__(sprites_value_grid(self.scales))
 
     def render_tensor(self, classes: np.ndarray, device: str | torch.device = "cpu"
                       ) -> torch.Tensor:
@@ -102,3 +113,10 @@ class ProceduralSprites(GroundTruthDataset):
 
     def render(self, classes: np.ndarray) -> np.ndarray:
         return self.render_tensor(classes).numpy()
+
+
+class ProceduralWideSprites(ProceduralSprites):
+    """``sprites`` with the wider scale range (see the module docstring)."""
+
+    name = "sprites-wide"
+    scales = WIDE_SCALES
