@@ -111,8 +111,9 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--min-change", type=FiniteFloatRange(0, 1, max_open=True),
               default=DEFAULTS.min_change, show_default=True,
               help="TopDis ranges: candidates whose image change at ±2 std is below this "
-                   "fraction of all-layer SeFa's median change are not kept (an edit the "
-                   "image barely shows has a small RTD for that reason alone).")
+                   "fraction of the median change of all-layer SeFa's first directions (one "
+                   "per layer range, plus one) are not kept (an edit the image barely shows "
+                   "has a small RTD for that reason alone).")
 @click.option("--parametrization", type=click.Choice(PARAMETRIZATIONS),
               default=DEFAULTS.parametrization, show_default=True,
               help="expm/cayley: exactly orthonormal (skew-symmetric generator); unit: "
