@@ -1,4 +1,7 @@
-"""SeFa per W+ layer range, and TopDis choosing inside each range (a lead, not yet a mode).
+"""SeFa per W+ layer range, and TopDis choosing inside each range, in scratch form.
+
+The lead that became ``--mode ranges``: this script has no edit-size guard and keeps K at the
+number of ranges plus one.
 
     python benchmarks/bench_layer_ranges.py --model stylegan2-sprites     # ~3 min on one thread
 
@@ -14,7 +17,7 @@ Three sets of K = ranges + 1 directions, each with all-layer SeFa's first direct
 
 Each set is scored as ``bench_recovery_stylegan2.py`` scores directions (effects at ±1 std on
 256 latents, seed 12345): DCI disentanglement and completeness of the effect matrix, and MIG.
-``docs/research/topdis-on-trained-gans.md`` has the numbers and why this is only a lead.
+``docs/research/topdis-on-trained-gans.md`` has the numbers, and those of the mode.
 """
 
 from __future__ import annotations
