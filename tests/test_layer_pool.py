@@ -128,6 +128,13 @@ def test_default_topdis_on_a_stylegan2_chooses_per_layer_range_in_w_plus(sprites
         sefa.directions.scales[0] * np.sqrt(sprites.num_ws), rel=1e-5)
 
 
+def test_mode_ranges_given_explicitly_chooses_per_layer_range(sprites):
+    found = find_directions(sprites, mode="ranges", space="w+", **{**COMMON, "steps": 2})
+    assert found.record["search"]["mode"] == "ranges"
+    selected = find_directions(sprites, mode="select", space="w+", **{**COMMON, "steps": 2})
+    assert selected.record["search"]["mode"] == "select"
+
+
 def test_ranges_mode_refuses_what_it_cannot_use(sprites):
     with pytest.raises(InvalidInputError, match="--pool applies to --mode select"):
         find_directions(sprites, k=6, pool=8, steps=1)

@@ -247,12 +247,14 @@ def resolve_space(found_by: Method, settings: SearchSettings, generator) -> str:
         return settings.space
     ranged = (found_by.rtd and settings.mode in ("auto", "ranges")
               and start_method(found_by, settings, generator).name == "sefa"
-              and len(layer_ranges(*ws_span(generator, settings.layers))) >= 2)
+              and has_layer_ranges(generator, settings.layers))
     return "w+" if ranged else "w"
 
 
-def ws_span(generator, layers: tuple[int, int] | None) -> tuple[int, int]:
-    return layers if layers is not None else (0, generator.num_ws - 1)
+def has_layer_ranges(generator, layers: tuple[int, int] | None) -> bool:
+    """Whether the edited ws entries form at least two layer ranges (``layer_pool``)."""
+    span = layers if layers is not None else (0, generator.num_ws - 1)
+    return len(layer_ranges(*span)) >= 2
 
 
 def search_mode(found_by: Method, settings: SearchSettings, start: Method,
@@ -264,12 +266,12 @@ def search_mode(found_by: Method, settings: SearchSettings, start: Method,
     if not found_by.rtd or settings.mode == "gradient":
         return "gradient"
     ranged = (settings.space == "w+" and start.name == "sefa"
-              and len(layer_ranges(*ws_span(generator, settings.layers))) >= 2)
+              and has_layer_ranges(generator, settings.layers))
     if settings.mode == "ranges" and not ranged:
         raise InvalidInputError("--mode ranges needs --space w+ (or auto) on a StyleGAN2, "
                                 "SeFa as the init and at least 3 layers")
     if settings.mode in ("select", "ranges") or start.name == "sefa":
-        found = "ranges" if ranged and settings.mode == "auto" else "select"
+        found = "ranges" if ranged and settings.mode != "select" else "select"
     else:
         found = "gradient"
     if found == "ranges" and settings.pool is not None:
