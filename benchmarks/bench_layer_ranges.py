@@ -31,6 +31,7 @@ import torch
 from gan_directions.directions import DirectionSet
 from gan_directions.discovery.init import sefa_directions
 from gan_directions.discovery.latents import LatentSpace
+from gan_directions.discovery.layer_pool import layer_ranges, on_layers, tied_scales
 from gan_directions.discovery.objectives import TopDisTerm, embed_pixels_and_squares
 from gan_directions.evaluation.effects import effect_matrix
 from gan_directions.evaluation.recovery import dci_scores, mig_gap
@@ -38,19 +39,13 @@ from gan_directions.generators.registry import load_generator
 from gan_directions.losses.topdis import RTDLoss, topdis_shift
 
 
-def layer_pairs(num_ws: int) -> list[tuple[int, int]]:
-    """Consecutive pairs of style layers (the last one alone when their number is odd)."""
-    return [(first, min(first + 1, num_ws - 1)) for first in range(0, num_ws, 2)]
-
-
 def lifted(generator, stats, direction: np.ndarray, first: int, last: int
            ) -> tuple[np.ndarray, float]:
     """A w direction on layers first..last as a unit w+ vector, and its shift scale: the
-    direction's std in w on every edited layer."""
-    count = last - first + 1
-    vector = np.zeros((generator.num_ws, generator.w_dim))
-    vector[first:last + 1] = direction / np.sqrt(count)
-    return vector.reshape(-1), float(stats.scales(direction[None])[0]) * np.sqrt(count)
+    direction's std in w on every edited layer (``layer_pool``'s tied-layer std)."""
+    span = (0, generator.num_ws - 1)
+    vector = on_layers(direction, span, (first, last))
+    return vector, float(tied_scales(vector[None], stats.covariance, generator.num_ws)[0])
 
 
 def scores(generator, chosen: list[tuple[np.ndarray, float]]) -> tuple[float, float, float]:
@@ -77,7 +72,7 @@ def main() -> None:
     generator = load_generator(args.model, device="cpu")
     w_space = LatentSpace(generator, "w", None, 1.0, None, 64)
     stats = w_space.statistics(10000, 0)
-    ranges = layer_pairs(generator.num_ws)
+    ranges = layer_ranges(0, generator.num_ws - 1)
     candidates = {r: [lifted(generator, stats, d, *r)
                       for d in sefa_directions(generator, args.per_range, r)] for r in ranges}
     everywhere = [lifted(generator, stats, d, 0, generator.num_ws - 1)
