@@ -11,8 +11,9 @@ at batch 32 on one CPU thread, and writes everything to ``--json``.
 
 ``--factors`` adds the same table over a subset of the factors (the metrics recomputed from
 the columns of the effect matrices); ``--from-json`` prints the tables of a saved run again
-without searching; ``--topdis-options`` and ``--disco-options`` pass settings to TopDis and
-DisCo (``key=value,...``).
+without searching; ``--merge-into`` replaces the rows of the methods run in a saved run (when
+only some methods changed); ``--topdis-options`` and ``--disco-options`` pass settings to TopDis
+and DisCo (``key=value,...``).
 
     python benchmarks/bench_recovery_stylegan2.py                          # 600 steps, 3 seeds
     python benchmarks/bench_recovery_stylegan2.py --steps 5 --eval-samples 32 --seeds 0
@@ -181,6 +182,9 @@ def main() -> None:
                         help="comma-separated factor names for a second table over those only")
     parser.add_argument("--from-json", type=Path, default=None,
                         help="print the tables of this saved run instead of searching")
+    parser.add_argument("--merge-into", type=Path, default=None,
+                        help="a saved run of the same settings: replace its rows of the methods "
+                             "run here by the new ones, rewrite its tables and note the date")
     parser.add_argument("--topdis-options", default="",
                         help="TopDis settings as key=value,..., e.g. rtd_embedding=features")
     parser.add_argument("--disco-options", default="",
@@ -220,6 +224,29 @@ def main() -> None:
                                      "steps_per_second_batch32": speeds,
                                      "wall_seconds": round(wall, 1)}, indent=1) + "\n")
     print(f"wrote {args.json}")
+    if args.merge_into is not None:
+        merge(args.merge_into, rows, settings, methods, args.factors)
+
+
+def merge(path: Path, rows: list[dict], settings: dict, methods: list[str],
+          factors: str | None) -> None:
+    """Replace ``path``'s rows of ``methods`` by ``rows`` (same model and budgets), print and
+    store the merged tables, and record which methods were re-run when."""
+    saved = json.loads(path.read_text())
+    same = ("model", "steps", "batch", "k", "alpha", "eval_samples", "pca_samples")
+    differing = [key for key in same if saved["settings"][key] != settings[key]]
+    if differing:
+        raise SystemExit(f"cannot merge into {path}: its {', '.join(differing)} differ")
+    order = list(dict.fromkeys([row["method"] for row in saved["runs"]] + methods))
+    replaced = [row for row in saved["runs"] if row["method"] not in methods] + rows
+    saved["runs"] = sorted(replaced, key=lambda row: order.index(row["method"]))
+    saved["settings"].setdefault("rerun", []).append(
+        {"methods": methods, "date": time.strftime("%Y-%m-%d"),
+         "topdis_options": settings["topdis_options"]})
+    print(f"\nmerged into {path}:")
+    saved["table"] = print_tables(saved["runs"], saved["settings"], factors,
+                                  saved["wall_seconds"])
+    path.write_text(json.dumps(saved, indent=1) + "\n")
 
 
 if __name__ == "__main__":

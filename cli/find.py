@@ -237,7 +237,7 @@ def command(**options):
 
     \b
     Examples:
-      gandir find --steps 200                      # stylegan2-shapes, TopDis in w+
+      gandir find --k 6 --steps 200                # stylegan2-sprites, TopDis in w+
       gandir find --model synthetic-shapes --steps 200   # the fast analytic model
       gandir find --model ffhq.pkl --method sefa --k 10 --layers 0-5
       gandir find --model ffhq.pkl --method topdis --space w --pca-dims 50 --steps 2000

@@ -72,11 +72,11 @@ def cli() -> None:
     \b
     Quick start (README.md), on a fresh machine:
     pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \\
-      && pip install -e . && gandir find --model stylegan2-shapes --steps 200 --render \\
-      --out outputs/quickstart --overwrite
+      && pip install -e . && gandir find --model stylegan2-sprites --k 6 --steps 200 \\
+      --render --out outputs/quickstart --overwrite
     bash .ci/run
 
-    The first runs the main job on the built-in stylegan2-shapes (no download; on a GPU machine,
+    The first runs the main job on the built-in stylegan2-sprites (no download; on a GPU machine,
     install your CUDA build of torch instead of the first part); open
     outputs/quickstart/index.html. The second runs the tests. Commands, options and exit codes:
     docs/cli.md.

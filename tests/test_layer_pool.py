@@ -55,7 +55,7 @@ def make_pool(ranges: int, per_range: int, k: int) -> RangePool:
     ranks = list(range(k)) + [i for _ in range(ranges) for i in range(per_range)]
     n = len(groups)
     return RangePool(np.eye(n), np.ones(n), np.array(groups), np.array(ranks),
-                     [(2 * r, 2 * r + 1) for r in range(ranges)])
+                     [(2 * r, 2 * r + 1) for r in range(ranges)], np.eye(n))
 
 
 def test_rule_keeps_sefa_first_and_each_ranges_lowest_score():
@@ -78,6 +78,18 @@ def test_rule_fewer_slots_than_ranges_goes_by_score_and_more_takes_second_rounds
     allowed = np.ones(15, bool)
     assert choose_from_ranges(pool, scores, allowed, 3).tolist() == [0, 11, 14]
     assert choose_from_ranges(pool, scores, allowed, 6).tolist() == [0, 8, 10, 11, 13, 14]
+
+
+def test_a_second_range_along_a_kept_w_direction_is_passed_over():
+    pool = make_pool(ranges=3, per_range=2, k=4)  # candidates 4-5, 6-7, 8-9
+    pool.w_directions[8] = (pool.w_directions[4] + 0.2 * pool.w_directions[9]) / np.hypot(1, 0.2)
+    pool.w_directions[6] = pool.w_directions[0]  # along the all-layer first: not one edit
+    scores = np.array([np.inf] * 4 + [0.1, 0.9, 0.2, 0.8, 0.3, 0.7])
+    allowed = np.ones(10, bool)
+    # round 1 offers 4, 6, 8; 8 is 4's w direction on another range: range 2 offers 9 next
+    assert choose_from_ranges(pool, scores, allowed, 5).tolist() == [0, 4, 6, 7, 9]
+    pool.w_directions[8] = pool.w_directions[5]  # the same direction as a candidate not kept
+    assert choose_from_ranges(pool, scores, allowed, 4).tolist() == [0, 4, 6, 8]
 
 
 def test_guarded_candidates_are_never_kept_and_all_layer_sefa_fills_in():

@@ -102,8 +102,13 @@ def test_report_compares_matched_seeds_and_waits_for_a_complete_study():
     assert "(paper 0.272 ± 0.101)" in text and "(paper 0.348 ± 0.028)" in text
     complete = render(rows, expected_rows=6)
     assert "MIG +0.010 (better on 2 of 3)" in complete
-    assert "TopDis raised the mean in 1 of 4" in complete  # MIG; nothing else moved
-    assert "It did not in:" in complete and "SAP (+0.000)" in complete
+    assert "Raised on every seed (0 of 4): none." in complete  # seed 0's MIG did not move
+    assert "Mixed across seeds (4 of 4)" in complete
+    raised = [_row("betavae", 0.0, s, 0.1) for s in range(3)]
+    raised += [_row("betavae", 5.0, s, 0.11 + 0.01 * s) for s in range(3)]
+    text = render(raised, expected_rows=6)
+    assert "Raised on every seed (1 of 4): dSprites (procedural), β-VAE MIG (+0.020)." in text
+    assert "worse with TopDis on every seed in 0 of 1 configurations" in text
 
 
 @pytest.mark.parametrize("steps", [0, -1])

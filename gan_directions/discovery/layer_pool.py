@@ -21,11 +21,15 @@ all-layer candidate edits exactly as the same SeFa direction in w.
 The rule (``choose_from_ranges``) keeps all-layer SeFa's first direction, the model's strongest
 edit, and fills the other K − 1 slots in rounds over the ranges, coarse to fine: in each round
 every range offers its best remaining eligible candidate (lowest score); the round's offers are
-taken by score until the slots are full. Candidates that change the image less than a fraction
-of the median change of all-layer SeFa's first R + 1 directions (R ranges; the same reference
-whatever K) are not eligible (the edit-size guard: a direction the image barely responds to has
-a small RTD for that reason alone). Slots left when the ranges run out
-of eligible candidates go to all-layer SeFa's next directions.
+taken by score until the slots are full. An offer whose w direction (its layer blocks summed)
+has |cos| above ``SAME_EDIT`` with that of a kept candidate of another range is passed over,
+and its range offers its next candidate in the next round: a StyleGAN2 often draws one
+attribute from adjacent layer ranges (object colour from layers 4–7 of ``stylegan2-sprites``),
+and the same w direction on two of them is one edit split in two. Candidates that change the
+image less than a fraction of the median change of all-layer SeFa's first R + 1 directions
+(R ranges; the same reference whatever K) are not eligible (the edit-size guard: a direction
+the image barely responds to has a small RTD for that reason alone). Slots left when the ranges
+run out of eligible candidates go to all-layer SeFa's next directions.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from gan_directions.discovery.init import sefa_directions
 
 ALL_LAYERS = -1  # group of the all-layer SeFa candidates
 PER_RANGE = 3  # SeFa directions per layer range
+SAME_EDIT = 0.8  # |cos| of the w directions above which two ranges' candidates are one edit
 
 
 def layer_ranges(first: int, last: int) -> list[tuple[int, int]]:
@@ -49,13 +54,15 @@ def layer_ranges(first: int, last: int) -> list[tuple[int, int]]:
 @dataclass
 class RangePool:
     """Candidates [n, L·w_dim] over a span of L ws entries, their scales [n], group (range
-    index, or ``ALL_LAYERS``) and rank within the group (0 = SeFa's first)."""
+    index, or ``ALL_LAYERS``), rank within the group (0 = SeFa's first) and unit w direction
+    [n, w_dim] (the sum of the layer blocks)."""
 
     vectors: np.ndarray
     scales: np.ndarray
     groups: np.ndarray
     ranks: np.ndarray
     ranges: list[tuple[int, int]]
+    w_directions: np.ndarray
 
     def describe(self, index: int) -> str:
         group = int(self.groups[index])
@@ -91,8 +98,11 @@ def range_pool(generator, span: tuple[int, int], covariance: np.ndarray, k: int,
             groups.append(group)
             ranks.append(rank)
     vectors = np.stack(vectors)
-    return RangePool(vectors, tied_scales(vectors, covariance, span[1] - span[0] + 1),
-                     np.array(groups), np.array(ranks), ranges)
+    layers = span[1] - span[0] + 1
+    summed = vectors.reshape(len(vectors), layers, -1).sum(axis=1)
+    return RangePool(vectors, tied_scales(vectors, covariance, layers), np.array(groups),
+                     np.array(ranks), ranges,
+                     summed / np.linalg.norm(summed, axis=1, keepdims=True))
 
 
 def eligible(pool: RangePool, changes: np.ndarray, floor: float) -> np.ndarray:
@@ -115,6 +125,12 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
     def order(index: int) -> tuple[float, int]:
         return float(scores[index]), int(index)
 
+    def same_edit_as_kept(index: int) -> bool:
+        group = pool.groups[index]
+        return any(pool.groups[j] not in (ALL_LAYERS, group)
+                   and abs(pool.w_directions[index] @ pool.w_directions[j]) > SAME_EDIT
+                   for j in kept)
+
     while len(kept) < k and any(left.values()):
         offers = []
         for candidates in left.values():
@@ -122,7 +138,9 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
                 best = min(candidates, key=order)
                 candidates.remove(best)
                 offers.append(best)
-        kept.extend(sorted(offers, key=order)[: k - len(kept)])
+        for offer in sorted(offers, key=order):
+            if len(kept) < k and not same_edit_as_kept(offer):
+                kept.append(offer)
     kept.extend(int(i) for i in everywhere[1: 1 + k - len(kept)])
     return np.sort(np.array(kept[:k]))
 

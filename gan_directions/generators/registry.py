@@ -58,9 +58,9 @@ class LoaderFamily:
     help: str = ""
 
 
-# The model of find when none is given: the built-in trained StyleGAN2 with known factors
-# (synthetic-shapes stays the fast model of the tests).
-DEFAULT_MODEL = "stylegan2-shapes"
+# The model of find when none is given: the built-in trained StyleGAN2 whose factors directions
+# can reach one at a time (synthetic-shapes stays the fast model of the tests).
+DEFAULT_MODEL = "stylegan2-sprites"
 _BUILTINS: dict[str, str] = {}
 _FAMILIES: list[LoaderFamily] = []
 
