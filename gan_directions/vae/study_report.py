@@ -193,7 +193,8 @@ def render(rows: Sequence[dict], expected_rows: int) -> str:
         "encoder mean on 10,000 images; RLT is the RLT topological similarity of the 10 latent "
         "axes at the RLT paper's sample sizes. mean ± std over seeds.",
         "",
-        f"Rows: {len(rows)} of {expected_rows}; {hours:.1f} machine-hours so far. Machines: "
+        f"Rows: {len(rows)} of {expected_rows}; {hours:.1f} machine-hours "
+        f"{'in all' if len(rows) >= expected_rows else 'so far'}. Machines: "
         + ("; ".join(machines) or "none") + ".",
         "",
         *table(rows),
