@@ -55,7 +55,7 @@ def layer_ranges(first: int, last: int) -> list[tuple[int, int]]:
 class RangePool:
     """Candidates [n, L·w_dim] over a span of L ws entries, their scales [n], group (range
     index, or ``ALL_LAYERS``), rank within the group (0 = SeFa's first) and unit w direction
-    [n, w_dim] (the sum of the layer blocks)."""
+    [n, w_dim] (its ``tied_w``, normalized)."""
 
     vectors: np.ndarray
     scales: np.ndarray
@@ -70,10 +70,16 @@ class RangePool:
         return f"SeFa #{int(self.ranks[index])} of {where}"
 
 
+def tied_w(vectors: np.ndarray, layers: int) -> np.ndarray:
+    """The w vectors [n, d] that W+ vectors [n, L·d] move the latent along when all L layers
+    hold the same w (the mapping network's output): the sums of their layer blocks."""
+    return np.asarray(vectors, dtype=np.float64).reshape(len(vectors), layers, -1).sum(axis=1)
+
+
 def tied_scales(vectors: np.ndarray, covariance: np.ndarray, layers: int) -> np.ndarray:
-    """Std of the latent along W+ vectors [n, L·d] when all L layers hold the same w (the
-    mapping network's output): sqrt(sᵀΣs) with s the sum of a vector's layer blocks."""
-    summed = np.asarray(vectors, dtype=np.float64).reshape(len(vectors), layers, -1).sum(axis=1)
+    """Std of the latent along W+ vectors [n, L·d] with the layers tied: sqrt(sᵀΣs), s the
+    vector's ``tied_w``."""
+    summed = tied_w(vectors, layers)
     return np.sqrt(np.maximum(np.einsum("ki,ij,kj->k", summed, covariance, summed), 1e-12))
 
 
@@ -99,7 +105,7 @@ def range_pool(generator, span: tuple[int, int], covariance: np.ndarray, k: int,
             ranks.append(rank)
     vectors = np.stack(vectors)
     layers = span[1] - span[0] + 1
-    summed = vectors.reshape(len(vectors), layers, -1).sum(axis=1)
+    summed = tied_w(vectors, layers)
     return RangePool(vectors, tied_scales(vectors, covariance, layers), np.array(groups),
                      np.array(ranks), ranges,
                      summed / np.linalg.norm(summed, axis=1, keepdims=True))

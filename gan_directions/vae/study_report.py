@@ -136,7 +136,8 @@ def verdict(rows: Sequence[dict], expected_rows: int, min_seeds: int = 3) -> lis
                 "is drawn until every configuration has its seeds."]
     cells: dict[str, list[str]] = {"raised": [], "lowered": [], "mixed": []}
     costs = []
-    for (dataset, model, _), pairs in matched_pairs(rows).items():
+    matched = matched_pairs(rows)
+    for (dataset, model, _), pairs in matched.items():
         for column in CLAIMED:
             deltas = [b[column] - a[column] for a, b in pairs]
             kind = ("raised" if min(deltas) > 0 else "lowered" if max(deltas) < 0
@@ -145,7 +146,7 @@ def verdict(rows: Sequence[dict], expected_rows: int, min_seeds: int = 3) -> lis
                                f"({np.mean(deltas):+.3f})")
         costs.append([b["reconstruction"] - a["reconstruction"] for a, b in pairs])
     total = sum(len(v) for v in cells.values())
-    seeds = min(len(p) for p in matched_pairs(rows).values())
+    seeds = min(len(p) for p in matched.values())
     worse = sum(min(c) > 0 for c in costs)
     return [
         f"Each cell compares TopDis with the same model without it on matched seeds (at least "
