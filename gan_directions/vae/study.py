@@ -253,8 +253,10 @@ def run_study(
     ``results`` at once (then ``on_row(results file contents)`` is called). ``planned_rows``
     of the file becomes the number of distinct runs planned so far.
     """
+    from gan_directions.allocator import keep_freed_memory
     from gan_directions.worlds import get_dataset
 
+    keep_freed_memory()
     settings = settings or reference_settings()
     label = "reference" if settings == reference_settings() else "reduced (not comparable)"
     state = read_results(results)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gan_directions.allocator import keep_freed_memory
 from gan_directions.training.gan import GANTrainConfig, GANTrainer
 from gan_directions.training.regressor import RegressorTrainConfig
 from gan_directions.workflows.common import DEFAULT_DEVICE, check_output_files, set_threads
@@ -51,6 +52,7 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
     if not settings.resume:
         check_new_run(settings.out, settings.overwrite, settings.balance_regressors)
     set_threads(settings.threads)
+    keep_freed_memory()
     device = resolve_device(settings.device)
     torch.backends.cudnn.benchmark = True  # fixed shapes: let cuDNN pick its fastest kernels
     config = settings.config
@@ -143,6 +145,7 @@ def regressor_train_run(settings: RegressorTrainSettings
     check_output_files(weights_paths(settings.out), settings.overwrite)
     device = resolve_device(settings.device)
     threads = set_threads(settings.threads)
+    keep_freed_memory()
     with tqdm(total=settings.config.steps, desc="regressor", unit="step", mininterval=5,
               disable=settings.quiet) as bar:
         def progress(step: int, total: int, loss: float) -> None:

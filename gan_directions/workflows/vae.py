@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from gan_directions.allocator import keep_freed_memory
 from gan_directions.vae.train import TrainConfig
 from gan_directions.workflows.common import DEFAULT_DEVICE, check_output_files, set_threads
 
@@ -31,6 +32,7 @@ def vae_train_run(settings: VaeTrainSettings) -> dict:
     from gan_directions.vae.train import train_vae
 
     set_threads(settings.threads)
+    keep_freed_memory()
     out = settings.out if settings.out is not None else default_vae_out(settings.config)
     return train_vae(settings.config, out, resume=settings.resume, overwrite=settings.overwrite,
                      device=resolve_device(settings.device), quiet=settings.quiet)
