@@ -212,3 +212,44 @@ def test_cli_sets_the_discriminator_widths(tmp_path):
                                    "--d-channel-max", "0"])
     assert bad.exit_code == 2 and "'--d-channel-max'" in bad.output
     assert not (tmp_path / "bad").exists()
+
+
+def test_path_lengths_of_a_linear_generator():
+    from gan_directions.training.path_length import path_length_penalty, path_lengths
+
+    torch.manual_seed(0)
+    matrix = torch.randn(2 * 3 * 4 * 4, 5)  # images = A·w (one w per image, W+ of one layer)
+    ws = torch.randn(6, 1, 5, requires_grad=True)
+    images = (ws[:, 0] @ matrix.T).reshape(6, 2, 3, 4, 4)[:, 0]
+    noise = torch.randn(6, 3, 4, 4)
+    expected = (noise.reshape(6, -1) @ matrix.reshape(2, 48, 5)[0]).norm(dim=1)
+    lengths = path_lengths(images, ws, noise)
+    torch.testing.assert_close(lengths, expected)
+    penalty, mean = path_length_penalty(lengths, 1.0, 0.5)
+    assert mean == pytest.approx(1.0 + 0.5 * (float(expected.mean()) - 1.0))
+    torch.testing.assert_close(penalty, (expected - mean).square().mean())
+
+
+def test_path_length_regularization_resumes_exactly_and_is_recorded(tmp_path):
+    with_pl = dataclasses.replace(TINY, pl_weight=2.0, pl_interval=2)
+    straight = train_gan(tmp_path / "straight", with_pl, checkpoint_every=100, log_every=1)
+    train_gan(tmp_path / "split", dataclasses.replace(with_pl, steps=3), checkpoint_every=100)
+    resumed = train_gan(tmp_path / "split", with_pl, resume=True, checkpoint_every=100)
+    assert straight.pl_mean > 0 and straight.last_pl > 0
+    assert_states_equal(straight.state(), resumed.state())
+    lines = [json.loads(line) for line in
+             (tmp_path / "straight" / "log.jsonl").read_text().splitlines()]
+    assert all(line["pl"] > 0 for line in lines)
+    plain = train_gan(tmp_path / "plain", TINY, checkpoint_every=100)
+    assert plain.pl_mean == 0.0  # off by default: no path-length step runs
+    # A run may switch it on when resumed; the commands name the change.
+    train_gan(tmp_path / "switch", dataclasses.replace(TINY, steps=2), checkpoint_every=100)
+    switched = train_gan(tmp_path / "switch", dataclasses.replace(TINY, pl_weight=2.0, steps=5),
+                         resume=True, checkpoint_every=100)  # step index 4 takes a PL step
+    assert switched.pl_mean > 0
+    assert [s["pl_weight"] for s in switched.segments] == [0.0, 2.0]
+    command = training_command("run", dataclasses.asdict(switched.config), 5, switched.segments)
+    first, second = command.split(" && ")
+    assert "--pl-weight" not in first and "--pl-weight 2.0 --threads" in second
+    with pytest.raises(Exception, match="pl_weight must not be negative"):
+        GANTrainer(dataclasses.replace(TINY, pl_weight=-1.0))

@@ -26,13 +26,13 @@ from gan_directions.worlds import WORLDS, get_dataset
 
 STORAGE_DTYPE = torch.float16
 # ``gandir gan train`` options and the GANTrainConfig fields they set (--batch, --lr, which sets
-# g_lr and d_lr, --r1-gamma, --balance-weight, --balance-penalty and --feature-match-weight may
-# change between sessions and are written per stage).
+# g_lr and d_lr, --r1-gamma, --balance-weight, --balance-penalty, --feature-match-weight and
+# --pl-weight may change between sessions and are written per stage).
 TRAIN_CLI_FLAGS = (("world", "world"), ("seed", "seed"), ("channel-base", "channel_base"),
                    ("channel-max", "channel_max"), ("d-channel-base", "d_channel_base"),
                    ("d-channel-max", "d_channel_max"))
 STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma", "balance_weight", "balance_penalty",
-                  "feature_match_weight")
+                  "feature_match_weight", "pl_weight")
 
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
@@ -41,10 +41,10 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
     """The ``gandir gan train`` command line(s) that reproduce a run's checkpoint at ``step``
     (nothing in training depends on the planned total, so stopping there is exact): one
     command per (batch, learning rate, R1 weight, balance weight and penalty, feature-matching
-    weight, torch threads) the sessions used, each after the first with ``--resume``. Sessions
-    that did not record their threads ran with 1, the default then. With balance regressors
-    (each with its ``file`` and training ``command``), the commands start by training them and
-    name them in the first stage that reads them."""
+    weight, path-length weight, torch threads) the sessions used, each after the first with
+    ``--resume``. Sessions that did not record their threads ran with 1, the default then.
+    With balance regressors (each with its ``file`` and training ``command``), the commands
+    start by training them and name them in the first stage that reads them."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
     stages: list[tuple[tuple, int]] = []  # (STAGE_SETTINGS values and threads, last step)
@@ -58,20 +58,22 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
     if not stages or stages[-1][1] != step:
         threads = stages[-1][0][-1] if stages else 1
         stages.append(((*(config[key] for key in STAGE_SETTINGS), threads), step))
-    reads = any(weight or match for (_, _, _, weight, _, match, _), _ in stages)
+    reads = any(weight or match for (_, _, _, weight, _, match, _, _), _ in stages)
     commands = [source["command"] for source in balance if reads and source.get("command")]
-    named, previous_weight, previous_match = False, 0.0, 0.0
-    for i, ((batch, rate, gamma, weight, penalty, match, threads), last) in enumerate(stages):
+    named, previous_weight, previous_match, previous_pl = False, 0.0, 0.0, 0.0
+    for i, ((batch, rate, gamma, weight, penalty, match, pl, threads), last) in enumerate(stages):
         command = (f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options}"
                    f" --lr {rate} --r1-gamma {gamma}")
         if weight or previous_weight:  # a resume keeps the run's weights: name each change
             command += f" --balance-weight {weight} --balance-penalty {penalty}"
         if match or previous_match:
             command += f" --feature-match-weight {match}"
+        if pl or previous_pl:
+            command += f" --pl-weight {pl}"
         if (weight or match) and not named and balance:
             command += "".join(f" --balance-regressor {source['file']}" for source in balance)
             named = True
-        previous_weight, previous_match = weight, match
+        previous_weight, previous_match, previous_pl = weight, match, pl
         commands.append(command + f" --threads {threads}" + (" --resume" if i else ""))
     return " && ".join(commands)
 

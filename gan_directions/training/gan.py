@@ -3,7 +3,10 @@
 The objective is the one of StyleGAN2 (Karras et al., CVPR 2020): the non-saturating logistic
 loss of Goodfellow et al. (2014), softplus(-D(G(z))) for G and softplus(D(G(z))) + softplus(-D(x))
 for D, with lazy R1 (Mescheder et al., ICML 2018), gamma/2 · ||∇ₓD(x)||² every ``r1_interval``
-D steps and scaled by that interval; style mixing; Adam with the lazy-regularization correction
+D steps and scaled by that interval; optionally (``pl_weight`` > 0) the path-length regularizer of
+the same paper on G every ``pl_interval`` steps, on half a batch, scaled by that interval
+(``training.path_length``; G's Adam keeps its rate and betas, without the lazy correction the
+official code also applies to G); style mixing; Adam with the lazy-regularization correction
 of the learning rate and betas; and an exponential moving average of G whose half-life is
 ``ema_kimg`` thousand images, ramped up over the first ``ema_rampup`` of training as in
 StyleGAN2-ADA (Karras et al., NeurIPS 2020). Optionally, G's loss adds ``balance_weight`` times
@@ -46,6 +49,7 @@ from gan_directions.runs.output import check_output_dir, mark_output
 from gan_directions.training.balance import BALANCE_PENALTIES, mean_reading
 from gan_directions.training.discriminator import Discriminator
 from gan_directions.training.feature_matching import feature_match_penalty
+from gan_directions.training.path_length import path_length_penalty, path_lengths, path_noise
 from gan_directions.training.world_data import DEFAULT_WORLD, WorldImageSource
 from gan_directions.worlds import world_names
 
@@ -56,7 +60,7 @@ CHECKPOINT_VERSION = 1
 # Settings a resumed run may change; everything else must match the checkpoint. Each session
 # records the values of PER_SESSION it trained with.
 PER_SESSION = ("g_lr", "d_lr", "batch", "r1_gamma", "balance_weight", "balance_penalty",
-               "feature_match_weight")
+               "feature_match_weight", "pl_weight")
 SESSION_SETTINGS = ("steps", *PER_SESSION)
 
 
@@ -81,6 +85,10 @@ class GANTrainConfig:
     balance_weight: float = 0.0  # factor-balance penalty in G's loss (needs a regressor)
     balance_penalty: str = "marginal"  # a name in training.balance.BALANCE_PENALTIES
     feature_match_weight: float = 0.0  # MMD to real images in the regressors' features
+    pl_weight: float = 0.0  # path-length regularization of G (StyleGAN2 uses 2)
+    pl_interval: int = 4
+    pl_batch_shrink: int = 2
+    pl_decay: float = 0.01
     style_mixing: float = 0.9
     ema_kimg: float = 10.0
     ema_rampup: float | None = 0.05
@@ -124,7 +132,12 @@ class GANTrainConfig:
         if self.balance_penalty not in BALANCE_PENALTIES:
             raise GandirError(f"unknown balance penalty {self.balance_penalty!r}; choose from "
                               f"{', '.join(BALANCE_PENALTIES)}")
-        for name in ("r1_gamma", "balance_weight", "feature_match_weight"):
+        for name in ("pl_interval", "pl_batch_shrink"):
+            if getattr(self, name) < 1:
+                raise GandirError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0 < self.pl_decay <= 1:
+            raise GandirError(f"pl_decay must be in (0, 1], got {self.pl_decay}")
+        for name in ("r1_gamma", "balance_weight", "feature_match_weight", "pl_weight"):
             if getattr(self, name) < 0:
                 raise GandirError(f"{name} must not be negative, got {getattr(self, name)}")
         for name in ("channel_base", "channel_max", "d_channel_base", "d_channel_max"):
@@ -162,6 +175,8 @@ class GANTrainer:
         self.step_index = 0
         self.images_seen = 0  # real images shown to D (the batch may change between sessions)
         self.last_r1 = 0.0  # the latest R1 penalty, reported on the steps between R1 steps
+        self.pl_mean = 0.0  # the path-length regularizer's moving average of the lengths
+        self.last_pl = 0.0  # the latest path-length penalty, reported like R1
         self.elapsed = 0.0
         self.segments: list[dict[str, Any]] = []  # one per session: device, steps, seconds
         self.balance_regressors: list[FactorRegressor] = []
@@ -244,6 +259,8 @@ class GANTrainer:
         self.opt_G.zero_grad(set_to_none=True)
         g_total.backward()
         self.opt_G.step()
+        if cfg.pl_weight > 0 and self.step_index % cfg.pl_interval == 0:
+            self._path_length_step()
         # D: logistic loss, plus lazy R1 on real images.
         self.G.requires_grad_(False)
         self.D.requires_grad_(True)
@@ -266,8 +283,23 @@ class GANTrainer:
         self._update_ema()
         self.step_index += 1
         stats = {"g_loss": g_loss.item(), "d_loss": d_loss.item(), "r1": self.last_r1}
+        if cfg.pl_weight > 0:
+            stats["pl"] = self.last_pl
         stats.update({name: value.item() for name, (_, value) in penalties.items()})
         return stats
+
+    def _path_length_step(self) -> None:
+        """One lazy path-length step on G: its own backward and Adam step, as R1 on D."""
+        cfg = self.config
+        ws = self._sample_ws(max(1, cfg.batch // cfg.pl_batch_shrink))
+        images = self.G.synthesis(ws)
+        noise = path_noise(images.shape, self.latents).to(self.device)
+        penalty, self.pl_mean = path_length_penalty(path_lengths(images, ws, noise),
+                                                    self.pl_mean, cfg.pl_decay)
+        self.opt_G.zero_grad(set_to_none=True)
+        (penalty * (cfg.pl_weight * cfg.pl_interval)).backward()
+        self.opt_G.step()
+        self.last_pl = penalty.item()
 
     @torch.no_grad()
     def _update_ema(self) -> None:
@@ -289,6 +321,8 @@ class GANTrainer:
             "step": self.step_index,
             "images_seen": self.images_seen,
             "last_r1": self.last_r1,
+            "pl_mean": self.pl_mean,
+            "last_pl": self.last_pl,
             "elapsed": self.elapsed,
             "segments": self.segments,
             "G": self.G.state_dict(), "D": self.D.state_dict(), "G_ema": self.G_ema.state_dict(),
@@ -325,6 +359,8 @@ class GANTrainer:
         trainer.images_seen = int(state.get("images_seen",
                                             trainer.step_index * trainer.config.batch))
         trainer.last_r1 = float(state.get("last_r1", 0.0))
+        trainer.pl_mean = float(state.get("pl_mean", 0.0))
+        trainer.last_pl = float(state.get("last_pl", 0.0))
         trainer.elapsed = float(state["elapsed"])
         trainer.segments = list(state.get("segments", []))
         kept = state.get("balance_regressors")
@@ -360,7 +396,8 @@ def train_gan(
 
     When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
     between sessions), the batch (a larger one for a GPU session), the R1 weight, the
-    balance weight and penalty and the feature-matching weight; each session records these, and
+    balance weight and penalty, the feature-matching weight and the path-length weight; each
+    session records these, and
     every other setting must match the checkpoint. ``balance_regressors`` (models and their
     sources, each with a ``sha256``) read the factors for ``config.balance_weight`` and the
     features for ``config.feature_match_weight``; a run keeps them, so a resume need not give

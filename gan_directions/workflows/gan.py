@@ -16,8 +16,9 @@ from gan_directions.workflows.common import DEFAULT_DEVICE, check_output_files, 
 @dataclass
 class GanTrainSettings:
     """A training session. ``learning_rate`` (G's and D's Adam rate), ``batch``, ``r1_gamma``,
-    ``balance_weight``, ``balance_penalty`` and ``feature_match_weight`` apply from this session
-    on; None keeps ``config``'s for a new run and the run's current value on resume.
+    ``balance_weight``, ``balance_penalty``, ``feature_match_weight`` and ``pl_weight`` apply
+    from this session on; None keeps ``config``'s for a new run and the run's current value on
+    resume.
     ``balance_regressors``: the saved factor regressors (NAME of NAME.safetensors) that read the
     factors for the balance penalty, jointly when there are several, and the features for
     feature matching."""
@@ -30,6 +31,7 @@ class GanTrainSettings:
     balance_weight: float | None = None
     balance_penalty: str | None = None
     feature_match_weight: float | None = None
+    pl_weight: float | None = None
     balance_regressors: tuple[Path, ...] = ()
     resume: bool = False
     overwrite: bool = False  # start a new run, replacing the gandir run folder in ``out``
@@ -59,7 +61,8 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
     session = {"batch": settings.batch, "r1_gamma": settings.r1_gamma,
                "balance_weight": settings.balance_weight,
                "balance_penalty": settings.balance_penalty,
-               "feature_match_weight": settings.feature_match_weight}
+               "feature_match_weight": settings.feature_match_weight,
+               "pl_weight": settings.pl_weight}
     previous = stored_config(settings.out) if settings.resume else None
     rate = settings.learning_rate
     if previous is not None:
