@@ -1,12 +1,13 @@
 """How much room the ranges pool leaves above SeFa: the best K candidates that labels could pick.
 
 TopDis on a StyleGAN2 (``--mode ranges``) keeps K candidates from a pool of SeFa directions
-per layer range (``gan_directions/discovery/layer_pool.py``). This script builds the same pool
-as ``find`` does (same seed, the same edit-size guard), reads every candidate's effect on every
-factor with the model's regressor (the evaluation of ``bench_recovery_stylegan2.py``: ±alpha
-std on 256 fixed latents, seed 12345), and then searches all K-subsets of the pool for the
-ones that score best on the recovery metrics. Those oracle rows use the labels: they are an
-upper bound for any unsupervised rule over this pool, not a method.
+per layer range (``gan_directions/discovery/layer_pool.py``). This script builds that pool
+with ``find``'s own ``search.guarded_range_pool`` (same seed and guard), reads every
+candidate's effect on every factor with the model's regressor (the evaluation of
+``bench_recovery_stylegan2.py``: ±alpha std on 256 fixed latents, seed 12345), and then
+searches all K-subsets of the pool for the ones that score best on the recovery metrics.
+Those oracle rows use the labels: they are an upper bound for any unsupervised rule over this
+pool, not a method.
 
 Rows: all-layer SeFa's first K; the K that TopDis keeps (and its ``--rtd-weight 0``
 ablation); the oracle subsets by MIG and by D, each over the whole pool and over the
@@ -54,10 +55,8 @@ def study(model: str, k: int, steps: int, seed: int, alpha: float, samples: int,
     import dataclasses
 
     from gan_directions.discovery import find_directions
-    from gan_directions.discovery.edit_size import image_changes
     from gan_directions.discovery.latents import LatentSpace
-    from gan_directions.discovery.layer_pool import eligible, range_pool
-    from gan_directions.discovery.search import SearchSettings
+    from gan_directions.discovery.search import SearchSettings, guarded_range_pool
     from gan_directions.evaluation import recovery_report
     from gan_directions.generators.partial import search_resolution
     from gan_directions.generators.registry import load_generator
@@ -72,9 +71,7 @@ def study(model: str, k: int, steps: int, seed: int, alpha: float, samples: int,
         raise SystemExit(f"{model}: TopDis searched {found.space}, not the ranges pool in w+")
     latents = LatentSpace(generator, "w+", None, 1.0, None, search_resolution(generator, None, 0))
     stats = latents.statistics(settings.pca_samples, seed)
-    pool = range_pool(generator, latents.span, stats.covariance, k, per_range)
-    changes = image_changes(latents, pool.vectors, pool.scales, seed=seed)
-    allowed = eligible(pool, changes, settings.min_change)
+    pool, changes, allowed = guarded_range_pool(settings, latents, stats, per_range)
     candidates = dataclasses.replace(found, directions=pool.vectors, scales=pool.scales,
                                      names=[])
     report = recovery_report(generator, candidates, alpha=alpha, samples=samples,

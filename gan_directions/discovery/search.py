@@ -34,6 +34,8 @@ from gan_directions.discovery.init import is_stylegan2
 from gan_directions.discovery.labels import check_class
 from gan_directions.discovery.latents import LatentSpace, LatentStats
 from gan_directions.discovery.layer_pool import (
+    PER_RANGE,
+    RangePool,
     RangeRule,
     eligible,
     layer_ranges,
@@ -738,9 +740,8 @@ def build_search(settings: SearchSettings, latents: LatentSpace, stats: LatentSt
     gradient ``Trainer`` from ``initial`` (in its search subspace)."""
     generator = latents.generator
     if mode == "ranges":
-        pool = range_pool(generator, latents.span, stats.covariance, settings.k)
-        changes = image_changes(latents, pool.vectors, pool.scales, seed=settings.seed)
-        rule = RangeRule(pool, eligible(pool, changes, settings.min_change), settings.k)
+        pool, _, allowed = guarded_range_pool(settings, latents, stats)
+        rule = RangeRule(pool, allowed, settings.k)
         return TopologicalSelection(settings, latents, stats, pool.vectors,
                                     selection_term(settings, latents), pool.scales, rule)
     if mode == "select":
@@ -750,6 +751,15 @@ def build_search(settings: SearchSettings, latents: LatentSpace, stats: LatentSt
                                     selection_term(settings, latents))
     basis = search_basis(start, generator, latents, stats, settings)
     return Trainer(settings, latents, stats, initial, unit, basis)
+
+
+def guarded_range_pool(settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
+                       per_range: int = PER_RANGE) -> tuple[RangePool, np.ndarray, np.ndarray]:
+    """The ranges mode's pool (``per_range`` SeFa directions per layer range), each
+    candidate's image change, and the edit-size guard's verdicts (``layer_pool.eligible``)."""
+    pool = range_pool(latents.generator, latents.span, stats.covariance, settings.k, per_range)
+    changes = image_changes(latents, pool.vectors, pool.scales, seed=settings.seed)
+    return pool, changes, eligible(pool, changes, settings.min_change)
 
 
 def resolved_search(found_by: Method, settings: SearchSettings, start: Method,
