@@ -210,7 +210,8 @@ def main() -> None:
     with ProcessPoolExecutor(max_workers=args.workers) as pool:
         rows = list(pool.map(run_one, jobs))
     wall = time.perf_counter() - start
-    settings = vars(args) | {"json": str(args.json), "from_json": None}
+    merge_into = None if args.merge_into is None else str(args.merge_into)
+    settings = vars(args) | {"json": str(args.json), "from_json": None, "merge_into": merge_into}
     table = print_tables(rows, settings, args.factors, wall)
     speeds = {}
     if args.throughput_steps > 0:

@@ -97,10 +97,10 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "in w or w+, else GANSpace [default: topdis auto, vb and disco ganspace].")
 @click.option("--mode", type=click.Choice(TOPDIS_MODES), default=DEFAULTS.mode,
               show_default=True,
-              help="TopDis search. ranges (w+, SeFa): keep all-layer SeFa's first direction "
-                   "and, in each pair of style layers, the one of SeFa's top 3 for those "
-                   "layers with the lowest RTD per unit of image change, measured over --steps "
-                   "batches (--rtd-weight 0 keeps each range's first). select: keep the K of "
+              help="TopDis search. ranges (w+, SeFa): in rounds over the pairs of style "
+                   "layers, keep the one of each pair's top 3 SeFa directions with the lowest "
+                   "RTD per unit of image change, measured over --steps batches "
+                   "(--rtd-weight 0 keeps each range's first). select: keep the K of "
                    "the --init method's top --pool directions with the lowest RTD per unit of "
                    "change (--rtd-weight 0 keeps the first K). gradient: Adam on rotations of "
                    "the start, on RTD plus the reconstructor term. auto: ranges in w+ and "

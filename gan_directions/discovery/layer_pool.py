@@ -18,10 +18,12 @@ is the same w): a vector v with per-layer blocks v_l has std sqrt(sᵀΣs), s = 
 candidate on c layers thus moves each of them by one std of w along its direction, and an
 all-layer candidate edits exactly as the same SeFa direction in w.
 
-The rule (``choose_from_ranges``) keeps all-layer SeFa's first direction, the model's strongest
-edit, and fills the other K − 1 slots in rounds over the ranges, coarse to fine: in each round
-every range offers its best remaining eligible candidate (lowest score); the round's offers are
-taken by score until the slots are full. An offer whose w direction (its layer blocks summed)
+The rule (``choose_from_ranges``) fills the K slots in rounds over the ranges, coarse to fine:
+in each round every range offers its best remaining eligible candidate (lowest score); the
+round's offers are taken by score until the slots are full. All-layer candidates do not compete:
+across groups the score favours all-layer directions that move several factors at once, and
+all-layer SeFa's first direction, once always kept, mixed five of six factors on the
+`sprites-wide` snapshots. An offer whose w direction (its layer blocks summed)
 has |cos| above ``SAME_EDIT`` with that of a kept candidate of another range is passed over,
 and its range offers its next candidate in the next round: a StyleGAN2 often draws one
 attribute from adjacent layer ranges (object colour from layers 4–7 of ``stylegan2-sprites``),
@@ -124,7 +126,7 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
     """Indices of the K kept candidates (the module's rule), in pool order. ``scores``: lower
     is better (inf: not measured; ties go to SeFa's order, coarse ranges first)."""
     everywhere = np.flatnonzero(pool.groups == ALL_LAYERS)
-    kept = [int(everywhere[0])]
+    kept: list[int] = []
     left = {group: [i for i in np.flatnonzero(pool.groups == group) if allowed[i]]
             for group in range(len(pool.ranges))}
 
@@ -147,7 +149,7 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
         for offer in sorted(offers, key=order):
             if len(kept) < k and not same_edit_as_kept(offer):
                 kept.append(offer)
-    kept.extend(int(i) for i in everywhere[1: 1 + k - len(kept)])
+    kept.extend(int(i) for i in everywhere[: k - len(kept)])
     return np.sort(np.array(kept[:k]))
 
 
