@@ -98,7 +98,7 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--mode", type=click.Choice(TOPDIS_MODES), default=DEFAULTS.mode,
               show_default=True,
               help="TopDis search. ranges (w+, SeFa): in rounds over the pairs of style "
-                   "layers, keep the one of each pair's top 3 SeFa directions with the lowest "
+                   "layers, keep the one of each pair's top 5 SeFa directions with the lowest "
                    "RTD per unit of image change, measured over --steps batches "
                    "(--rtd-weight 0 keeps each range's first). select: keep the K of "
                    "the --init method's top --pool directions with the lowest RTD per unit of "

@@ -11,6 +11,7 @@ from gan_directions.discovery.init import sefa_directions
 from gan_directions.discovery.latents import LatentSpace
 from gan_directions.discovery.layer_pool import (
     ALL_LAYERS,
+    PER_RANGE,
     RangePool,
     choose_from_ranges,
     eligible,
@@ -107,7 +108,7 @@ def test_pool_holds_sefa_per_range(sprites):
     stats = latents.statistics(2000, 0)
     pool = range_pool(sprites, (0, sprites.num_ws - 1), stats.covariance, 2)
     assert len(pool.ranges) == sprites.num_ws // 2
-    assert len(pool.vectors) == (len(pool.ranges) + 1) + 3 * len(pool.ranges)
+    assert len(pool.vectors) == (len(pool.ranges) + 1) + PER_RANGE * len(pool.ranges)
     blocks = pool.vectors.reshape(len(pool.vectors), sprites.num_ws, -1)
     np.testing.assert_allclose(blocks[0] * np.sqrt(sprites.num_ws),
                                np.tile(sefa_directions(sprites, 1), (sprites.num_ws, 1)),

@@ -43,7 +43,7 @@ import numpy as np
 from gan_directions.discovery.init import sefa_directions
 
 ALL_LAYERS = -1  # group of the all-layer SeFa candidates
-PER_RANGE = 3  # SeFa directions per layer range
+PER_RANGE = 5  # SeFa directions per layer range: enough that the guard leaves more than K
 SAME_EDIT = 0.8  # |cos| of the w directions above which two ranges' candidates are one edit
 
 

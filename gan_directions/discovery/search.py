@@ -278,7 +278,7 @@ def search_mode(found_by: Method, settings: SearchSettings, start: Method,
         found = "gradient"
     if found == "ranges" and settings.pool is not None:
         raise InvalidInputError("--pool applies to --mode select; per layer range TopDis "
-                                "chooses among SeFa's top 3 of each range")
+                                f"chooses among SeFa's top {PER_RANGE} of each range")
     return found
 
 
