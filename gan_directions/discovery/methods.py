@@ -116,9 +116,10 @@ def _probe(generator, latents, stats, settings) -> np.ndarray:
     return found[: settings.k]
 
 
-register_method(Method("topdis", "on StyleGAN2s in w, the K of SeFa's top 2K directions with "
-                                 "the lowest RTD per unit of image change; elsewhere Adam on "
-                                 "RTD + a reconstructor term (default; see --mode)",
+register_method(Method("topdis", "on StyleGAN2s, SeFa directions per pair of style layers "
+                                 "(in w: SeFa's top 2K) kept by the lowest RTD per unit of "
+                                 "image change; elsewhere Adam on RTD + a reconstructor term "
+                                 "(default; see --mode)",
                        rtd=True, reconstructor="weighted", default_init="auto"))
 register_method(Method("vb", "Voynov-Babenko reconstructor (deviations from the paper: see "
                              "below)", reconstructor="always"))
