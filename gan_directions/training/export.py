@@ -33,6 +33,8 @@ TRAIN_CLI_FLAGS = (("world", "world"), ("seed", "seed"), ("channel-base", "chann
                    ("d-channel-max", "d_channel_max"))
 STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma", "balance_weight", "balance_penalty",
                   "feature_match_weight", "pl_weight")
+# Weights off by default that a stage names while on, and when they change to 0.
+RESUMED_WEIGHTS = (("feature_match_weight", "feature-match-weight"), ("pl_weight", "pl-weight"))
 
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
@@ -47,34 +49,35 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
     start by training them and name them in the first stage that reads them."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
-    stages: list[tuple[tuple, int]] = []  # (STAGE_SETTINGS values and threads, last step)
+    stages: list[tuple[dict[str, Any], int]] = []  # (STAGE_SETTINGS and threads, last step)
     for segment in segments:
-        session = (*(segment.get(key, config[key]) for key in STAGE_SETTINGS),
-                   segment.get("threads", 1))
+        session = {**{key: segment.get(key, config[key]) for key in STAGE_SETTINGS},
+                   "threads": segment.get("threads", 1)}
         if stages and stages[-1][0] == session:
             stages[-1] = (session, segment["last_step"])
         else:
             stages.append((session, segment["last_step"]))
     if not stages or stages[-1][1] != step:
-        threads = stages[-1][0][-1] if stages else 1
-        stages.append(((*(config[key] for key in STAGE_SETTINGS), threads), step))
-    reads = any(weight or match for (_, _, _, weight, _, match, _, _), _ in stages)
+        threads = stages[-1][0]["threads"] if stages else 1
+        stages.append(({**{key: config[key] for key in STAGE_SETTINGS}, "threads": threads}, step))
+    reads = any(stage["balance_weight"] or stage["feature_match_weight"] for stage, _ in stages)
     commands = [source["command"] for source in balance if reads and source.get("command")]
-    named, previous_weight, previous_match, previous_pl = False, 0.0, 0.0, 0.0
-    for i, ((batch, rate, gamma, weight, penalty, match, pl, threads), last) in enumerate(stages):
-        command = (f"gandir gan train --out {run_dir} --steps {last} --batch {batch} {options}"
-                   f" --lr {rate} --r1-gamma {gamma}")
-        if weight or previous_weight:  # a resume keeps the run's weights: name each change
-            command += f" --balance-weight {weight} --balance-penalty {penalty}"
-        if match or previous_match:
-            command += f" --feature-match-weight {match}"
-        if pl or previous_pl:
-            command += f" --pl-weight {pl}"
-        if (weight or match) and not named and balance:
+    named, previous = False, {}
+    for i, (stage, last) in enumerate(stages):
+        command = (f"gandir gan train --out {run_dir} --steps {last} --batch {stage['batch']} "
+                   f"{options} --lr {stage['g_lr']} --r1-gamma {stage['r1_gamma']}")
+        # a resume keeps the run's weights: name each change, and each weight while it is on
+        if stage["balance_weight"] or previous.get("balance_weight"):
+            command += (f" --balance-weight {stage['balance_weight']}"
+                        f" --balance-penalty {stage['balance_penalty']}")
+        for key, flag in RESUMED_WEIGHTS:
+            if stage[key] or previous.get(key):
+                command += f" --{flag} {stage[key]}"
+        if (stage["balance_weight"] or stage["feature_match_weight"]) and not named and balance:
             command += "".join(f" --balance-regressor {source['file']}" for source in balance)
             named = True
-        previous_weight, previous_match, previous_pl = weight, match, pl
-        commands.append(command + f" --threads {threads}" + (" --resume" if i else ""))
+        previous = stage
+        commands.append(command + f" --threads {stage['threads']}" + (" --resume" if i else ""))
     return " && ".join(commands)
 
 
