@@ -1,5 +1,5 @@
-"""Run the VAE study (``gan_directions/vae/study.py``): β-VAE and FactorVAE without and with
-TopDis (Balabin et al., ICML 2024) on the procedural worlds, at the paper's hyperparameters
+"""Run the VAE study (``gan_directions/vae/study.py``): β-VAE, FactorVAE and β-TCVAE without
+and with TopDis (Balabin et al., ICML 2024) on the procedural worlds, at the paper's hyperparameters
 with the number of steps scaled, several seeds; resumable.
 
     nohup nice -n 15 python benchmarks/vae_study.py --steps 3000 --threads 1 \\
@@ -21,11 +21,11 @@ from pathlib import Path
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=" ".join(__doc__.split("\n\n")[0].split()))
     parser.add_argument("--steps", type=int, default=3000, help="training steps per model")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--datasets", default="dsprites,shapes3d")
-    parser.add_argument("--models", default="betavae,factorvae")
+    parser.add_argument("--models", default="betavae,factorvae,tcvae")
     parser.add_argument("--work-dir", type=Path, default=Path("outputs/vae-study"))
     parser.add_argument("--results", type=Path, default=Path("docs/results/vae-study.json"))
     parser.add_argument("--report", type=Path, default=Path("docs/vae-study.md"))

@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from gan_directions.errors import InvalidInputError
 from gan_directions.vae import study
 from gan_directions.vae.study import (
     ROW_KEYS,
@@ -42,6 +43,17 @@ def test_runs_pair_plain_and_topdis_seed_by_seed_at_the_paper_settings():
     assert scaled_delay(1_000_000) == 100_000 and scaled_delay(3000) == 300
     config = study.train_config(runs[1], 3000)
     assert (config.batch, config.latent, config.lr, config.topdis_delay) == (64, 10, 1e-4, 300)
+
+
+def test_tcvae_runs_at_the_papers_tcvae_script_settings():
+    runs = study_runs(["dsprites"], ["tcvae"], [0])
+    assert runs == [StudyRun("dsprites", "tcvae", 0.0, False, 0),
+                    StudyRun("dsprites", "tcvae", 5.0, False, 0)]
+    config = study.train_config(runs[1], 3000).resolved()
+    assert (config.lr, config.beta, config.topdis, config.orthogonalize) == (1e-3, 6.0, 5.0, False)
+    assert study.train_config(study_runs(["dsprites"], ["betavae"], [0])[0], 3000).lr == 1e-4
+    with pytest.raises(InvalidInputError, match="unknown study model 'vae'"):
+        study_runs(["dsprites"], ["vae"], [0])
 
 
 def test_tiny_study_writes_rows_in_the_documented_schema_and_resumes(tmp_path):

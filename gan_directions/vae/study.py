@@ -12,7 +12,9 @@ weight γ = 5 for β-VAE (the weight of the paper's dSprites scripts) and γ = 6
 orthogonalization for FactorVAE (its FactorVAE script); TopDis switched on after 10% of
 training (10^5 of 10^6 iterations). Only the number of steps is scaled: a study of ``steps``
 steps runs ``steps / 10^6`` of the paper's schedule, with the delay scaled alike. β (β-VAE) and
-γ_TC (FactorVAE) are gandir's defaults, 4 and 10, from disentanglement_lib's sweeps.
+γ_TC (FactorVAE) are gandir's defaults, 4 and 10, from disentanglement_lib's sweeps. β-TCVAE
+follows the paper's β-TCVAE script (built on Chen et al.'s code): β 6, Adam at that code's
+default lr 1e-3, TopDis γ = 5 without orthogonalization, on the training batch.
 
 Each trained model becomes one row of the results file (a JSON object: ``description``,
 ``planned_rows`` and ``rows``), with ``ROW_KEYS`` in this order; a rerun skips rows already
@@ -37,6 +39,7 @@ import torch
 
 from gan_directions import __version__
 from gan_directions.directions import DirectionSet
+from gan_directions.errors import InvalidInputError
 from gan_directions.fileio import atomic_write_text
 from gan_directions.runs.layout import LOSSES_CSV, RUN_RECORD, VAE_CHECKPOINT
 from gan_directions.vae import objectives as obj
@@ -47,7 +50,8 @@ from gan_directions.vae.train import TrainConfig, train_vae
 
 PAPER_STEPS = 1_000_000
 PAPER_DELAY = 100_000
-PAPER_TOPDIS = {"betavae": (5.0, False), "factorvae": (6.0, True)}  # γ, orthogonalize
+PAPER_TOPDIS = {"betavae": (5.0, False), "factorvae": (6.0, True), "tcvae": (5.0, False)}
+PAPER_LR = {"tcvae": 1e-3}  # the VAE's Adam rate where the paper's script differs from 1e-4
 STUDY_METRICS = ("mig", "factor_vae", "sap", "dci")
 REFERENCE_RECON_IMAGES = 10_000
 CHECKPOINT_EVERY = 200
@@ -88,6 +92,9 @@ def study_runs(
     for seed in seeds:
         for dataset in datasets:
             for model in models:
+                if model not in PAPER_TOPDIS:
+                    raise InvalidInputError(f"unknown study model {model!r}; choose from "
+                                            f"{', '.join(PAPER_TOPDIS)}")
                 weight, orthogonalize = PAPER_TOPDIS[model]
                 runs.append(StudyRun(dataset, model, 0.0, False, seed))
                 runs.append(StudyRun(dataset, model, weight, orthogonalize, seed))
@@ -101,9 +108,10 @@ def scaled_delay(steps: int) -> int:
 
 def train_config(run: StudyRun, steps: int) -> TrainConfig:
     """The paper's settings for ``run`` with ``steps`` steps (batch, latent size, optimizers
-    are ``TrainConfig``'s defaults, which are the paper's)."""
+    are ``TrainConfig``'s defaults, which are the paper's, but for ``PAPER_LR``)."""
     return TrainConfig(
         dataset=run.dataset, model=run.model, topdis=run.topdis,
+        lr=PAPER_LR.get(run.model, TrainConfig.lr),
         topdis_delay=scaled_delay(steps) if run.topdis else 0,
         orthogonalize=run.orthogonalize, steps=steps, seed=run.seed,
         checkpoint_every=min(CHECKPOINT_EVERY, steps), image_every=steps, log_every=50,
