@@ -7,10 +7,11 @@
    the model's regressor. Each row is the effect of editing one factor, in units of
    "resampling the factor" (as ``gan_directions.evaluation.effects``). Off-diagonal entries
    near 0 mean the regressor reads each factor alone.
-2. Generated images: the supervised probe's directions (one per factor, ±1 std, 256 latents,
-   seed 12345), with the sprite's size read twice: the regressor's scale, and the square root
-   of the saturated area (sum over pixels of max(RGB) − min(RGB): the background is grey, the
-   sprite fully saturated), which uses no learned part. If both move alike under edits of
+2. Generated images: the least-squares probe's directions (``--probe-refine-steps 0``; one per
+   factor, ±1 std, 256 latents, seed 12345), with the sprite's size read twice: the
+   regressor's scale, and the square root of the saturated area (sum over pixels of
+   max(RGB) − min(RGB): the background is grey, the sprite fully saturated), which uses no
+   learned part. If both move alike under edits of
    other factors, the generator itself changes the size.
 """
 
@@ -83,7 +84,7 @@ def main() -> None:
     print(real_edit_effects(generator.regressor, 512, 0))
 
     probe = find_directions(generator, method="probe", space="w", seed=0, pca_samples=10000,
-                            quiet=True)
+                            probe_refine_steps=0, quiet=True)
     z = torch.randn(args.samples, generator.z_dim,
                     generator=torch.Generator().manual_seed(12345))
     with torch.no_grad():

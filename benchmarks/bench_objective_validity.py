@@ -1,7 +1,7 @@
 """Does the TopDis objective rank disentangled directions first, before any search?
 
-On a model with known factors, take fixed candidate directions in w (the supervised probe's,
-SeFa's, GANSpace's and random ones), and for each measure:
+On a model with known factors, take fixed candidate directions in w (the least-squares
+supervised probe's, SeFa's, GANSpace's and random ones), and for each measure:
 
 - its purity: the largest entry of its row of the effect matrix over the row's sum (1: it
   moves one factor only), from ``evaluation.effect_matrix`` at ±1 fixed shift unit;
@@ -33,8 +33,9 @@ def candidate_sets(generator, k: int, randoms: int, pca_samples: int) -> dict[st
     from gan_directions.discovery.init import random_directions
 
     sets = {method: find_directions(generator, method=method, k=k, space="w", quiet=True,
-                                    pca_samples=pca_samples).directions.directions
-            for method in ("probe", "sefa", "ganspace")}
+                                    pca_samples=pca_samples, **options).directions.directions
+            for method, options in (("probe", {"probe_refine_steps": 0}), ("sefa", {}),
+                                    ("ganspace", {}))}
     sets["random"] = random_directions(generator.w_dim, randoms, 0)
     return sets
 

@@ -2,7 +2,8 @@
 
 For each space (auto: each method's default, TopDis in w+ and the others in w; z), method
 (topdis, its ablation topdis-rtd0 with --rtd-weight 0, vb, disco, ganspace, sefa, random, and
-the supervised probe as the ceiling row) and seed, find K directions (the trained methods with
+the supervised probe as the ceiling row, refined against the regressor, with its least-squares
+start probe-ls) and seed, find K directions (the trained methods with
 the same steps and batch: equal budgets) and evaluate them on the same
 ``--eval-samples`` latents: the direction × factor effect matrix read by the model's factor
 regressor at ±``--alpha`` std, its DCI disentanglement / completeness and MIG-style gap.
@@ -35,12 +36,15 @@ from pathlib import Path
 
 import numpy as np
 
-METHODS = ("topdis", "topdis-rtd0", "vb", "disco", "ganspace", "sefa", "random", "probe")
+METHODS = ("topdis", "topdis-rtd0", "vb", "disco", "ganspace", "sefa", "random", "probe",
+           "probe-ls")
 TRAINED = ("topdis", "vb", "disco")  # their options: --topdis-options, --disco-options
 # Rows that run a registered method with settings changed: the TopDis ablation without its
 # RTD term (everything else, --topdis-options included, as in the topdis row).
-VARIANTS = {"topdis-rtd0": ("topdis", {"rtd_weight": 0.0})}
-SUPERVISED = {"probe"}  # a ceiling row, not a competitor
+# The least-squares probe without its refinement against the regressor: InterFaceGAN's recipe.
+VARIANTS = {"topdis-rtd0": ("topdis", {"rtd_weight": 0.0}),
+            "probe-ls": ("probe", {"probe_refine_steps": 0})}
+SUPERVISED = {"probe", "probe-ls"}  # ceiling rows, not competitors
 SPACES = ("auto", "z")  # auto: each method's default space (TopDis: w+ on StyleGAN2s)
 METRICS = ("disentanglement", "completeness", "mig_gap")
 EVAL_SEED = 12345  # the evaluation latents are the same for every run
@@ -158,7 +162,8 @@ def print_tables(rows: list[dict], settings: dict, factors: str | None, wall: fl
                     + (f"{change['start']:>17.3f} → {change['end']:.3f}" if change else ""))
     if SUPERVISED & set(methods):
         print("* supervised (fitted to the model's own factor readings): the ceiling for one "
-              "linear direction per factor, not a competitor")
+              "linear direction per factor, not a competitor; probe-ls: least squares only, "
+              "without the refinement against the regressor")
     return tables[0]
 
 
@@ -197,6 +202,9 @@ def main() -> None:
     from gan_directions.directions import parse_seeds
     from gan_directions.discovery.overrides import parse_search_options
 
+    if args.merge_into is not None and args.merge_into.resolve() == args.json.resolve():
+        raise SystemExit("--merge-into must name another file than --json (the new rows are "
+                         "written to --json first)")
     seeds = parse_seeds(args.seeds)
     spaces, methods = args.spaces.split(","), args.methods.split(",")
     options = {"topdis": parse_search_options(args.topdis_options),

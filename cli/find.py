@@ -191,6 +191,12 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--probe-samples", type=click.IntRange(min=3), default=DEFAULTS.probe_samples,
               show_default=True,
               help="probe: latents labelled by the model's factors or the classifier.")
+@click.option("--probe-refine-steps", type=click.IntRange(min=0),
+              default=DEFAULTS.probe_refine_steps, show_default=True,
+              help="probe: Adam steps per direction that refine each least-squares direction "
+                   "to change its factor more and the others less, read by the model's own "
+                   "factor regressor (built-in StyleGAN2s; 0: least squares only; not with "
+                   "--labels).")
 @truncation_option(default=DEFAULTS.truncation_psi, help="Truncation of w samples.",
                    type=POSITIVE_FLOAT)
 @click.option("--checkpoint-every", type=click.IntRange(1), default=DEFAULTS.checkpoint_every,

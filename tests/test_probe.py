@@ -112,3 +112,91 @@ def test_conditioned_directions_leave_the_other_attributes_unchanged():
     assert abs(directions[1] @ normals[0]) < 1e-6  # a step along it keeps a
     assert abs(directions[1][1]) > 0.99  # b's own part
     assert np.allclose(np.linalg.norm(directions, axis=1), 1)
+
+
+def test_factor_changes_match_the_evaluation_and_use_total_variation_for_classes():
+    from gan_directions.discovery.probe_refine import factor_changes
+    from gan_directions.evaluation.effects import factor_change
+    from gan_directions.generators.factor_regressor import factors_from_probabilities
+
+    rng = torch.Generator().manual_seed(0)
+    kinds = ["ordinal", "circular", "categorical"]
+    before = [torch.rand(5, n, generator=rng).softmax(dim=1) for n in (4, 6, 3)]
+    after = [torch.rand(5, n, generator=rng).softmax(dim=1) for n in (4, 6, 3)]
+    change = factor_changes(before, after, kinds)
+    expected = factor_change(factors_from_probabilities(before, kinds),
+                             factors_from_probabilities(after, kinds), [False, True, False])
+    assert torch.allclose(change[:, :2], expected[:, :2])
+    assert torch.allclose(change[:, 2], 0.5 * (after[2] - before[2]).abs().sum(dim=1))
+
+
+@pytest.fixture(scope="module")
+def sprites():
+    from gan_directions.generators.registry import load_generator
+
+    return load_generator("stylegan2-sprites", device="cpu")
+
+
+def test_refinement_strengthens_the_scale_direction_of_stylegan2_sprites(sprites):
+    from gan_directions.directions import DirectionSet
+    from gan_directions.discovery.latents import LatentSpace
+    from gan_directions.discovery.probe_refine import refine_probe
+    from gan_directions.evaluation.effects import effect_matrix
+    from gan_directions.generators.capabilities import factor_probabilities
+
+    plain = find_directions(sprites, method="probe", space="w", k=3, probe_samples=1000,
+                            pca_samples=2000, probe_refine_steps=0).directions
+    latents = LatentSpace(sprites, "w")
+    stats = latents.statistics(2000, 0)
+    found = refine_probe(plain.directions, latents, stats, *factor_probabilities(sprites),
+                         steps=12, seed=0)
+    refined = DirectionSet(found, space="w", scales=stats.scales(found))
+    before = effect_matrix(sprites, plain, samples=64, seed=7)
+    after = effect_matrix(sprites, refined, samples=64, seed=7)
+    assert after[2, 2] > before[2, 2] + 0.2  # scale: its own factor moves much more
+    assert np.abs(after[2, [0, 1, 3, 4, 5]]).max() < 0.15  # and the others stay still
+
+
+def test_labelled_probes_are_not_refined(sprites, tmp_path, monkeypatch):
+    import gan_directions.discovery.probe_refine as probe_refine
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a probe fitted to --labels was refined against the regressor")
+
+    monkeypatch.setattr(probe_refine, "refine_probe", refuse)
+    seeds = list(range(60))
+    with torch.no_grad():
+        values = sprites.factors(seeded_z(seeds, sprites.z_dim)).numpy()[:, :2]
+    path = tmp_path / "labels.csv"
+    _write_csv(path, seeds, values, ["x", "y"])
+    found = find_directions(sprites, method="probe", space="w", labels=str(path),
+                            pca_samples=500)
+    assert found.directions.k == 2
+
+
+@pytest.fixture(scope="module")
+def shapes_gan():
+    from gan_directions.generators.registry import load_generator
+
+    return load_generator("stylegan2-shapes", device="cpu")
+
+
+def test_refinement_keeps_a_leaky_direction_as_strong_as_its_start(shapes_gan):
+    """Floor hue on stylegan2-shapes moves the shape reading more than the floor: without the
+    floor term the refinement shrinks it to an edit that changes nothing."""
+    from gan_directions.directions import DirectionSet
+    from gan_directions.discovery.latents import LatentSpace
+    from gan_directions.discovery.probe_refine import refine_probe
+    from gan_directions.evaluation.effects import effect_matrix
+    from gan_directions.generators.capabilities import factor_probabilities
+
+    plain = find_directions(shapes_gan, method="probe", space="w", k=1, probe_samples=1000,
+                            pca_samples=2000, probe_refine_steps=0).directions
+    latents = LatentSpace(shapes_gan, "w")
+    stats = latents.statistics(2000, 0)
+    found = refine_probe(plain.directions, latents, stats, *factor_probabilities(shapes_gan),
+                         steps=20, seed=0)
+    refined = DirectionSet(found, space="w", scales=stats.scales(found))
+    before = effect_matrix(shapes_gan, plain, samples=64, seed=7)
+    after = effect_matrix(shapes_gan, refined, samples=64, seed=7)
+    assert after[0, 0] >= 0.8 * before[0, 0]

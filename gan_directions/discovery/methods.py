@@ -4,7 +4,8 @@ A method is one ``Method`` and one ``register_method`` call. ``gandir find --met
 choices and help from ``METHODS``; ``find_directions`` looks methods up with ``get_method`` and
 never falls back to another one.
 
-- A closed-form method gives ``directions(generator, latents, stats, settings) -> [k, dim]``.
+- A closed-form method gives ``directions(generator, latents, stats, settings) -> [k, dim]``;
+  one registered with ``reports_progress`` also takes ``quiet`` (no progress bar).
   Closed-form methods are also the starting points (``init``) of trained methods.
 - A trained method names the terms of its objective: ``rtd`` (the TopDis RTD term, with GMG
   when its weight is set), ``reconstructor`` (``"always"``: weight 1, the Voynov-Babenko
@@ -42,6 +43,7 @@ class Method:
     contrastive: bool = False  # trained: DisCo's contrastive and domination terms
     k_from_data: bool = False  # closed-form: K defaults to the number of rows it finds
     default_init: str = "ganspace"  # trained: the start when --init is not given
+    reports_progress: bool = False  # closed-form: ``directions`` takes ``quiet``
 
     @property
     def trained(self) -> bool:
@@ -103,9 +105,13 @@ def _random(generator, latents, stats, settings) -> np.ndarray:
     return random_directions(latents.dim, settings.k, settings.seed)
 
 
-def _probe(generator, latents, stats, settings) -> np.ndarray:
-    """One supervised direction per labelled attribute (the first K with ``k``)."""
+def _probe(generator, latents, stats, settings, quiet: bool = True) -> np.ndarray:
+    """One supervised direction per labelled attribute (the first K with ``k``), refined
+    against the model's factor reader when the labels are the model's own and it has a
+    differentiable one (``probe_refine``)."""
     from gan_directions.discovery.probe import encoded, gather_labels, probe_directions
+    from gan_directions.discovery.probe_refine import refine_probe
+    from gan_directions.generators.capabilities import factor_probabilities
 
     labels = gather_labels(generator, latents, settings.labels, settings.probe_samples,
                            settings.seed)
@@ -113,7 +119,12 @@ def _probe(generator, latents, stats, settings) -> np.ndarray:
     if settings.k is not None and settings.k > len(found):
         raise InvalidInputError(f"K={settings.k}, but the labels have {len(found)} attributes "
                                 f"({', '.join(labels.names)})")
-    return found[: settings.k]
+    found = found[: settings.k]
+    reader = factor_probabilities(generator) if settings.labels is None else None
+    if reader is None or settings.probe_refine_steps == 0:
+        return found
+    return refine_probe(found, latents, stats, *reader, steps=settings.probe_refine_steps,
+                        seed=settings.seed, quiet=quiet)
 
 
 register_method(Method("topdis", "on StyleGAN2s, SeFa directions per pair of style layers "
@@ -134,6 +145,7 @@ register_method(Method("sefa", "style-weight eigenvectors (final toRGB included 
 register_method(Method("random", "random orthonormal", directions=_random))
 register_method(Method("probe", "SUPERVISED ceiling, not a competitor: a least-squares "
                                 "direction per labelled attribute, conditioned on the others "
-                                "(InterFaceGAN-style; labels "
-                                "from the model's factors or --labels)", directions=_probe,
-                       k_from_data=True))
+                                "(InterFaceGAN-style; labels from the model's factors or "
+                                "--labels), then refined against the model's own factor "
+                                "regressor where it has one (--probe-refine-steps)",
+                       directions=_probe, k_from_data=True, reports_progress=True))

@@ -126,6 +126,7 @@ class SearchSettings:
     checkpoint_every: int = 100
     labels: str | None = None  # probe: a CSV of seed,attribute rows or a classifier spec
     probe_samples: int = 8000  # probe: labelled latents read from the model or a classifier
+    probe_refine_steps: int = 150  # probe: Adam steps per direction against the model's reader
 
     def as_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -185,6 +186,7 @@ def check_settings(settings: SearchSettings) -> None:
         (s.max_shift > 0.5, "max_shift must be > 0.5"),
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
         (s.probe_samples >= 3, "probe_samples must be >= 3"),
+        (s.probe_refine_steps >= 0, "probe_refine_steps must be >= 0"),
         (s.truncation_psi > 0 and math.isfinite(s.truncation_psi), "truncation_psi must be > 0"),
         (s.rtd_size is None or s.rtd_size >= 4, "rtd_size must be >= 4"),
         (s.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}"),
@@ -287,10 +289,12 @@ def pool_size(settings: SearchSettings, dim: int) -> int:
 
 
 def closed_form(method: Method, generator, latents: LatentSpace, stats: LatentStats,
-                settings: SearchSettings) -> np.ndarray:
-    """The directions of a closed-form ``method`` [k, dim]."""
+                settings: SearchSettings, quiet: bool = True) -> np.ndarray:
+    """The directions of a closed-form ``method`` [k, dim] (``quiet``: no progress bar)."""
     if method.trained:
         raise InvalidInputError(f"{method.name} is trained, not closed-form; it cannot be an init")
+    if method.reports_progress:
+        return method.directions(generator, latents, stats, settings, quiet=quiet)
     return method.directions(generator, latents, stats, settings)
 
 
@@ -628,7 +632,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
                           settings.class_index, resolution)
     stats = latents.statistics(settings.pca_samples, settings.seed)
     init_method = start_method(found_by, settings, generator) if found_by.trained else found_by
-    initial = closed_form(init_method, generator, latents, stats, settings)
+    initial = closed_form(init_method, generator, latents, stats, settings, quiet=quiet)
     if settings.k is None:
         settings.k = len(initial)
     mode = search_mode(found_by, settings, init_method, generator) if found_by.trained else None

@@ -10,6 +10,9 @@ A model may also offer these capabilities, each through documented members:
     whose values have no order) are optional attributes. ``ws_factors(ws) -> [N, F]``, also
     optional, reads the factors of any ws [N, num_ws, w_dim], so that directions in w and w+
     can be measured too (``stylegan2-shapes`` reads them from the image with its regressor).
+    ``image_factor_probabilities(images) -> [[N, n_f], ...]``, also optional: the per-factor
+    class probabilities of images in [-1, 1], differentiable (``factor_kinds`` then names each
+    factor's kind), which the supervised probe is refined against.
 ``true_directions``
     ``true_directions() -> [F, z_dim]``: unit z-directions that each move one known factor.
     A model whose w-directions are known too (a linear mapping) also accepts
@@ -57,7 +60,7 @@ CAPABILITIES: dict[str, str] = {
 # The members each capability is offered through; the getattr test reads this table.
 MEMBERS: dict[str, tuple[str, ...]] = {
     "known_factors": ("factors", "factor_names", "factor_is_circular", "factor_is_categorical",
-                      "ws_factors"),
+                      "ws_factors", "image_factor_probabilities", "factor_kinds"),
     "true_directions": ("true_directions",),
     "sefa_weight": ("sefa_weight",),
     "class_conditioning": ("c_dim",),
@@ -113,6 +116,14 @@ def known_factors(generator) -> KnownFactors | None:
         circular = circular or [False] * count
         categorical = categorical or [False] * count
     return KnownFactors(values, names, circular, categorical, _method(generator, "ws_factors"))
+
+
+def factor_probabilities(generator) -> tuple[Callable, list[str]] | None:
+    """The model's differentiable factor reader ``image_factor_probabilities`` and its factors'
+    kinds, or None."""
+    method = _method(generator, "image_factor_probabilities")
+    kinds = getattr(generator, "factor_kinds", None)
+    return None if method is None or not kinds else (method, list(kinds))
 
 
 def true_directions(generator, space: str = "z") -> np.ndarray | None:

@@ -64,6 +64,10 @@ class StyleGAN2Shapes(StyleGAN2Generator):
         """Factors [N, 6] in [0, 1] read from images [N, 3, 64, 64] in [-1, 1]."""
         return self.regressor.read_factors(images.clamp(-1, 1))
 
+    def image_factor_probabilities(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """Per-factor class probabilities [[N, n_f], ...] of images in [-1, 1]."""
+        return self.regressor.probabilities(images.clamp(-1, 1))
+
     def ws_factors(self, ws: torch.Tensor) -> torch.Tensor:
         return self.image_factors(self.synthesis(ws, noise_mode="const"))
 
