@@ -137,22 +137,28 @@ def sprites():
     return load_generator("stylegan2-sprites", device="cpu")
 
 
-def test_refinement_strengthens_the_scale_direction_of_stylegan2_sprites(sprites):
+def refined_effects(generator, k: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Effect matrices (64 latents, seed 7) of the first k least-squares probe directions and
+    of the same directions refined for ``steps`` steps."""
     from gan_directions.directions import DirectionSet
     from gan_directions.discovery.latents import LatentSpace
     from gan_directions.discovery.probe_refine import refine_probe
     from gan_directions.evaluation.effects import effect_matrix
     from gan_directions.generators.capabilities import factor_probabilities
 
-    plain = find_directions(sprites, method="probe", space="w", k=3, probe_samples=1000,
+    plain = find_directions(generator, method="probe", space="w", k=k, probe_samples=1000,
                             pca_samples=2000, probe_refine_steps=0).directions
-    latents = LatentSpace(sprites, "w")
+    latents = LatentSpace(generator, "w")
     stats = latents.statistics(2000, 0)
-    found = refine_probe(plain.directions, latents, stats, *factor_probabilities(sprites),
-                         steps=12, seed=0)
+    found = refine_probe(plain.directions, latents, stats, *factor_probabilities(generator),
+                         steps=steps, seed=0)
     refined = DirectionSet(found, space="w", scales=stats.scales(found))
-    before = effect_matrix(sprites, plain, samples=64, seed=7)
-    after = effect_matrix(sprites, refined, samples=64, seed=7)
+    return (effect_matrix(generator, plain, samples=64, seed=7),
+            effect_matrix(generator, refined, samples=64, seed=7))
+
+
+def test_refinement_strengthens_the_scale_direction_of_stylegan2_sprites(sprites):
+    before, after = refined_effects(sprites, k=3, steps=12)
     assert after[2, 2] > before[2, 2] + 0.2  # scale: its own factor moves much more
     assert np.abs(after[2, [0, 1, 3, 4, 5]]).max() < 0.15  # and the others stay still
 
@@ -184,19 +190,5 @@ def shapes_gan():
 def test_refinement_keeps_a_leaky_direction_as_strong_as_its_start(shapes_gan):
     """Floor hue on stylegan2-shapes moves the shape reading more than the floor: without the
     floor term the refinement shrinks it to an edit that changes nothing."""
-    from gan_directions.directions import DirectionSet
-    from gan_directions.discovery.latents import LatentSpace
-    from gan_directions.discovery.probe_refine import refine_probe
-    from gan_directions.evaluation.effects import effect_matrix
-    from gan_directions.generators.capabilities import factor_probabilities
-
-    plain = find_directions(shapes_gan, method="probe", space="w", k=1, probe_samples=1000,
-                            pca_samples=2000, probe_refine_steps=0).directions
-    latents = LatentSpace(shapes_gan, "w")
-    stats = latents.statistics(2000, 0)
-    found = refine_probe(plain.directions, latents, stats, *factor_probabilities(shapes_gan),
-                         steps=20, seed=0)
-    refined = DirectionSet(found, space="w", scales=stats.scales(found))
-    before = effect_matrix(shapes_gan, plain, samples=64, seed=7)
-    after = effect_matrix(shapes_gan, refined, samples=64, seed=7)
+    before, after = refined_effects(shapes_gan, k=1, steps=20)
     assert after[0, 0] >= 0.8 * before[0, 0]
