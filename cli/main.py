@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -21,6 +22,15 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "gan": ("gan_directions.cli.gan", "Train the built-in StyleGAN2 on procedural shapes."),
     "batch": ("gan_directions.cli.batch", "Run a sweep file of runs in parallel; compare them."),
 }
+
+
+# PyTorch's OpenMP runtime on Linux (libgomp) spins 300,000 times at each barrier before it
+# sleeps. When another process holds one of the cores, its threads spin against it and a
+# search runs about 10 times slower; 1,000 spins cost at most a few percent on an idle machine
+# (docs/benchmarks.md, "Speed"). Set before torch loads (sub-commands import it lazily); a
+# value the user set is kept.
+SPIN_COUNT = "1000"
+os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
 
 
 class LazyGroup(click.Group):

@@ -207,3 +207,19 @@ def test_batch_overwrite_runs_every_run_again(tmp_path, monkeypatch):
     (tmp_path / "sweep" / "notes.txt").write_text("mine")
     kept = batch("--overwrite", "-q")
     assert kept.exit_code == 1 and "notes.txt" in kept.output
+
+
+@pytest.mark.parametrize("preset, expected", [(None, "1000"), ("7", "7")])
+def test_the_cli_shortens_openmp_spinning_unless_the_user_set_it(preset, expected):
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "GOMP_SPINCOUNT"}
+    if preset is not None:
+        env["GOMP_SPINCOUNT"] = preset
+    code = ("import os, sys, gan_directions.cli.main; "
+            "print(os.environ['GOMP_SPINCOUNT'], 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == [expected, "False"]  # set before torch is loaded
