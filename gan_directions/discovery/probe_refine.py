@@ -57,7 +57,8 @@ def factor_changes(before: list[torch.Tensor], after: list[torch.Tensor], kinds:
 
 
 class EffectReader:
-    """Differentiable effect rows E(d) [F] of one direction on fresh latent batches."""
+    """Differentiable effect rows E(d) [F] of one direction on fresh latent batches;
+    ``probabilities(images)`` reads images in [-1, 1] (it clamps them itself)."""
 
     def __init__(self, latents: LatentSpace, stats: LatentStats, probabilities, kinds: list[str],
                  seed: int) -> None:
@@ -68,12 +69,9 @@ class EffectReader:
         self.rng = torch.Generator().manual_seed(seed)
         with torch.no_grad():
             z, c = latents.sample(RESAMPLE_SAMPLES, self.rng)
-            read = self.read(latents.images(z, c, resolution=None))
+            read = probabilities(latents.images(z, c, resolution=None))
             rolled = [p.roll(1, dims=0) for p in read]
             self.resample = factor_changes(read, rolled, kinds).mean(dim=0).clamp_min(1e-6)
-
-    def read(self, images: torch.Tensor) -> list[torch.Tensor]:
-        return self.probabilities(images.clamp(-1, 1))
 
     def row(self, direction: torch.Tensor) -> torch.Tensor:
         unit = direction / direction.norm()
@@ -81,11 +79,12 @@ class EffectReader:
         z, c = self.latents.sample(BATCH, self.rng)
         with torch.no_grad():
             base = self.latents.encode(z, c)
-            before = self.read(self.latents.decode(base[0], base, resolution=None))
+            before = self.probabilities(self.latents.decode(base[0], base, resolution=None))
         total = 0.0
         for sign in (1.0, -1.0):
             moved = self.latents.decode(base[0] + sign * scale * unit, base, resolution=None)
-            total = total + factor_changes(before, self.read(moved), self.kinds).mean(dim=0)
+            total = total + factor_changes(before, self.probabilities(moved),
+                                           self.kinds).mean(dim=0)
         return total / 2 / self.resample
 
 
@@ -103,8 +102,8 @@ def refine_probe(directions: np.ndarray, latents: LatentSpace, stats: LatentStat
             d = torch.tensor(start, dtype=torch.float32, device=latents.device,
                              requires_grad=True)
             with torch.no_grad():
-                floor = sum(reader.row(d)[j] for _ in range(FLOOR_SAMPLES // BATCH))
-                floor = floor / (FLOOR_SAMPLES // BATCH)
+                floor = torch.stack([reader.row(d)[j]
+                                     for _ in range(FLOOR_SAMPLES // BATCH)]).mean()
             optimizer = torch.optim.Adam([d], lr=LEARNING_RATE)
             for _ in range(steps):
                 effects = reader.row(d)
