@@ -37,10 +37,16 @@ REGRESSOR_DEFAULTS = RegressorTrainConfig()
 
 @click.group(name="gan", context_settings=HELP_SETTINGS)
 def command() -> None:
-    """Train the built-in StyleGAN2 (``stylegan2-shapes``) on procedural 3D-Shapes-like scenes.
+    """Train gandir's own StyleGAN2s on procedural worlds with known factors (--world).
 
     \b
-    The built-in model is made with (the run is resumable from any stop):
+    stylegan2-sprites (the default model) was made with:
+      gandir gan train --world sprites -o outputs/gan-sprites --steps 17369 --threads 1
+      gandir gan train --world sprites -o outputs/gan-sprites --steps 23483 --threads 2 --resume
+      gandir gan train-regressor --world sprites --steps 2000 --threads 1 \\
+        -o pretrained/weights/stylegan2-sprites-regressor
+      gandir gan export outputs/gan-sprites -o pretrained/weights/stylegan2-sprites
+    stylegan2-shapes (3D-Shapes-like scenes) was made with:
       gandir gan train -o outputs/gan-shapes --steps 18835 --threads 1
       gandir gan train -o outputs/gan-shapes --steps 29096 --lr 0.0005 --threads 1 --resume
       gandir gan train -o outputs/gan-shapes --steps 30652 --lr 0.0002 --threads 1 --resume
