@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "render": ("gan_directions.cli.render", "Render traversal grids, GIFs, MP4s and a report."),
     "score": ("gan_directions.cli.score", "Score directions with RLT topological similarity."),
     "vae": ("gan_directions.cli.vae", "Train and evaluate VAEs with TopDis and GMG."),
-    "gan": ("gan_directions.cli.gan", "Train the built-in StyleGAN2 on procedural shapes."),
+    "gan": ("gan_directions.cli.gan", "Train the built-in StyleGAN2s on procedural worlds."),
     "batch": ("gan_directions.cli.batch", "Run a sweep file of runs in parallel; compare them."),
 }
 
