@@ -116,16 +116,24 @@ def command() -> None:
                    "draws what they read the factors from [default: "
                    f"{DEFAULTS.feature_match_weight}; with --resume: the run's current weight]. "
                    "Needs --balance-regressor once per run.")
+@click.option("--render-match-weight", type=NON_NEGATIVE_FLOAT, default=None,
+              help="Weight of render matching in G's loss: the mean squared difference between "
+                   "each generated image and the world's render of the factors the balance "
+                   "regressors read from it, so that G draws the world's own sprite [default: "
+                   f"{DEFAULTS.render_match_weight}; with --resume: the run's current weight]. "
+                   "Worlds whose factors are all intervals (sprites, sprites-wide); needs "
+                   "--balance-regressor once per run.")
 @click.option("--pl-weight", type=NON_NEGATIVE_FLOAT, default=None,
               help="Weight of StyleGAN2's path-length regularization of G, every 4 steps on half "
                    f"a batch (StyleGAN2 uses 2) [default: {DEFAULTS.pl_weight}; with --resume: "
                    "the run's current weight]. A resumed run may change it.")
 @click.option("--balance-regressor", type=click.Path(path_type=Path), multiple=True,
               help="Factor regressor (NAME of NAME.safetensors, from 'gandir gan "
-                   "train-regressor') that reads the factors for --balance-weight and the "
-                   "features for --feature-match-weight; repeat it to read with several jointly "
-                   "(the mean of their probabilities and of their MMDs). Use ones trained with "
-                   "other --seed values than the regressor that scores the model.")
+                   "train-regressor') that reads the factors for --balance-weight and "
+                   "--render-match-weight and the features for --feature-match-weight; repeat "
+                   "it to read with several jointly (the mean of their probabilities and of "
+                   "their MMDs). Use ones trained with other --seed values than the regressor "
+                   "that scores the model.")
 @threads_option("CPU threads for torch; auto: torch's choice (the cores). A CPU run is "
                 "bit-identical across resumes for the same number; the exported commands "
                 "record it.")
@@ -138,7 +146,8 @@ def command() -> None:
 @quiet_option()
 def train(out, overwrite, world, steps, batch, seed, channel_base, channel_max, d_channel_base,
           d_channel_max, lr, r1_gamma, balance_weight, balance_penalty, feature_match_weight,
-          pl_weight, balance_regressor, threads, device, checkpoint_minutes, resume, quiet):
+          render_match_weight, pl_weight, balance_regressor, threads, device, checkpoint_minutes,
+          resume, quiet):
     """Train (or, with --resume, continue) a StyleGAN2 on procedural shapes."""
     from gan_directions.workflows.gan import GanTrainSettings, gan_train_run
 
@@ -148,7 +157,8 @@ def train(out, overwrite, world, steps, batch, seed, channel_base, channel_max, 
     trainer = gan_train_run(GanTrainSettings(
         out=out, config=config, learning_rate=lr, batch=batch, r1_gamma=r1_gamma,
         balance_weight=balance_weight, balance_penalty=balance_penalty,
-        feature_match_weight=feature_match_weight, pl_weight=pl_weight,
+        feature_match_weight=feature_match_weight, render_match_weight=render_match_weight,
+        pl_weight=pl_weight,
         balance_regressors=tuple(balance_regressor),
         resume=resume, overwrite=overwrite, device=device, threads=threads,
         checkpoint_minutes=checkpoint_minutes, quiet=quiet))

@@ -26,15 +26,18 @@ from gan_directions.worlds import WORLDS, get_dataset
 
 STORAGE_DTYPE = torch.float16
 # ``gandir gan train`` options and the GANTrainConfig fields they set (--batch, --lr, which sets
-# g_lr and d_lr, --r1-gamma, --balance-weight, --balance-penalty, --feature-match-weight and
-# --pl-weight may change between sessions and are written per stage).
+# g_lr and d_lr, --r1-gamma, --balance-weight, --balance-penalty, --feature-match-weight,
+# --render-match-weight and --pl-weight may change between sessions and are written per stage).
 TRAIN_CLI_FLAGS = (("world", "world"), ("seed", "seed"), ("channel-base", "channel_base"),
                    ("channel-max", "channel_max"), ("d-channel-base", "d_channel_base"),
                    ("d-channel-max", "d_channel_max"))
 STAGE_SETTINGS = ("batch", "g_lr", "r1_gamma", "balance_weight", "balance_penalty",
-                  "feature_match_weight", "pl_weight")
+                  "feature_match_weight", "render_match_weight", "pl_weight")
 # Weights off by default that a stage names while on, and when they change to 0.
-RESUMED_WEIGHTS = (("feature_match_weight", "feature-match-weight"), ("pl_weight", "pl-weight"))
+RESUMED_WEIGHTS = (("feature_match_weight", "feature-match-weight"),
+                   ("render_match_weight", "render-match-weight"), ("pl_weight", "pl-weight"))
+# The weights whose penalties the balance regressors read.
+READ_WEIGHTS = ("balance_weight", "feature_match_weight", "render_match_weight")
 
 
 def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
@@ -42,11 +45,11 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
                      balance: Sequence[dict[str, Any]] = ()) -> str:
     """The ``gandir gan train`` command line(s) that reproduce a run's checkpoint at ``step``
     (nothing in training depends on the planned total, so stopping there is exact): one
-    command per (batch, learning rate, R1 weight, balance weight and penalty, feature-matching
-    weight, path-length weight, torch threads) the sessions used, each after the first with
-    ``--resume``. Sessions that did not record their threads ran with 1, the default then.
-    With balance regressors (each with its ``file`` and training ``command``), the commands
-    start by training them and name them in the first stage that reads them."""
+    command per (batch, learning rate, R1 weight, balance weight and penalty, feature-matching,
+    render-matching and path-length weights, torch threads) the sessions used, each after the
+    first with ``--resume``. Sessions that did not record their threads ran with 1, the
+    default then. With balance regressors (each with its ``file`` and training ``command``),
+    the commands start by training them and name them in the first stage that reads them."""
     options = " ".join(f"--{flag} {config[key]}" for flag, key in TRAIN_CLI_FLAGS
                        if config.get(key) is not None)  # unset: the option's default
     stages: list[tuple[dict[str, Any], int]] = []  # (STAGE_SETTINGS and threads, last step)
@@ -60,7 +63,7 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
     if not stages or stages[-1][1] != step:
         threads = stages[-1][0]["threads"] if stages else 1
         stages.append(({**{key: config[key] for key in STAGE_SETTINGS}, "threads": threads}, step))
-    reads = any(stage["balance_weight"] or stage["feature_match_weight"] for stage, _ in stages)
+    reads = any(stage[key] for stage, _ in stages for key in READ_WEIGHTS)
     commands = [source["command"] for source in balance if reads and source.get("command")]
     named, previous = False, {}
     for i, (stage, last) in enumerate(stages):
@@ -73,7 +76,7 @@ def training_command(run_dir: str | Path, config: dict[str, Any], step: int,
         for key, flag in RESUMED_WEIGHTS:
             if stage[key] or previous.get(key):
                 command += f" --{flag} {stage[key]}"
-        if (stage["balance_weight"] or stage["feature_match_weight"]) and not named and balance:
+        if any(stage[key] for key in READ_WEIGHTS) and not named and balance:
             command += "".join(f" --balance-regressor {source['file']}" for source in balance)
             named = True
         previous = stage

@@ -11,8 +11,9 @@ of the learning rate and betas; and an exponential moving average of G whose hal
 ``ema_kimg`` thousand images, ramped up over the first ``ema_rampup`` of training as in
 StyleGAN2-ADA (Karras et al., NeurIPS 2020). Optionally, G's loss adds ``balance_weight`` times
 a factor-balance penalty of ``training.balance`` (``balance_penalty``) and
-``feature_match_weight`` times the feature-matching penalty of ``training.feature_matching``,
-both read by frozen factor regressors that the run keeps in its checkpoint.
+``feature_match_weight`` times the feature-matching penalty of ``training.feature_matching``
+and ``render_match_weight`` times the render-matching penalty of ``training.render_match``, all
+read by frozen factor regressors that the run keeps in its checkpoint.
 
 A run folder holds ``checkpoint.pt`` (written atomically every ``checkpoint_seconds`` and at the
 end), ``log.jsonl`` (one line per logged step) and, after ``export_generator``, the exported
@@ -50,8 +51,10 @@ from gan_directions.training.balance import BALANCE_PENALTIES, mean_reading
 from gan_directions.training.discriminator import Discriminator
 from gan_directions.training.feature_matching import feature_match_penalty
 from gan_directions.training.path_length import path_length_penalty, path_lengths, path_noise
+from gan_directions.training.regressor import regressor_world
+from gan_directions.training.render_match import render_match_penalty, supports_render_match
 from gan_directions.training.world_data import DEFAULT_WORLD, WorldImageSource
-from gan_directions.worlds import world_names
+from gan_directions.worlds import WORLDS, get_dataset, world_names
 
 CHECKPOINT_FILE = CHECKPOINT
 LOG_FILE = "log.jsonl"
@@ -60,7 +63,7 @@ CHECKPOINT_VERSION = 1
 # Settings a resumed run may change; everything else must match the checkpoint. Each session
 # records the values of PER_SESSION it trained with.
 PER_SESSION = ("g_lr", "d_lr", "batch", "r1_gamma", "balance_weight", "balance_penalty",
-               "feature_match_weight", "pl_weight")
+               "feature_match_weight", "render_match_weight", "pl_weight")
 SESSION_SETTINGS = ("steps", *PER_SESSION)
 
 
@@ -85,6 +88,7 @@ class GANTrainConfig:
     balance_weight: float = 0.0  # factor-balance penalty in G's loss (needs a regressor)
     balance_penalty: str = "marginal"  # a name in training.balance.BALANCE_PENALTIES
     feature_match_weight: float = 0.0  # MMD to real images in the regressors' features
+    render_match_weight: float = 0.0  # squared distance to the world's render of the readings
     pl_weight: float = 0.0  # path-length regularization of G (StyleGAN2 uses 2)
     pl_interval: int = 4
     pl_batch_shrink: int = 2
@@ -137,9 +141,14 @@ class GANTrainConfig:
                 raise GandirError(f"{name} must be at least 1, got {getattr(self, name)}")
         if not 0 < self.pl_decay <= 1:
             raise GandirError(f"pl_decay must be in (0, 1], got {self.pl_decay}")
-        for name in ("r1_gamma", "balance_weight", "feature_match_weight", "pl_weight"):
+        for name in ("r1_gamma", "balance_weight", "feature_match_weight", "render_match_weight",
+                     "pl_weight"):
             if getattr(self, name) < 0:
                 raise GandirError(f"{name} must not be negative, got {getattr(self, name)}")
+        if self.render_match_weight > 0 and not supports_render_match(
+                get_dataset(self.world), WORLDS[self.world].factor_kinds):
+            raise GandirError(f"--render-match-weight needs a world whose factors are all "
+                              f"intervals (sprites, sprites-wide), not {self.world!r}")
         for name in ("channel_base", "channel_max", "d_channel_base", "d_channel_max"):
             value = getattr(self, name)
             if value is not None and value < 1:
@@ -201,12 +210,19 @@ class GANTrainer:
         self.balance_sources = [dict(source) for _, source in given]
 
     def check_balance_regressor(self) -> None:
-        """Refuse a positive balance or feature-matching weight without a regressor."""
+        """Refuse a positive balance, feature-matching or render-matching weight without a
+        regressor, and render matching with regressors of another world."""
         for name, weight in (("balance", self.config.balance_weight),
-                             ("feature-match", self.config.feature_match_weight)):
+                             ("feature-match", self.config.feature_match_weight),
+                             ("render-match", self.config.render_match_weight)):
             if weight > 0 and not self.balance_regressors:
                 raise GandirError(f"--{name}-weight needs --balance-regressor (a regressor from "
                                   "'gandir gan train-regressor')")
+        if self.config.render_match_weight > 0 and any(
+                regressor_world(r) != self.config.world for r in self.balance_regressors):
+            raise GandirError(f"--render-match-weight needs balance regressors of the "
+                              f"{self.config.world} world (train-regressor --world "
+                              f"{self.config.world})")
 
     # --- one step -----------------------------------------------------------------------------
     def _sample_ws(self, n: int) -> torch.Tensor:
@@ -229,10 +245,11 @@ class GANTrainer:
         (weight, value)."""
         cfg = self.config
         penalties: dict[str, tuple[float, torch.Tensor]] = {}
-        if cfg.balance_weight <= 0 and cfg.feature_match_weight <= 0:
+        if max(cfg.balance_weight, cfg.feature_match_weight, cfg.render_match_weight) <= 0:
             return penalties
         self.check_balance_regressor()
-        fake_features = [regressor.features(fake) for regressor in self.balance_regressors]
+        if cfg.balance_weight > 0 or cfg.feature_match_weight > 0:
+            fake_features = [regressor.features(fake) for regressor in self.balance_regressors]
         if cfg.balance_weight > 0:
             penalty = BALANCE_PENALTIES[cfg.balance_penalty]
             readings = [regressor.probabilities_from_features(features) for regressor, features
@@ -244,6 +261,9 @@ class GANTrainer:
                                  for regressor in self.balance_regressors]
             penalties["feature_match"] = (cfg.feature_match_weight,
                                           feature_match_penalty(fake_features, real_features))
+        if cfg.render_match_weight > 0:
+            penalties["render_match"] = (cfg.render_match_weight, render_match_penalty(
+                fake, self.balance_regressors, self.data.dataset))
         return penalties
 
     def step(self) -> dict[str, float]:
@@ -396,7 +416,8 @@ def train_gan(
 
     When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
     between sessions), the batch (a larger one for a GPU session), the R1 weight, the
-    balance weight and penalty, the feature-matching weight and the path-length weight; each
+    balance weight and penalty, the feature-matching, render-matching and path-length weights;
+    each
     session records these, and every other setting must match the checkpoint.
     ``balance_regressors`` (models and their sources, each with a ``sha256``) read the factors
     for ``config.balance_weight`` and the features for ``config.feature_match_weight``; a run

@@ -16,12 +16,12 @@ from gan_directions.workflows.common import DEFAULT_DEVICE, check_output_files, 
 @dataclass
 class GanTrainSettings:
     """A training session. ``learning_rate`` (G's and D's Adam rate), ``batch``, ``r1_gamma``,
-    ``balance_weight``, ``balance_penalty``, ``feature_match_weight`` and ``pl_weight`` apply
-    from this session on; None keeps ``config``'s for a new run and the run's current value on
-    resume.
+    ``balance_weight``, ``balance_penalty``, ``feature_match_weight``, ``render_match_weight``
+    and ``pl_weight`` apply from this session on; None keeps ``config``'s for a new run and the
+    run's current value on resume.
     ``balance_regressors``: the saved factor regressors (NAME of NAME.safetensors) that read the
-    factors for the balance penalty, jointly when there are several, and the features for
-    feature matching."""
+    factors for the balance penalty and render matching, jointly when there are several, and
+    the features for feature matching."""
 
     out: Path
     config: GANTrainConfig = field(default_factory=GANTrainConfig)
@@ -31,6 +31,7 @@ class GanTrainSettings:
     balance_weight: float | None = None
     balance_penalty: str | None = None
     feature_match_weight: float | None = None
+    render_match_weight: float | None = None
     pl_weight: float | None = None
     balance_regressors: tuple[Path, ...] = ()
     resume: bool = False
@@ -62,6 +63,7 @@ def gan_train_run(settings: GanTrainSettings) -> GANTrainer:
                "balance_weight": settings.balance_weight,
                "balance_penalty": settings.balance_penalty,
                "feature_match_weight": settings.feature_match_weight,
+               "render_match_weight": settings.render_match_weight,
                "pl_weight": settings.pl_weight}
     previous = stored_config(settings.out) if settings.resume else None
     rate = settings.learning_rate

@@ -104,7 +104,13 @@ class ProceduralSprites(GroundTruthDataset):
     def render_tensor(self, classes: np.ndarray, device: str | torch.device = "cpu"
                       ) -> torch.Tensor:
         """Images float32 [N, 3, 64, 64] in [0, 1] of factor classes, drawn on ``device``."""
-        v = self.factor_values(self.check_classes(classes))
+        return self.render_values_tensor(self.factor_values(self.check_classes(classes)), device)
+
+    def render_values_tensor(self, values: np.ndarray, device: str | torch.device = "cpu"
+                             ) -> torch.Tensor:
+        """Images float32 [N, 3, 64, 64] in [0, 1] at factor values [N, 6] (physical units, as
+        ``factor_values``; any value inside each factor's interval, not only the grid's)."""
+        v = np.asarray(values, dtype=np.float64)
         device = torch.device(device)
         coverage = sprite_coverage(v[:, 0], v[:, 1], v[:, 2], v[:, 3], device)[:, None]
         colour = hsv_to_rgb(torch.from_numpy(v[:, 4]).float().to(device))[:, :, None, None]
