@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import signal
 import sys
 
 import click
@@ -36,7 +37,8 @@ os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
 class LazyGroup(click.Group):
     """A group whose sub-commands are imported on first use.
 
-    Ctrl-C and SIGTERM end a command with one line and exit code 130 or 143. Errors the user
+    Ctrl-C and SIGTERM end a command with one line and exit code 130 or 143; a closed stdout
+    (``| head``) ends it silently with 141. Errors the user
     can act on (``GandirError``) and bad values (``ValueError``) become a one-line message
     instead of a traceback, with the error's ``exit_code``: 2 for a value the command cannot
     take (``InvalidInputError``, like click's usage errors), else 1.
@@ -60,6 +62,10 @@ class LazyGroup(click.Group):
         try:
             with sigterm_raises():
                 return super().invoke(ctx)
+        except BrokenPipeError:
+            # The reader of stdout went away (``| head``): stop quietly, as Unix tools do.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            sys.exit(128 + signal.SIGPIPE)
         except (GandirError, ValueError, OSError) as error:
             click.echo(f"Error: {error}", err=True)
             sys.exit(getattr(error, "exit_code", 1))

@@ -38,7 +38,13 @@ def command() -> None:
 def list_models(as_json: bool) -> None:
     """List catalogue models, built-in models and the loader families (model specs)."""
     from gan_directions.generators.catalogue import cached_path, load_catalogue
-    from gan_directions.generators.registry import MODULE_FAMILY, builtin_names, families
+    from gan_directions.generators.registry import (
+        DEFAULT_MODEL,
+        MODULE_FAMILY,
+        builtin_names,
+        families,
+    )
+    from gan_directions.generators.shapes_gan import SHIPPED_MODELS
 
     catalogue = load_catalogue()
     rows = []
@@ -48,17 +54,24 @@ def list_models(as_json: bool) -> None:
                      "description": entry.description, "url": entry.url})
     loaders = [{"family": f.name, "spec": _spec_form(f), "help": f.help}
                for f in [*families(), MODULE_FAMILY]]
+    shipped = [{"name": name, "description": description, "default": name == DEFAULT_MODEL}
+               for name, description in sorted(SHIPPED_MODELS.items(),
+                                               key=lambda item: item[0] != DEFAULT_MODEL)]
     if as_json:
-        click.echo(json.dumps({"builtin": builtin_names(), "catalogue": rows,
-                               "loaders": loaders}, indent=1))
+        click.echo(json.dumps({"shipped": shipped, "builtin": builtin_names(),
+                               "catalogue": rows, "loaders": loaders}, indent=1))
         return
+    click.echo("shipped with gandir (no download; 64x64, with known factors):")
+    for row in shipped:
+        default = " (the default --model)" if row["default"] else ""
+        click.echo(f"  {row['name']:<20} {row['description']}{default}")
     width = max(len(row["name"]) for row in rows)
     click.echo(f"{'name':<{width}}  {'res':>5}  {'cached':<6}  description")
     for row in rows:
         cached = "yes" if row["cached"] else "no"
         click.echo(f"{row['name']:<{width}}  {row['resolution'] or '':>5}  {cached:<6}  "
                    f"{row['description']}")
-    click.echo(f"built-in (no download): {', '.join(builtin_names())}")
+    click.echo(f"analytic built-ins (no download): {', '.join(builtin_names())}")
     click.echo("model specs:")
     for loader in loaders:
         click.echo(f"  {loader['spec']:<22} {loader['help']}")

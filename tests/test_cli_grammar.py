@@ -223,3 +223,14 @@ def test_the_cli_shortens_openmp_spinning_unless_the_user_set_it(preset, expecte
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == [expected, "False"]  # set before torch is loaded
+
+
+def test_a_closed_stdout_ends_a_command_silently():
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "gan_directions.cli.main", "models",
+                                "list"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()  # the reader is gone before the command writes (like `| head`)
+    stderr = process.communicate(timeout=120)[1].decode()
+    assert process.returncode == 141 and stderr == ""

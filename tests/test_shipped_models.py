@@ -141,3 +141,15 @@ def test_supervised_rlt_score_against_real_factor_images(model):
     assert supervised["factors"] == names and "real images" in supervised["truth"]
     assert np.asarray(supervised["distance"]).shape == (2, 6)
     assert all(r["nearest_factor"] in names for r in result["directions"])
+
+
+def test_models_list_names_the_shipped_models_first_and_the_default():
+    listed = CliRunner().invoke(cli, ["models", "list"])
+    assert listed.exit_code == 0
+    lines = listed.output.splitlines()
+    assert lines[0].startswith("shipped with gandir")
+    assert lines[1].split()[0] == "stylegan2-sprites" and "(the default --model)" in lines[1]
+    assert lines[2].split()[0] == "stylegan2-shapes" and "default" not in lines[2]
+    shipped = json.loads(CliRunner().invoke(cli, ["models", "list", "--json"]).output)["shipped"]
+    assert [(row["name"], row["default"]) for row in shipped] == [
+        ("stylegan2-sprites", True), ("stylegan2-shapes", False)]
