@@ -9,10 +9,14 @@ functions, so they are wall seconds as the step sees them (on a GPU, the generat
 up where the host waits for it). Persistence runs in helper processes: its part is the time
 the step waits for them.
 
+With ``--cached-generator`` each mode is profiled once more with the synthesis network replaced
+by a lookup of images drawn once (a fixed bank, sliced to the batch): what a step costs when the
+generator is free, the ceiling a faster device could approach while the rest runs on the host.
+
 Throughput: steps/s of ``find`` for each trained method at batch 32 on each model, after a
 two-step warm-up.
 
-    python benchmarks/bench_step_profile.py --threads 1
+    python benchmarks/bench_step_profile.py --threads 1 --cached-generator
     python benchmarks/bench_step_profile.py --device cuda --models stylegan2-shapes
 """
 
@@ -22,7 +26,7 @@ import argparse
 import json
 import time
 from collections import defaultdict
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 PARTS = ("generator", "embedding", "persistence", "backward")
@@ -81,8 +85,36 @@ def timed_parts(totals: dict[str, float], sync):
             setattr(owner, name, original)
 
 
-def profile(model: str, steps: int, device: str, options: dict) -> dict:
-    """Seconds per TopDis step and its parts, in the mode ``options`` resolve to."""
+@contextmanager
+def cached_generator(generator, resolution: int, bank: int = 256):
+    """``LatentSpace.synthesize`` returns rows of an image bank drawn once (distinct images,
+    so that the barcodes are those of real batches) instead of running the network."""
+    import torch
+
+    from gan_directions.discovery.latents import LatentSpace
+
+    with torch.no_grad():
+        z = torch.randn(bank, generator.z_dim, generator=torch.Generator().manual_seed(0))
+        space = LatentSpace(generator, "w", None, 1.0, None, resolution)
+        images = space.images(z.to(generator.device))
+    original = LatentSpace.synthesize
+    offset = {"next": 0}
+
+    def lookup(self, ws, resolution=-1):
+        start = offset["next"] % (bank - len(ws) + 1)
+        offset["next"] += 7
+        return images[start:start + len(ws)]
+
+    LatentSpace.synthesize = lookup
+    try:
+        yield
+    finally:
+        LatentSpace.synthesize = original
+
+
+def profile(model: str, steps: int, device: str, options: dict, cached: bool = False) -> dict:
+    """Seconds per TopDis step and its parts, in the mode ``options`` resolve to (with
+    ``cached``, the generator replaced by ``cached_generator``)."""
     import torch
 
     from gan_directions.discovery.latents import LatentSpace
@@ -113,8 +145,13 @@ def profile(model: str, steps: int, device: str, options: dict) -> dict:
     search = build_search(settings, latents, stats, start, initial, mode,
                           shift_unit(method, settings, stats, mode))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
-    for _ in range(2):  # warm-up
-        search.train_step()
+    with (cached_generator(generator, resolution) if cached else nullcontext()):
+        for _ in range(2):  # warm-up
+            search.train_step()
+        return _timed_steps(search, steps, sync, mode)
+
+
+def _timed_steps(search, steps: int, sync, mode: str) -> dict:
     totals: dict[str, float] = defaultdict(float)
     with timed_parts(totals, sync):
         sync()
@@ -149,6 +186,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--topdis-options", default="",
                         help="TopDis settings as key=value,..., e.g. directions_per_step=1")
+    parser.add_argument("--cached-generator", action="store_true",
+                        help="also profile each mode with the generator replaced by an image "
+                             "bank (the step's cost without the network)")
     parser.add_argument("--json", type=Path, default=Path("outputs/bench_step_profile.json"))
     args = parser.parse_args()
     import torch
@@ -161,11 +201,14 @@ def main() -> None:
     results = {"settings": vars(args) | {"json": str(args.json)}, "profile": {}, "speed": {}}
     for model in models:
         for mode in ("ranges", "select", "gradient"):
-            found = profile(model, args.steps, args.device, {"mode": mode, **options})
-            results["profile"][f"{model} {mode}"] = found
-            parts = ", ".join(f"{p} {1000 * s:.0f} ms" for p, s in found["parts"].items())
-            print(f"{model}, TopDis --mode {mode}: step {1000 * found['seconds_per_step']:.0f} "
-                  f"ms = {parts}")
+            for cached in (False, True) if args.cached_generator else (False,):
+                found = profile(model, args.steps, args.device, {"mode": mode, **options},
+                                cached)
+                label = f"{mode}, generator cached" if cached else mode
+                results["profile"][f"{model} {label}"] = found
+                parts = ", ".join(f"{p} {1000 * s:.1f} ms" for p, s in found["parts"].items())
+                print(f"{model}, TopDis --mode {label}: step "
+                      f"{1000 * found['seconds_per_step']:.1f} ms = {parts}")
     print(f"\nfind steps/s at batch 32 ({args.device}, {args.threads} thread(s)):")
     print(f"{'method':<8}" + "".join(f"{m:>20}" for m in models))
     for method in args.methods.split(","):
