@@ -8,7 +8,7 @@ import torch
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
 from tiny_gan import TINY, TINY_REGRESSOR, tiny_regressor
-from training_states import assert_states_equal
+from training_states import assert_resumes_exactly
 
 from gan_directions.training.export import export_generator
 from gan_directions.training.feature_matching import feature_match_penalty, mmd_squared
@@ -54,12 +54,7 @@ def test_feature_matched_run_resumes_bit_identically_and_is_recorded(tmp_path):
     config = dataclasses.replace(TINY, feature_match_weight=5.0)
     given = [(tiny_regressor(), {"file": "r0", "sha256": "a1", "command": "train r0"}),
              (tiny_regressor(1), {"file": "r1", "sha256": "b2", "command": "train r1"})]
-    straight = train_gan(tmp_path / "straight", config, checkpoint_every=100, log_every=1,
-                         balance_regressors=given)
-    train_gan(tmp_path / "split", dataclasses.replace(config, steps=2), checkpoint_every=100,
-              balance_regressors=given)
-    resumed = train_gan(tmp_path / "split", config, resume=True, checkpoint_every=100)
-    assert_states_equal(straight.state(), resumed.state())
+    straight, _ = assert_resumes_exactly(tmp_path, config, split_at=2, balance_regressors=given)
     plain = train_gan(tmp_path / "plain", TINY, checkpoint_every=100)
     assert not torch.equal(plain.G.synthesis.b64.torgb.weight,
                            straight.G.synthesis.b64.torgb.weight)

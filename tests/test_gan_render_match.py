@@ -8,7 +8,7 @@ import torch
 from click.testing import CliRunner
 from gan_directions.cli.main import cli
 from tiny_gan import TINY, TINY_REGRESSOR
-from training_states import assert_states_equal
+from training_states import assert_resumes_exactly
 
 from gan_directions.errors import GandirError
 from gan_directions.generators.factor_regressor import FactorRegressor
@@ -62,12 +62,7 @@ def test_worlds_with_circles_or_categories_are_refused():
 
 def test_a_render_matched_run_resumes_bit_identically_and_is_recorded(tmp_path):
     given = [(sprites_regressor(), {"file": "r0", "sha256": "a1", "command": "train r0"})]
-    straight = train_gan(tmp_path / "straight", SPRITES, checkpoint_every=100, log_every=1,
-                         balance_regressors=given)
-    train_gan(tmp_path / "split", dataclasses.replace(SPRITES, steps=2), checkpoint_every=100,
-              balance_regressors=given)
-    resumed = train_gan(tmp_path / "split", SPRITES, resume=True, checkpoint_every=100)
-    assert_states_equal(straight.state(), resumed.state())
+    straight, _ = assert_resumes_exactly(tmp_path, SPRITES, split_at=2, balance_regressors=given)
     plain = train_gan(tmp_path / "plain", dataclasses.replace(SPRITES, render_match_weight=0.0),
                       checkpoint_every=100)
     assert not torch.equal(plain.G.synthesis.b64.torgb.weight,

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from gan_directions.cli.main import cli
 from safetensors import safe_open
 from tiny_gan import TINY, TINY_REGRESSOR
-from training_states import assert_states_equal
+from training_states import assert_resumes_exactly, assert_states_equal
 
 from gan_directions.generators.registry import load_generator
 from gan_directions.generators.shapes_gan import load_shapes_gan
@@ -232,11 +232,8 @@ def test_path_lengths_of_a_linear_generator():
 
 def test_path_length_regularization_resumes_exactly_and_is_recorded(tmp_path):
     with_pl = dataclasses.replace(TINY, pl_weight=2.0, pl_interval=2)
-    straight = train_gan(tmp_path / "straight", with_pl, checkpoint_every=100, log_every=1)
-    train_gan(tmp_path / "split", dataclasses.replace(with_pl, steps=3), checkpoint_every=100)
-    resumed = train_gan(tmp_path / "split", with_pl, resume=True, checkpoint_every=100)
+    straight, _ = assert_resumes_exactly(tmp_path, with_pl, split_at=3)
     assert straight.pl_mean > 0 and straight.last_pl > 0
-    assert_states_equal(straight.state(), resumed.state())
     lines = [json.loads(line) for line in
              (tmp_path / "straight" / "log.jsonl").read_text().splitlines()]
     assert all(line["pl"] > 0 for line in lines)

@@ -19,3 +19,19 @@ def assert_states_equal(a, b, path="state"):
             assert_states_equal(x, y, f"{path}[{i}]")
     else:
         assert a == b, path
+
+
+def assert_resumes_exactly(run_dir, config, split_at: int, balance_regressors=()):
+    """Train ``config`` straight through and again stopped at step ``split_at`` then resumed
+    (both in ``run_dir``); assert the two end states equal. Returns (straight, resumed)."""
+    import dataclasses
+
+    from gan_directions.training.gan import train_gan
+
+    straight = train_gan(run_dir / "straight", config, checkpoint_every=100, log_every=1,
+                         balance_regressors=balance_regressors)
+    train_gan(run_dir / "split", dataclasses.replace(config, steps=split_at),
+              checkpoint_every=100, balance_regressors=balance_regressors)
+    resumed = train_gan(run_dir / "split", config, resume=True, checkpoint_every=100)
+    assert_states_equal(straight.state(), resumed.state())
+    return straight, resumed

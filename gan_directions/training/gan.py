@@ -417,13 +417,12 @@ def train_gan(
     When resuming, ``config`` may change only ``steps``, the learning rates (a step-wise decay
     between sessions), the batch (a larger one for a GPU session), the R1 weight, the
     balance weight and penalty, the feature-matching, render-matching and path-length weights;
-    each
-    session records these, and every other setting must match the checkpoint.
+    each session records these, and every other setting must match the checkpoint.
     ``balance_regressors`` (models and their sources, each with a ``sha256``) read the factors
-    for ``config.balance_weight`` and the features for ``config.feature_match_weight``; a run
-    keeps them, so a resume need not give them again and may not give others. A checkpoint is
-    written every ``checkpoint_seconds`` (or every ``checkpoint_every`` steps when given), at
-    the end, and on SIGINT/SIGTERM before exiting.
+    for ``config.balance_weight`` and ``config.render_match_weight`` and the features for
+    ``config.feature_match_weight``; a run keeps them, so a resume need not give them again and
+    may not give others. A checkpoint is written every ``checkpoint_seconds`` (or every
+    ``checkpoint_every`` steps when given), at the end, and on SIGINT/SIGTERM before exiting.
     The networks train on ``device``; a run may change device between resumes.
     """
     out = Path(out)
