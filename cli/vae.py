@@ -63,6 +63,10 @@ def command() -> None:
 @click.option("--topdis-delay", type=click.IntRange(0), default=DEFAULTS.topdis_delay,
               show_default=True,
               help="Steps before TopDis switches on (the official scripts use 100000).")
+@click.option("--topdis-every", type=click.IntRange(1), default=DEFAULTS.topdis_every,
+              show_default=True,
+              help="Add TopDis on one step in N at weight N·γ (lazy, as StyleGAN2 regularizes): "
+                   "same expected gradient, 1/N of its cost. 1 = every step, as the paper.")
 @click.option("--orthogonalize", is_flag=True,
               help="Project the TopDis gradient off the reconstruction gradient when they "
                    "conflict.")

@@ -45,6 +45,16 @@ def test_runs_pair_plain_and_topdis_seed_by_seed_at_the_paper_settings():
     assert (config.batch, config.latent, config.lr, config.topdis_delay) == (64, 10, 1e-4, 300)
 
 
+def test_lazy_runs_keep_the_plain_arm_and_are_keyed_apart():
+    plain, lazy = study_runs(["dsprites"], ["betavae"], [1], topdis_every=2)
+    assert plain == StudyRun("dsprites", "betavae", 0.0, False, 1)
+    assert lazy.name == "dsprites-betavae+topdis5-every2-s1"
+    assert lazy.key(3000) != StudyRun("dsprites", "betavae", 5.0, False, 1).key(3000)
+    assert study.train_config(lazy, 3000).topdis_every == 2
+    with pytest.raises(InvalidInputError, match="--topdis-every must be >= 1"):
+        study_runs(["dsprites"], ["betavae"], [0], topdis_every=0)
+
+
 def test_tcvae_runs_at_the_papers_tcvae_script_settings():
     runs = study_runs(["dsprites"], ["tcvae"], [0])
     assert runs == [StudyRun("dsprites", "tcvae", 0.0, False, 0),
@@ -98,8 +108,9 @@ def test_measurements_are_cached_per_metric(tmp_path, monkeypatch):
     assert row["rlt"] == cached["rlt"]["rlt"]
 
 
-def _row(model, topdis, seed, mig):
-    return {"dataset": "dsprites", "model": model, "topdis": topdis, "seed": seed,
+def _row(model, topdis, seed, mig, every=1):
+    return {"dataset": "dsprites", "model": model, "topdis": topdis, "topdis_every": every,
+            "seed": seed,
             "steps": 3000, "mig": mig, "factor_vae": 0.5, "sap": 0.05,
             "dci_disentanglement": 0.2, "reconstruction": 40.0 - mig, "rlt": 0.1,
             "train_seconds": 600.0, "eval_seconds": 900.0, "machine": "cpu", "device": "cpu",
@@ -121,6 +132,20 @@ def test_report_compares_matched_seeds_and_waits_for_a_complete_study():
     text = render(raised, expected_rows=6)
     assert "Raised on every seed (1 of 4): dSprites (procedural), β-VAE MIG (+0.020)." in text
     assert "worse with TopDis on every seed in 0 of 1 configurations" in text
+
+
+def test_report_keeps_lazy_rows_out_of_the_papers_table_and_compares_them_by_seed():
+    rows = [_row("betavae", 0.0, s, 0.1) for s in range(3)]
+    rows += [_row("betavae", 5.0, s, 0.1 + 0.01 * s) for s in range(3)]
+    lazy = [_row("betavae", 5.0, s, 0.1 + 0.02 * s, every=2) for s in range(3)]
+    text = render(rows + lazy, expected_rows=9)
+    paper_part = render(rows, expected_rows=6).split("\n| world", 1)[1]
+    assert paper_part.rstrip() in text  # the table, effects and verdict ignore lazy rows
+    assert "Rows: 9 of 9" in text
+    assert "Mixed across seeds (4 of 4)" in text
+    assert "TopDis γ 5 on one step in 2 at weight 2·γ, 3 seeds" in text
+    assert "against TopDis on every step: MIG +0.010 (higher on 2 of 3)" in text
+    assert "against no TopDis: MIG +0.020 (higher on 2 of 3)" in text
 
 
 @pytest.mark.parametrize("steps", [0, -1])

@@ -131,6 +131,22 @@ def test_topdis_warm_up_delay(dsprites):
     assert ["topdis" in row for row in logs] == [False, False, True]
 
 
+def test_lazy_topdis_runs_every_nth_step_from_the_delay_at_n_times_the_weight(dsprites):
+    trainer = Trainer(TrainConfig(topdis=5.0, topdis_delay=2, topdis_every=3, **SMALL), dsprites)
+    logs = [trainer.step() for _ in range(9)]
+    assert ["topdis" in row for row in logs] == [False, False, True, False, False, True,
+                                                 False, False, True]
+    beta = trainer.config.resolved().beta
+    for row in logs:
+        expected = row["recon"] + beta * row["kl"] + 3 * 5.0 * row.get("topdis", 0.0)
+        assert row["loss"] == pytest.approx(expected, rel=1e-5)
+
+
+def test_lazy_topdis_resume_is_bit_identical(tmp_path, dsprites):
+    # 11 steps split 5 + 6: the resumed half starts between two TopDis steps.
+    _run_resume_check(tmp_path, dsprites, steps=11, topdis=5.0, topdis_delay=1, topdis_every=2)
+
+
 def test_topdis_coordinate_follows_decoder_weight_norms(dsprites, monkeypatch):
     import gan_directions.losses.topdis as topdis
 
@@ -173,6 +189,7 @@ def test_resume_drops_log_rows_after_the_checkpoint(tmp_path, dsprites):
         (dict(model="vqvae"), "unknown VAE model"),
         (dict(lr=0.0), "--lr must be > 0"),
         (dict(batch=2), "--batch must be >= 4"),
+        (dict(topdis_every=0), "--topdis-every must be >= 1"),
     ],
 )
 def test_bad_options_fail_before_writing(tmp_path, dsprites, options, message):

@@ -63,6 +63,7 @@ class TrainConfig:
     decoder_loss: str = "bernoulli"
     topdis: float = 0.0
     topdis_delay: int = 0
+    topdis_every: int = 1
     orthogonalize: bool = False
     gmg: float = 0.0
     steps: int = 10_000
@@ -100,6 +101,7 @@ class TrainConfig:
             ("steps", 1),
             ("batch", 4),
             ("topdis_delay", 0),
+            ("topdis_every", 1),
             ("log_every", 1),
             ("checkpoint_every", 1),
             ("image_every", 1),
@@ -215,6 +217,21 @@ class Trainer:
         moved = self.vae.mean_image(shifted[valid])
         return self.rtd(original, moved)
 
+    def _topdis_due(self) -> bool:
+        """Whether this step adds TopDis: every ``topdis_every``-th step from the delay on.
+
+        With ``topdis_every`` N > 1 the term is lazy, as StyleGAN2 regularizes (Karras et al.,
+        "Analyzing and Improving the Image Quality of StyleGAN", CVPR 2020, Sec. 3.1): computed
+        on one step in N at weight N·γ, so its expected gradient per step is unchanged and its
+        cost is divided by N.
+        """
+        cfg = self.config
+        return (
+            self.rtd is not None
+            and self.step_count >= cfg.topdis_delay
+            and (self.step_count - cfg.topdis_delay) % cfg.topdis_every == 0
+        )
+
     def step(self) -> dict[str, float]:
         cfg = self.config
         x = self._next_batch()
@@ -236,9 +253,9 @@ class Trainer:
             logs["gmg"] = self.gmg_loss(z, torch.sigmoid(logits))
             rest = rest + cfg.gmg * logs["gmg"]
         topdis = None
-        if self.rtd is not None and self.step_count >= cfg.topdis_delay:
+        if self._topdis_due():
             logs["topdis"] = self._topdis_term(z, logits)
-            topdis = cfg.topdis * logs["topdis"]
+            topdis = cfg.topdis * cfg.topdis_every * logs["topdis"]
         total = recon + rest + (topdis if topdis is not None else 0)
         if not torch.isfinite(total):
             raise GandirError(
