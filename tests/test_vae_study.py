@@ -144,8 +144,8 @@ def test_report_keeps_lazy_rows_out_of_the_papers_table_and_compares_them_by_see
     assert "Rows: 9 of 9" in text
     assert "Mixed across seeds (4 of 4)" in text
     assert "TopDis γ 5 on one step in 2 at weight 2·γ, 3 seeds" in text
-    assert "against TopDis on every step: MIG +0.010 (higher on 2 of 3)" in text
-    assert "against no TopDis: MIG +0.020 (higher on 2 of 3)" in text
+    assert "against TopDis on every step: MIG +0.010 (better on 2 of 3)" in text
+    assert "against no TopDis: MIG +0.020 (better on 2 of 3)" in text
 
 
 @pytest.mark.parametrize("steps", [0, -1])

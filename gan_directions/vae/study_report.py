@@ -111,19 +111,23 @@ def _label(dataset: str, model: str) -> str:
     return f"{DATASET_NAMES.get(dataset, dataset)}, {MODEL_NAMES.get(model, model)}"
 
 
+def paired_differences(pairs: Sequence[tuple[dict, dict]]) -> str:
+    """For each column, the mean difference (second − first row) over matched ``pairs`` and on
+    how many of them the second did better."""
+    parts = []
+    for column, name in COLUMNS.items():
+        sign = 1 if HIGHER_IS_BETTER.get(column, True) else -1
+        better = sum(sign * (b[column] - a[column]) > 0 for a, b in pairs)
+        delta = np.mean([b[column] - a[column] for a, b in pairs])
+        parts.append(f"{name} {delta:+.3f} (better on {better} of {len(pairs)})")
+    return "; ".join(parts)
+
+
 def paired_effects(rows: Sequence[dict]) -> list[str]:
     """Per (world, model, steps) with both arms: for each column, the mean difference
     (TopDis − plain) and on how many matched seeds TopDis did better."""
-    lines = []
-    for (dataset, model, steps), pairs in matched_pairs(rows).items():
-        parts = []
-        for column, name in COLUMNS.items():
-            sign = 1 if HIGHER_IS_BETTER.get(column, True) else -1
-            better = sum(sign * (b[column] - a[column]) > 0 for a, b in pairs)
-            delta = np.mean([b[column] - a[column] for a, b in pairs])
-            parts.append(f"{name} {delta:+.3f} (better on {better} of {len(pairs)})")
-        lines.append(f"- {_label(dataset, model)}, {steps:,} steps: " + "; ".join(parts) + ".")
-    return lines
+    return [f"- {_label(dataset, model)}, {steps:,} steps: {paired_differences(pairs)}."
+            for (dataset, model, steps), pairs in matched_pairs(rows).items()]
 
 
 CLAIMED = ("mig", "factor_vae", "sap", "dci_disentanglement")  # the paper's four metrics
@@ -175,7 +179,7 @@ def verdict(rows: Sequence[dict], expected_rows: int, min_seeds: int = 3) -> lis
 def lazy_effects(rows: Sequence[dict]) -> list[str]:
     """Lazy TopDis rows (``topdis_every`` > 1) against TopDis on every step and against the
     same model without TopDis, on matched seeds: per column the mean difference and on how
-    many seeds the lazy arm scored higher."""
+    many seeds the lazy arm did better."""
     lazy = [row for row in rows if row["topdis_every"] > 1]
     lines = []
     for (dataset, model, _, steps), group in configurations(lazy).items():
@@ -193,12 +197,8 @@ def lazy_effects(rows: Sequence[dict]) -> list[str]:
                 and r["topdis_every"] == 1 and (r["topdis"] > 0) == per_step
             }  # fmt: skip
             pairs = [(others[r["seed"]], r) for r in group if r["seed"] in others]
-            if not pairs:
-                continue
-            parts = [f"{name} {np.mean([b[c] - a[c] for a, b in pairs]):+.3f} (higher on "
-                     f"{sum(b[c] > a[c] for a, b in pairs)} of {len(pairs)})"
-                     for c, name in COLUMNS.items()]
-            lines.append(f"  - against {label}: " + "; ".join(parts) + ".")
+            if pairs:
+                lines.append(f"  - against {label}: {paired_differences(pairs)}.")
     return lines
 
 
