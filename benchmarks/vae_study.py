@@ -8,9 +8,10 @@ with the number of steps scaled, several seeds; resumable.
 Each trained model appends one row to ``docs/results/vae-study.json`` and re-renders
 ``docs/vae-study.md``; run the same command again after an interruption and it continues
 (finished rows are skipped, training resumes from its last checkpoint, finished metrics are
-kept). Run folders go to ``outputs/vae-study/``. ``--topdis-every 2`` adds lazy TopDis rows
-(the plain rows they pair with are the ones already there). ``--threads N`` sets torch's
-threads, the BLAS threads and ``N - 1`` persistence helper processes.
+kept). Run folders go to ``outputs/vae-study/``. ``--topdis-every 2`` adds lazy TopDis rows (the
+plain rows they pair with are the ones already there); ``--topdis-batch second`` adds rows with
+TopDis on a second batch, as the paper's β-VAE and FactorVAE code runs it. ``--threads N`` sets
+torch's threads, the BLAS threads and ``N - 1`` persistence helper processes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=Path("docs/vae-study.md"))
     parser.add_argument("--topdis-every", type=int, default=1,
                         help="TopDis on one step in N at N·γ (lazy; 1 = every step, the paper)")
+    parser.add_argument("--topdis-batch", default="training", choices=("training", "second"),
+                        help="batch TopDis runs on (second: as the paper's β-VAE/FactorVAE code)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
     args = parser.parse_args()
@@ -47,7 +50,8 @@ def main() -> None:
 
     torch.set_num_threads(args.threads)
     runs = study_runs(args.datasets.split(","), args.models.split(","),
-                      [int(s) for s in args.seeds.split(",")], args.topdis_every)
+                      [int(s) for s in args.seeds.split(",")], args.topdis_every,
+                      args.topdis_batch)
 
     def log(message: str) -> None:
         print(time.strftime("%Y-%m-%d %H:%M:%S"), message, flush=True)

@@ -21,7 +21,7 @@ from gan_directions.cli.options import (
 )
 
 from gan_directions.vae.models import DECODER_LOSSES, MODELS
-from gan_directions.vae.train import TrainConfig
+from gan_directions.vae.train import TOPDIS_BATCHES, TrainConfig
 from gan_directions.workflows.vae import VaeEvalSettings
 
 DEFAULTS = TrainConfig()
@@ -67,6 +67,12 @@ def command() -> None:
               show_default=True,
               help="Add TopDis on one step in N at weight N·γ (lazy, as StyleGAN2 regularizes): "
                    "same expected gradient, 1/N of its cost. 1 = every step, as the paper.")
+@click.option("--topdis-batch", type=click.Choice(TOPDIS_BATCHES), default=DEFAULTS.topdis_batch,
+              show_default=True,
+              help="Batch TopDis runs on. training: the training batch, reusing its "
+                   "reconstruction (the official beta-TCVAE code); second: a second batch, "
+                   "one more encode and decode per step (the official beta-VAE and FactorVAE "
+                   "code).")
 @click.option("--orthogonalize", is_flag=True,
               help="Project the TopDis gradient off the reconstruction gradient when they "
                    "conflict.")

@@ -55,6 +55,16 @@ def test_lazy_runs_keep_the_plain_arm_and_are_keyed_apart():
         study_runs(["dsprites"], ["betavae"], [0], topdis_every=0)
 
 
+def test_second_batch_runs_keep_the_plain_arm_and_are_keyed_apart():
+    plain, second = study_runs(["dsprites"], ["factorvae"], [2], topdis_batch="second")
+    assert plain == StudyRun("dsprites", "factorvae", 0.0, False, 2)
+    assert second.name == "dsprites-factorvae+topdis6-batch2-s2"
+    assert second.key(3000) != StudyRun("dsprites", "factorvae", 6.0, True, 2).key(3000)
+    assert study.train_config(second, 3000).topdis_batch == "second"
+    with pytest.raises(InvalidInputError, match="--topdis-batch must be training or second"):
+        study_runs(["dsprites"], ["betavae"], [0], topdis_batch="both")
+
+
 def test_tcvae_runs_at_the_papers_tcvae_script_settings():
     runs = study_runs(["dsprites"], ["tcvae"], [0])
     assert runs == [StudyRun("dsprites", "tcvae", 0.0, False, 0),
@@ -108,9 +118,9 @@ def test_measurements_are_cached_per_metric(tmp_path, monkeypatch):
     assert row["rlt"] == cached["rlt"]["rlt"]
 
 
-def _row(model, topdis, seed, mig, every=1):
+def _row(model, topdis, seed, mig, every=1, batch="training"):
     return {"dataset": "dsprites", "model": model, "topdis": topdis, "topdis_every": every,
-            "seed": seed,
+            "topdis_batch": batch, "seed": seed,
             "steps": 3000, "mig": mig, "factor_vae": 0.5, "sap": 0.05,
             "dci_disentanglement": 0.2, "reconstruction": 40.0 - mig, "rlt": 0.1,
             "train_seconds": 600.0, "eval_seconds": 900.0, "machine": "cpu", "device": "cpu",
@@ -144,8 +154,20 @@ def test_report_keeps_lazy_rows_out_of_the_papers_table_and_compares_them_by_see
     assert "Rows: 9 of 9" in text
     assert "Mixed across seeds (4 of 4)" in text
     assert "TopDis γ 5 on one step in 2 at weight 2·γ, 3 seeds" in text
-    assert "against TopDis on every step: MIG +0.010 (better on 2 of 3)" in text
+    assert "against the study's TopDis arm: MIG +0.010 (better on 2 of 3)" in text
     assert "against no TopDis: MIG +0.020 (better on 2 of 3)" in text
+
+
+def test_report_keeps_second_batch_rows_apart_from_lazy_ones():
+    rows = [_row("betavae", 0.0, s, 0.1) for s in range(3)]
+    rows += [_row("betavae", 5.0, s, 0.1 + 0.01 * s) for s in range(3)]
+    lazy = [_row("betavae", 5.0, s, 0.1 + 0.02 * s, every=2) for s in range(3)]
+    second = [_row("betavae", 5.0, s, 0.1 - 0.01 * s, batch="second") for s in range(3)]
+    text = render(rows + lazy + second, expected_rows=12)
+    assert render(rows, expected_rows=6).split("\n| world", 1)[1].rstrip() in text
+    assert "TopDis γ 5 on a second batch, 3 seeds" in text
+    assert "against the study's TopDis arm: MIG -0.020 (better on 0 of 3)" in text
+    assert "against the study's TopDis arm: MIG +0.010 (better on 2 of 3)" in text  # lazy
 
 
 @pytest.mark.parametrize("steps", [0, -1])

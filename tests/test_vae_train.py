@@ -147,6 +147,37 @@ def test_lazy_topdis_resume_is_bit_identical(tmp_path, dsprites):
     _run_resume_check(tmp_path, dsprites, steps=11, topdis=5.0, topdis_delay=1, topdis_every=2)
 
 
+def test_topdis_on_a_second_batch_draws_and_encodes_another_batch_for_the_term(
+        dsprites, monkeypatch):
+    trainer = Trainer(TrainConfig(topdis=5.0, topdis_batch="second", **SMALL), dsprites)
+    drawn, encoded, term_latents = [], [], []
+    next_batch, encode, term = trainer._next_batch, trainer.vae.encode, trainer._topdis_term
+
+    def draw():
+        drawn.append(next_batch())
+        return drawn[-1]
+
+    def encoding(x):
+        encoded.append(x)
+        return encode(x)
+
+    def recording(z, logits):
+        term_latents.append(z)
+        return term(z, logits)
+
+    monkeypatch.setattr(trainer, "_next_batch", draw)
+    monkeypatch.setattr(trainer.vae, "encode", encoding)
+    monkeypatch.setattr(trainer, "_topdis_term", recording)
+    row = trainer.step()
+    assert "topdis" in row and len(drawn) == 2 and not torch.equal(drawn[0], drawn[1])
+    assert len(encoded) == 2 and all(x is d for x, d in zip(encoded, drawn, strict=True))
+    assert len(term_latents) == 1 and term_latents[0].shape == (8, 10)
+
+
+def test_topdis_on_a_second_batch_resume_is_bit_identical(tmp_path, dsprites):
+    _run_resume_check(tmp_path, dsprites, steps=8, topdis=5.0, topdis_batch="second")
+
+
 def test_topdis_coordinate_follows_decoder_weight_norms(dsprites, monkeypatch):
     import gan_directions.losses.topdis as topdis
 
@@ -190,6 +221,7 @@ def test_resume_drops_log_rows_after_the_checkpoint(tmp_path, dsprites):
         (dict(lr=0.0), "--lr must be > 0"),
         (dict(batch=2), "--batch must be >= 4"),
         (dict(topdis_every=0), "--topdis-every must be >= 1"),
+        (dict(topdis_batch="other"), "--topdis-batch must be training or second"),
     ],
 )
 def test_bad_options_fail_before_writing(tmp_path, dsprites, options, message):

@@ -17,9 +17,9 @@ follows the paper's β-TCVAE script (built on Chen et al.'s code): β 6, Adam at
 default lr 1e-3, TopDis γ = 5 without orthogonalization, on the training batch.
 
 Each trained model becomes one row of the results file (a JSON object: ``description``,
-``planned_rows`` and ``rows``), with ``ROW_KEYS`` in this order; a rerun skips rows already
-there (same dataset, model, TopDis weight and interval, seed and steps). Training checkpoints every
-``CHECKPOINT_EVERY`` steps and each finished measurement is cached in the run folder, so a
+``planned_rows`` and ``rows``), with ``ROW_KEYS`` in this order; a rerun skips rows already there
+(same dataset, model, TopDis weight, interval and batch, seed and steps). Training checkpoints
+every ``CHECKPOINT_EVERY`` steps and each finished measurement is cached in the run folder, so a
 killed study resumes where it stopped.
 """
 
@@ -46,7 +46,7 @@ from gan_directions.vae import objectives as obj
 from gan_directions.vae.evaluate import mean_representation
 from gan_directions.vae.generator import VAEGenerator, load_vae
 from gan_directions.vae.metrics import METRICS, REFERENCE_SETTINGS
-from gan_directions.vae.train import TrainConfig, train_vae
+from gan_directions.vae.train import TOPDIS_BATCHES, TrainConfig, train_vae
 
 PAPER_STEPS = 1_000_000
 PAPER_DELAY = 100_000
@@ -57,7 +57,7 @@ REFERENCE_RECON_IMAGES = 10_000
 CHECKPOINT_EVERY = 200
 ROW_KEYS = (
     "dataset", "model", "topdis", "orthogonalize", "seed", "steps", "topdis_delay",
-    "topdis_every", "beta",
+    "topdis_every", "topdis_batch", "beta",
     "batch", "latent", "lr", "mig", "factor_vae", "sap", "dci_disentanglement",
     "dci_completeness", "dci_informativeness", "reconstruction", "rlt", "metric_settings",
     "train_seconds", "eval_seconds", "machine", "load_15min", "device", "threads",
@@ -75,26 +75,34 @@ class StudyRun:
     orthogonalize: bool
     seed: int
     topdis_every: int = 1
+    topdis_batch: str = "training"
 
     @property
     def name(self) -> str:
         suffix = f"+topdis{self.topdis:g}" if self.topdis else ""
         lazy = f"-every{self.topdis_every}" if self.topdis_every > 1 else ""
-        return f"{self.dataset}-{self.model}{suffix}{lazy}-s{self.seed}"
+        second = "-batch2" if self.topdis_batch == "second" else ""
+        return f"{self.dataset}-{self.model}{suffix}{lazy}{second}-s{self.seed}"
 
     def key(self, steps: int) -> tuple:
         return (self.dataset, self.model, float(self.topdis), int(self.topdis_every),
-                int(self.seed), int(steps))
+                self.topdis_batch, int(self.seed), int(steps))
 
 
 def study_runs(
-    datasets: Sequence[str], models: Sequence[str], seeds: Sequence[int], topdis_every: int = 1
+    datasets: Sequence[str], models: Sequence[str], seeds: Sequence[int], topdis_every: int = 1,
+    topdis_batch: str = "training",
 ) -> list[StudyRun]:
     """Every (dataset, model, seed) without and then with TopDis, seed by seed: the two runs
     of a matched pair are neighbours, so pairs finish together. ``topdis_every`` > 1 runs the
-    TopDis arm lazily (``TrainConfig.topdis_every``), a deviation from the paper."""
+    TopDis arm lazily (``TrainConfig.topdis_every``), a deviation from the paper;
+    ``topdis_batch`` "second" runs it on a second batch (``TrainConfig.topdis_batch``), as the
+    paper's β-VAE and FactorVAE code does."""
     if topdis_every < 1:
         raise InvalidInputError(f"--topdis-every must be >= 1, got {topdis_every}")
+    if topdis_batch not in TOPDIS_BATCHES:
+        raise InvalidInputError(f"--topdis-batch must be training or second, got "
+                                f"{topdis_batch!r}")
     runs = []
     for seed in seeds:
         for dataset in datasets:
@@ -104,7 +112,8 @@ def study_runs(
                                             f"{', '.join(PAPER_TOPDIS)}")
                 weight, orthogonalize = PAPER_TOPDIS[model]
                 runs.append(StudyRun(dataset, model, 0.0, False, seed))
-                runs.append(StudyRun(dataset, model, weight, orthogonalize, seed, topdis_every))
+                runs.append(StudyRun(dataset, model, weight, orthogonalize, seed, topdis_every,
+                                     topdis_batch))
     return runs
 
 
@@ -120,6 +129,7 @@ def train_config(run: StudyRun, steps: int) -> TrainConfig:
         dataset=run.dataset, model=run.model, topdis=run.topdis,
         lr=PAPER_LR.get(run.model, TrainConfig.lr),
         topdis_delay=scaled_delay(steps) if run.topdis else 0, topdis_every=run.topdis_every,
+        topdis_batch=run.topdis_batch,
         orthogonalize=run.orthogonalize, steps=steps, seed=run.seed,
         checkpoint_every=min(CHECKPOINT_EVERY, steps), image_every=steps, log_every=50,
     )  # fmt: skip
@@ -246,7 +256,7 @@ def write_results(path: Path, results: dict) -> None:
 
 def row_key(row: dict) -> tuple:
     return (row["dataset"], row["model"], float(row["topdis"]), int(row["topdis_every"]),
-            int(row["seed"]), int(row["steps"]))  # fmt: skip
+            row["topdis_batch"], int(row["seed"]), int(row["steps"]))  # fmt: skip
 
 
 # --- the study ------------------------------------------------------------------------------------
@@ -299,6 +309,7 @@ def run_study(
             "dataset": run.dataset, "model": run.model, "topdis": float(run.topdis),
             "orthogonalize": run.orthogonalize, "seed": run.seed, "steps": steps,
             "topdis_delay": resolved.topdis_delay, "topdis_every": resolved.topdis_every,
+            "topdis_batch": resolved.topdis_batch,
             "beta": resolved.beta,
             "batch": resolved.batch, "latent": resolved.latent, "lr": resolved.lr,
             **numbers, "metric_settings": label,

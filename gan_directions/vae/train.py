@@ -46,6 +46,7 @@ from gan_directions.vae.models import DECODER_LOSSES, MODELS, VAE, Discriminator
 
 DEFAULT_BETA = {"betavae": 4.0, "tcvae": 6.0, "factorvae": 10.0}
 TOPDIS_C = 1 / 8
+TOPDIS_BATCHES = ("training", "second")
 LOG_COLUMNS = ("step", "loss", "recon", "kl", "tc", "topdis", "gmg", "disc", "seconds")
 PREVIEW_IMAGES = 8
 TRAVERSAL_STEPS = 9
@@ -64,6 +65,7 @@ class TrainConfig:
     topdis: float = 0.0
     topdis_delay: int = 0
     topdis_every: int = 1
+    topdis_batch: str = "training"
     orthogonalize: bool = False
     gmg: float = 0.0
     steps: int = 10_000
@@ -88,6 +90,10 @@ class TrainConfig:
         _check(
             config.decoder_loss in DECODER_LOSSES,
             f"unknown decoder loss {config.decoder_loss!r}; choose bernoulli or gaussian",
+        )
+        _check(
+            config.topdis_batch in TOPDIS_BATCHES,
+            f"--topdis-batch must be training or second, got {config.topdis_batch!r}",
         )
         for name in ("beta", "topdis", "gmg"):
             value = getattr(config, name)
@@ -200,10 +206,9 @@ class Trainer:
 
         The coordinate is drawn with P(i) ∝ ‖W[:, i]‖ of the decoder's first layer, the sign
         uniformly; centre and scale are the batch mean and std of that coordinate (gradient
-        flows through them, as in the official code). TopDis runs on the training batch (as
-        the official β-TCVAE code does; its β-VAE/FactorVAE code draws a second batch), so the
-        unshifted decodings are the reconstruction logits already computed: only the shifted
-        batch is decoded again. That is B's ``TopDisLoss`` with the first decode reused.
+        flows through them, as in the official code). ``z`` and ``logits`` are the latents and
+        decodings of the batch TopDis runs on (``_topdis_batch``); only the shifted batch is
+        decoded here.
         """
         from gan_directions.losses.topdis import topdis_shift
 
@@ -232,6 +237,18 @@ class Trainer:
             and (self.step_count - cfg.topdis_delay) % cfg.topdis_every == 0
         )
 
+    def _topdis_batch(self, z: torch.Tensor, logits: torch.Tensor
+                      ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Latents and decodings TopDis runs on. ``training``: the training batch's, already
+        computed (as the official β-TCVAE code does), so TopDis costs one more decode.
+        ``second``: a second batch drawn, encoded and decoded for it, as the official β-VAE and
+        FactorVAE code does (its ``x_true2``), at the cost of one more encode and decode."""
+        if self.config.topdis_batch == "training":
+            return z, logits
+        mean, log_var = self.vae.encode(self._next_batch())
+        z2 = obj.reparameterize(mean, log_var, self.gen)
+        return z2, self.vae.decode(z2)
+
     def step(self) -> dict[str, float]:
         cfg = self.config
         x = self._next_batch()
@@ -254,7 +271,7 @@ class Trainer:
             rest = rest + cfg.gmg * logs["gmg"]
         topdis = None
         if self._topdis_due():
-            logs["topdis"] = self._topdis_term(z, logits)
+            logs["topdis"] = self._topdis_term(*self._topdis_batch(z, logits))
             topdis = cfg.topdis * cfg.topdis_every * logs["topdis"]
         total = recon + rest + (topdis if topdis is not None else 0)
         if not torch.isfinite(total):
