@@ -68,11 +68,12 @@ def plane_fit(w: np.ndarray, a: np.ndarray, train: int) -> dict:
 
 
 @torch.no_grad()
-def rotation_effects(generator, plane: np.ndarray, mean: np.ndarray, factor: int, degrees: float,
-                     samples: int, seed: int) -> tuple[float, float, np.ndarray]:
-    """Signed mean and std of factor's turn, and the effect row, when w turns by ``degrees``."""
+def rotation_effects(generator, ws: torch.Tensor, before: np.ndarray, plane: np.ndarray,
+                     mean: np.ndarray, factor: int, degrees: float
+                     ) -> tuple[float, float, np.ndarray]:
+    """Signed mean and std of factor's turn, and the effect row, when the sampled ``ws`` (read
+    as ``before``) turn by ``degrees``."""
     known = known_factors(generator)
-    ws, before = sample(generator, samples, seed)
     w = ws[:, 0]
     basis = torch.as_tensor(plane, dtype=w.dtype)
     coords = (w - torch.as_tensor(mean, dtype=w.dtype)) @ basis.T
@@ -107,6 +108,7 @@ def main() -> None:
     print(f"{args.model}: {args.samples} sampled w (80 % fit, 20 % held out); "
           f"rotations on {args.eval_samples} latents (seed 12345)")
     print(f"factors: {', '.join(known.names)}")
+    eval_ws, eval_before = sample(generator, args.eval_samples, seed=12345)
     for j, name in enumerate(known.names):
         if not known.circular[j]:
             continue
@@ -114,8 +116,8 @@ def main() -> None:
         print(f"\n{name}: held-out R² cos {fit['r2_cos']:.3f}, sin {fit['r2_sin']:.3f}; "
               f"angle error {fit['angle_error']:.3f} turns; radius CV {fit['radius_cv']:.2f}")
         for degrees in ANGLES:
-            mean, std, row = rotation_effects(generator, fit["plane"], fit["mean"], j, degrees,
-                                              args.eval_samples, seed=12345)
+            mean, std, row = rotation_effects(generator, eval_ws, eval_before, fit["plane"],
+                                              fit["mean"], j, degrees)
             print(f"  turn {degrees:3d}° (a circle: {degrees / 360:+.3f}): {name} moves "
                   f"{mean:+.3f} ± {std:.3f} turns; effects {np.round(row, 2).tolist()}")
 

@@ -46,7 +46,7 @@ from gan_directions.vae import objectives as obj
 from gan_directions.vae.evaluate import mean_representation
 from gan_directions.vae.generator import VAEGenerator, load_vae
 from gan_directions.vae.metrics import METRICS, REFERENCE_SETTINGS
-from gan_directions.vae.train import TOPDIS_BATCHES, TrainConfig, train_vae
+from gan_directions.vae.train import TrainConfig, train_vae
 
 PAPER_STEPS = 1_000_000
 PAPER_DELAY = 100_000
@@ -98,11 +98,7 @@ def study_runs(
     TopDis arm lazily (``TrainConfig.topdis_every``), a deviation from the paper;
     ``topdis_batch`` "second" runs it on a second batch (``TrainConfig.topdis_batch``), as the
     paper's β-VAE and FactorVAE code does."""
-    if topdis_every < 1:
-        raise InvalidInputError(f"--topdis-every must be >= 1, got {topdis_every}")
-    if topdis_batch not in TOPDIS_BATCHES:
-        raise InvalidInputError(f"--topdis-batch must be training or second, got "
-                                f"{topdis_batch!r}")
+    TrainConfig(topdis_every=topdis_every, topdis_batch=topdis_batch).resolved()  # validates
     runs = []
     for seed in seeds:
         for dataset in datasets:
