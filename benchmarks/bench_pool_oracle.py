@@ -11,12 +11,12 @@ pool, not a method.
 
 Rows: all-layer SeFa's first K; the K that TopDis keeps (and its ``--rtd-weight 0``
 ablation); the oracle subsets by MIG and by D, each over the whole pool and over the
-candidates that pass the guard, and the best MIG among subsets whose directions each move a
-different factor most ("distinct": one factor per row of a traversal grid, K = the number of
-factors). ``weak`` counts kept directions whose largest effect is below a tenth of a resample
-of any factor. The MIG gap (largest − second-largest effect over the total effect on a factor)
-scores each factor, not each direction: near-null directions, or one direction that moves
-several factors while the others move none of them, do not lower it.
+candidates that pass the guard, and the best MIG and the best D among subsets whose directions
+each move a different factor most ("distinct": one factor per row of a traversal grid, K = the
+number of factors). ``weak`` counts kept directions whose largest effect is below a tenth of
+a resample of any factor. The MIG gap (largest − second-largest effect over the total effect on
+a factor) scores each factor, not each direction: near-null directions, or one direction that
+moves several factors while the others move none of them, do not lower it.
 
     python benchmarks/bench_pool_oracle.py --threads 1          # both models, ~10 min
     python benchmarks/bench_pool_oracle.py --models stylegan2-sprites --json outputs/oracle.json
@@ -91,6 +91,7 @@ def study(model: str, k: int, steps: int, seed: int, alpha: float, samples: int,
         distinct = [s for s in scored if len(set(dominant[list(s[0])])) == k]
         if distinct:  # one factor per direction, as a traversal grid should show
             rows[f"oracle MIG, {where}, distinct"] = list(max(distinct, key=lambda s: s[2])[0])
+            rows[f"oracle D, {where}, distinct"] = list(max(distinct, key=lambda s: s[1])[0])
     table = {}
     for name, subset in rows.items():
         d, mig, weak = subset_scores(effects, subset)

@@ -197,6 +197,10 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "to change its factor more and the others less, read by the model's own "
                    "factor regressor (built-in StyleGAN2s; 0: least squares only; not with "
                    "--labels).")
+@click.option("--probe-leak-weight", type=FiniteFloatRange(0), default=DEFAULTS.probe_leak_weight,
+              show_default=True,
+              help="probe: how much the refinement weighs the other factors' change against "
+                   "its own; larger gives purer, smaller edits, never below least squares'.")
 @truncation_option(default=DEFAULTS.truncation_psi, help="Truncation of w samples.",
                    type=POSITIVE_FLOAT)
 @click.option("--checkpoint-every", type=click.IntRange(1), default=DEFAULTS.checkpoint_every,

@@ -137,9 +137,10 @@ def sprites():
     return load_generator("stylegan2-sprites", device="cpu")
 
 
-def refined_effects(generator, k: int, steps: int) -> tuple[np.ndarray, np.ndarray]:
+def refined_effects(generator, k: int, steps: int, **refine) -> tuple[np.ndarray, np.ndarray]:
     """Effect matrices (64 latents, seed 7) of the first k least-squares probe directions and
-    of the same directions refined for ``steps`` steps."""
+    of the same directions refined for ``steps`` steps (``refine``: more ``refine_probe``
+    arguments)."""
     from gan_directions.directions import DirectionSet
     from gan_directions.discovery.latents import LatentSpace
     from gan_directions.discovery.probe_refine import refine_probe
@@ -151,7 +152,7 @@ def refined_effects(generator, k: int, steps: int) -> tuple[np.ndarray, np.ndarr
     latents = LatentSpace(generator, "w")
     stats = latents.statistics(2000, 0)
     found = refine_probe(plain.directions, latents, stats, *factor_probabilities(generator),
-                         steps=steps, seed=0)
+                         steps=steps, seed=0, **refine)
     refined = DirectionSet(found, space="w", scales=stats.scales(found))
     return (effect_matrix(generator, plain, samples=64, seed=7),
             effect_matrix(generator, refined, samples=64, seed=7))
@@ -192,3 +193,33 @@ def test_refinement_keeps_a_leaky_direction_as_strong_as_its_start(shapes_gan):
     floor term the refinement shrinks it to an edit that changes nothing."""
     before, after = refined_effects(shapes_gan, k=1, steps=20)
     assert after[0, 0] >= 0.8 * before[0, 0]
+
+
+
+def test_the_leak_weight_trades_edit_size_for_purity(sprites):
+    """λ weighs the other factors' change: at 8 the refined x direction moves them less than
+    at 0, where only its own change counts, and moves x less too."""
+    rows = [np.abs(refined_effects(sprites, k=1, steps=12, leak_weight=weight)[1][0])
+            for weight in (0.0, 8.0)]
+    assert rows[1][1:].sum() < 0.9 * rows[0][1:].sum()
+    assert rows[1][0] < rows[0][0]
+
+
+def test_the_leak_weight_is_a_search_setting(sprites, monkeypatch):
+    import gan_directions.discovery.probe_refine as probe_refine
+
+    seen = []
+
+    def record(directions, *args, leak_weight, **kwargs):
+        seen.append(leak_weight)
+        return directions
+
+    monkeypatch.setattr(probe_refine, "refine_probe", record)
+    find_directions(sprites, method="probe", space="w", k=1, probe_samples=200,
+                    pca_samples=500, probe_leak_weight=3.0)
+    assert seen == [3.0]
+    with pytest.raises(InvalidInputError, match="probe_leak_weight must be >= 0"):
+        find_directions(sprites, method="probe", k=1, probe_leak_weight=-1.0)
+    result = CliRunner().invoke(cli, ["find", "--model", "synthetic-shapes", "--method", "probe",
+                                      "--probe-leak-weight", "nan", "--quiet"])
+    assert result.exit_code == 2 and "--probe-leak-weight" in result.output

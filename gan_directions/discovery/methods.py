@@ -124,7 +124,7 @@ def _probe(generator, latents, stats, settings, quiet: bool = True) -> np.ndarra
     if reader is None or settings.probe_refine_steps == 0:
         return found
     return refine_probe(found, latents, stats, *reader, steps=settings.probe_refine_steps,
-                        seed=settings.seed, quiet=quiet)
+                        seed=settings.seed, quiet=quiet, leak_weight=settings.probe_leak_weight)
 
 
 register_method(Method("topdis", "on StyleGAN2s, SeFa directions per pair of style layers "

@@ -11,9 +11,10 @@ where E_k(d) is row j of the effect matrix of ``evaluation.effects``: the mean c
 k when sampled latents move ±1 standard deviation of the latent along d, over the mean change
 between two independent samples. It is made differentiable by reading the factors from the
 regressor's class probabilities (a categorical factor's 0/1 class change becomes the
-total-variation distance of its probabilities). λ = ``LEAK_WEIGHT``: at 1 the refined
-directions still leak as much as the least-squares ones, at 3 most of them shrink to edits the
-image barely shows (``docs/research/topdis-on-trained-gans.md``). The last term keeps the own
+total-variation distance of its probabilities). λ (``leak_weight``, ``LEAK_WEIGHT`` by
+default): at 1 the refined directions still leak as much as the least-squares ones; larger
+values buy purity with smaller edits, held above the start's by the last term
+(``docs/research/topdis-on-trained-gans.md``). The last term keeps the own
 effect at least that of the start d₀ (μ = ``FLOOR_WEIGHT``; E_j(d₀) measured once on
 ``FLOOR_SAMPLES`` latents): without it, a factor whose start leaks more than it moves (every
 edit of ``stylegan2-shapes`` flips its categorical shape reading) is "refined" into an edit
@@ -89,11 +90,11 @@ class EffectReader:
 
 
 def refine_probe(directions: np.ndarray, latents: LatentSpace, stats: LatentStats,
-                 probabilities, kinds: list[str], steps: int, seed: int, quiet: bool = True
-                 ) -> np.ndarray:
+                 probabilities, kinds: list[str], steps: int, seed: int, quiet: bool = True,
+                 leak_weight: float = LEAK_WEIGHT) -> np.ndarray:
     """Unit directions [K, dim]: row j of ``directions`` (the least-squares direction of factor
     j, in the order of ``kinds`` and of what ``probabilities(images)`` returns) refined for
-    ``steps`` Adam steps on L_j of the module docstring."""
+    ``steps`` Adam steps on L_j of the module docstring, λ = ``leak_weight``."""
     reader = EffectReader(latents, stats, probabilities, kinds, seed)
     refined = []
     with tqdm(total=steps * len(directions), disable=quiet, desc="probe refine",
@@ -107,7 +108,7 @@ def refine_probe(directions: np.ndarray, latents: LatentSpace, stats: LatentStat
             optimizer = torch.optim.Adam([d], lr=LEARNING_RATE)
             for _ in range(steps):
                 effects = reader.row(d)
-                loss = (-effects[j] + LEAK_WEIGHT * (effects.sum() - effects[j])
+                loss = (-effects[j] + leak_weight * (effects.sum() - effects[j])
                         + FLOOR_WEIGHT * torch.relu(floor - effects[j]))
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()

@@ -51,6 +51,7 @@ from gan_directions.discovery.objectives import (
     embed_pixels_and_squares,
 )
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS, DirectionModel
+from gan_directions.discovery.probe_refine import LEAK_WEIGHT
 from gan_directions.discovery.records import (
     MODEL_SHAPE,
     load_checkpoint,
@@ -127,6 +128,7 @@ class SearchSettings:
     labels: str | None = None  # probe: a CSV of seed,attribute rows or a classifier spec
     probe_samples: int = 8000  # probe: labelled latents read from the model or a classifier
     probe_refine_steps: int = 150  # probe: Adam steps per direction against the model's reader
+    probe_leak_weight: float = LEAK_WEIGHT  # probe: λ, the weight of the other factors' change
 
     def as_json(self) -> dict:
         data = dataclasses.asdict(self)
@@ -187,6 +189,8 @@ def check_settings(settings: SearchSettings) -> None:
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
         (s.probe_samples >= 3, "probe_samples must be >= 3"),
         (s.probe_refine_steps >= 0, "probe_refine_steps must be >= 0"),
+        (s.probe_leak_weight >= 0 and math.isfinite(s.probe_leak_weight),
+         "probe_leak_weight must be >= 0"),
         (s.truncation_psi > 0 and math.isfinite(s.truncation_psi), "truncation_psi must be > 0"),
         (s.rtd_size is None or s.rtd_size >= 4, "rtd_size must be >= 4"),
         (s.lr_schedule in LR_SCHEDULES, f"lr_schedule must be one of {', '.join(LR_SCHEDULES)}"),
