@@ -200,7 +200,8 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
 @click.option("--probe-leak-weight", type=FiniteFloatRange(0), default=DEFAULTS.probe_leak_weight,
               show_default=True,
               help="probe: how much the refinement weighs the other factors' change against "
-                   "its own; larger gives purer, smaller edits, never below least squares'.")
+                   "its own; larger gives purer but smaller edits, each kept at least as "
+                   "strong as its least-squares start.")
 @truncation_option(default=DEFAULTS.truncation_psi, help="Truncation of w samples.",
                    type=POSITIVE_FLOAT)
 @click.option("--checkpoint-every", type=click.IntRange(1), default=DEFAULTS.checkpoint_every,
