@@ -67,12 +67,20 @@ def plane_fit(w: np.ndarray, a: np.ndarray, train: int) -> dict:
             "plane": np.stack([u, v / np.linalg.norm(v)]), "mean": mean}
 
 
+def resample_change(generator, before: np.ndarray) -> torch.Tensor:
+    """Mean |Δ factor| [F] between the samples read as ``before`` and the same samples rolled by
+    one: the unit of an effect row."""
+    known = known_factors(generator)
+    return factor_change(torch.from_numpy(before), torch.from_numpy(np.roll(before, 1, 0)),
+                         known.circular, known.categorical).mean(dim=0)
+
+
 @torch.no_grad()
-def rotation_effects(generator, ws: torch.Tensor, before: np.ndarray, plane: np.ndarray,
-                     mean: np.ndarray, factor: int, degrees: float
+def rotation_effects(generator, ws: torch.Tensor, before: np.ndarray, resample: torch.Tensor,
+                     plane: np.ndarray, mean: np.ndarray, factor: int, degrees: float
                      ) -> tuple[float, float, np.ndarray]:
-    """Signed mean and std of factor's turn, and the effect row, when the sampled ``ws`` (read
-    as ``before``) turn by ``degrees``."""
+    """Signed mean and std of factor's turn, and the effect row (in units of ``resample``),
+    when the sampled ``ws`` (read as ``before``) turn by ``degrees``."""
     known = known_factors(generator)
     w = ws[:, 0]
     basis = torch.as_tensor(plane, dtype=w.dtype)
@@ -84,8 +92,6 @@ def rotation_effects(generator, ws: torch.Tensor, before: np.ndarray, plane: np.
     signed = (after[:, factor] - before[:, factor] + 0.5) % 1 - 0.5
     change = factor_change(torch.from_numpy(before), torch.from_numpy(after), known.circular,
                            known.categorical).mean(dim=0)
-    resample = factor_change(torch.from_numpy(before), torch.from_numpy(np.roll(before, 1, 0)),
-                             known.circular, known.categorical).mean(dim=0)
     return float(signed.mean()), float(signed.std()), (change / resample).numpy()
 
 
@@ -109,6 +115,7 @@ def main() -> None:
           f"rotations on {args.eval_samples} latents (seed 12345)")
     print(f"factors: {', '.join(known.names)}")
     eval_ws, eval_before = sample(generator, args.eval_samples, seed=12345)
+    resample = resample_change(generator, eval_before)
     for j, name in enumerate(known.names):
         if not known.circular[j]:
             continue
@@ -116,8 +123,8 @@ def main() -> None:
         print(f"\n{name}: held-out R² cos {fit['r2_cos']:.3f}, sin {fit['r2_sin']:.3f}; "
               f"angle error {fit['angle_error']:.3f} turns; radius CV {fit['radius_cv']:.2f}")
         for degrees in ANGLES:
-            mean, std, row = rotation_effects(generator, eval_ws, eval_before, fit["plane"],
-                                              fit["mean"], j, degrees)
+            mean, std, row = rotation_effects(generator, eval_ws, eval_before, resample,
+                                              fit["plane"], fit["mean"], j, degrees)
             print(f"  turn {degrees:3d}° (a circle: {degrees / 360:+.3f}): {name} moves "
                   f"{mean:+.3f} ± {std:.3f} turns; effects {np.round(row, 2).tolist()}")
 

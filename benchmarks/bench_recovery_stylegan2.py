@@ -44,7 +44,7 @@ TRAINED = ("topdis", "vb", "disco")  # their options: --topdis-options, --disco-
 # RTD term (everything else, --topdis-options included, as in the topdis row).
 # The least-squares probe without its refinement against the regressor: InterFaceGAN's recipe.
 # The probe in TopDis's space, w+ (each layer's block refined apart), at a leak weight that
-# trades edit size for purity (every row stays above its least-squares start).
+# trades edit size for purity (on stylegan2-sprites every row stays above its least-squares start).
 VARIANTS = {"topdis-rtd0": ("topdis", {"rtd_weight": 0.0}),
             "probe-ls": ("probe", {"probe_refine_steps": 0}),
             "probe-w+": ("probe", {"space": "w+", "probe_leak_weight": 4.0})}

@@ -93,7 +93,7 @@ class TrainConfig:
         )
         _check(
             config.topdis_batch in TOPDIS_BATCHES,
-            f"--topdis-batch must be training or second, got {config.topdis_batch!r}",
+            f"--topdis-batch must be {' or '.join(TOPDIS_BATCHES)}, got {config.topdis_batch!r}",
         )
         for name in ("beta", "topdis", "gmg"):
             value = getattr(config, name)
