@@ -97,6 +97,7 @@ def _wait_for(condition, process, seconds=240):
         time.sleep(0.2)
 
 
+@pytest.mark.usefixtures("product_recovery_reports")  # compared across processes
 def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
     sweep = write(tmp_path, """
         steps = 8
@@ -141,6 +142,7 @@ def test_a_killed_sweep_resumes_without_redoing_finished_runs(tmp_path):
     assert again.ran == 0 and stable(again.rows) == stable(resumed.rows)
 
 
+@pytest.mark.usefixtures("product_recovery_reports")  # compared across processes
 def test_the_ray_executor_runs_a_sweep_on_a_local_instance(tmp_path):
     pytest.importorskip("ray")
     sweep = write(tmp_path, """

@@ -56,6 +56,14 @@ def test_cli_end_to_end_on_synthetic_shapes(tmp_path):
     assert (out / "checkpoint.pt").is_file()
 
 
+@pytest.mark.usefixtures("product_recovery_reports")
+def test_find_reports_recovery_on_the_documented_latents(shapes):
+    """The suite shrinks run.json's recovery report (conftest); find itself measures 128
+    latents."""
+    found = find_directions(shapes, method="sefa", k=2, pca_samples=256)
+    assert found.record["recovery"]["effect_samples"] == 128
+
+
 def test_cli_render_and_default_k(tmp_path):
     out = tmp_path / "run"
     result = CliRunner().invoke(cli, ["find", "--model", "synthetic-shapes", "--method", "sefa",
