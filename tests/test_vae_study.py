@@ -144,6 +144,18 @@ def test_report_compares_matched_seeds_and_waits_for_a_complete_study():
     assert "worse with TopDis on every seed in 0 of 1 configurations" in text
 
 
+def test_verdict_names_the_schedule_when_the_study_has_several():
+    rows = [_row("betavae", 0.0, s, 0.1) for s in range(3)]
+    rows += [_row("betavae", 5.0, s, 0.11 + 0.01 * s) for s in range(3)]
+    longer = [{**_row("betavae", 0.0, s, 0.1), "steps": 10000} for s in range(3)]
+    longer += [{**_row("betavae", 5.0, s, 0.09 - 0.01 * s), "steps": 10000} for s in range(3)]
+    text = render(rows + longer, expected_rows=12)
+    assert ("Raised on every seed (1 of 8): dSprites (procedural), β-VAE (3,000 steps) MIG "
+            "(+0.020).") in text
+    assert ("Lowered on every seed (1 of 8): dSprites (procedural), β-VAE (10,000 steps) MIG "
+            "(-0.020).") in text
+
+
 def test_report_keeps_lazy_rows_out_of_the_papers_table_and_compares_them_by_seed():
     rows = [_row("betavae", 0.0, s, 0.1) for s in range(3)]
     rows += [_row("betavae", 5.0, s, 0.1 + 0.01 * s) for s in range(3)]

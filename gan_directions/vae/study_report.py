@@ -145,13 +145,14 @@ def verdict(rows: Sequence[dict], expected_rows: int, min_seeds: int = 3) -> lis
     cells: dict[str, list[str]] = {"raised": [], "lowered": [], "mixed": []}
     costs = []
     matched = matched_pairs(rows)
-    for (dataset, model, _), pairs in matched.items():
+    schedules = len({steps for _, _, steps in matched})
+    for (dataset, model, steps), pairs in matched.items():
+        where = _label(dataset, model) + (f" ({steps:,} steps)" if schedules > 1 else "")
         for column in CLAIMED:
             deltas = [b[column] - a[column] for a, b in pairs]
             kind = ("raised" if min(deltas) > 0 else "lowered" if max(deltas) < 0
                     else "mixed")
-            cells[kind].append(f"{_label(dataset, model)} {COLUMNS[column]} "
-                               f"({np.mean(deltas):+.3f})")
+            cells[kind].append(f"{where} {COLUMNS[column]} ({np.mean(deltas):+.3f})")
         costs.append([b["reconstruction"] - a["reconstruction"] for a, b in pairs])
     total = sum(len(v) for v in cells.values())
     seeds = min(len(p) for p in matched.values())
