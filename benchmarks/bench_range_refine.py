@@ -10,7 +10,8 @@ each kept direction by Adam on its coefficients over its range's ``PER_RANGE`` S
 - with ``--trust t``, a direction whose |cos| to its kept candidate falls below t is put back
   on that cone after the step, so the refinement may purify an edit but not change its factor.
 
-Both sets are scored as ``bench_recovery_stylegan2.py`` does (256 latents, α = 1, seed 12345).
+Both sets are scored as ``bench_recovery_stylegan2.py`` does (256 latents, α = 1, seed 12345),
+with the mean image change at ±2 std that ``find`` records (``edit_size``).
 Findings: ``docs/research/topdis-on-trained-gans.md``, "Refining the kept candidates inside
 their ranges".
 
@@ -39,6 +40,7 @@ def refine(model: str, seed: int, k: int, select_steps: int, refine_steps: int, 
     from bench_pool_oracle import kept_indices
 
     from gan_directions.discovery import find_directions
+    from gan_directions.discovery.edit_size import image_changes
     from gan_directions.discovery.latents import LatentSpace
     from gan_directions.discovery.layer_pool import tied_scales
     from gan_directions.discovery.search import SearchSettings, guarded_range_pool, topdis_term
@@ -59,12 +61,14 @@ def refine(model: str, seed: int, k: int, select_steps: int, refine_steps: int, 
     layers = latents.span[1] - latents.span[0] + 1
 
     def scores(vectors: np.ndarray) -> dict:
-        found = dataclasses.replace(run.directions, directions=vectors,
-                                    scales=tied_scales(vectors, stats.covariance, layers),
+        scales = tied_scales(vectors, stats.covariance, layers)
+        found = dataclasses.replace(run.directions, directions=vectors, scales=scales,
                                     names=[])
         report = recovery_report(generator, found, alpha=1.0, samples=samples, seed=EVAL_SEED)
+        change = image_changes(latents, vectors, scales, seed=seed)  # as find's run.json
         return {"disentanglement": report["disentanglement"],
                 "completeness": report["completeness"], "mig_gap": report["mig_gap"],
+                "image_change": float(np.mean(change)),
                 "direction_names": report["direction_names"]}
 
     bases, homes, coefficients = [], [], []
@@ -146,10 +150,10 @@ def main() -> None:
     rows = [refine(model, int(seed), args.k, args.select_steps, args.refine_steps, args.lr,
                    args.trust, args.eval_samples, args.pca_samples)
             for model in args.models.split(",") for seed in args.seeds.split(",")]
-    print(f"{'model':<20}{'seed':>5}  {'D':>13}  {'C':>13}  {'MIG':>13}")
+    print(f"{'model':<20}{'seed':>5}  {'D':>13}  {'C':>13}  {'MIG':>13}  {'change ±2':>13}")
     for row in rows:
         cells = [f"{row['start'][m]:.3f} → {row['end'][m]:.3f}"
-                 for m in ("disentanglement", "completeness", "mig_gap")]
+                 for m in ("disentanglement", "completeness", "mig_gap", "image_change")]
         print(f"{row['model']:<20}{row['seed']:>5}  " + "  ".join(cells))
     print(f"wall {time.perf_counter() - started:.0f} s")
     if args.json:
