@@ -45,6 +45,7 @@ def main() -> None:
     import torch
 
     from gan_directions.fileio import atomic_write_text
+    from gan_directions.runs.interrupt import exit_code
     from gan_directions.vae.study import run_study, study_runs
     from gan_directions.vae.study_report import render
 
@@ -60,8 +61,12 @@ def main() -> None:
         atomic_write_text(args.report, render(state["rows"], state["planned_rows"]))
 
     log(f"{len(runs)} runs of {args.steps} steps, {args.threads} thread(s), {args.device}")
-    run_study(runs, args.steps, args.work_dir, args.results, device=args.device, log=log,
-              on_row=report)
+    try:
+        run_study(runs, args.steps, args.work_dir, args.results, device=args.device, log=log,
+                  on_row=report)
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the model's checkpoint is saved
+        log(f"stopped ({str(stop).split(';')[0] or 'interrupted'}); the same command resumes")
+        raise SystemExit(exit_code(stop)) from None
     log("study complete")
 
 
