@@ -42,8 +42,8 @@ def refine(model: str, seed: int, k: int, select_steps: int, refine_steps: int, 
     from gan_directions.discovery import find_directions
     from gan_directions.discovery.edit_size import image_changes
     from gan_directions.discovery.latents import LatentSpace
-    from gan_directions.discovery.layer_pool import tied_scales
-    from gan_directions.discovery.search import SearchSettings, guarded_range_pool, topdis_term
+    from gan_directions.discovery.layer_pool import range_pool, tied_scales
+    from gan_directions.discovery.search import SearchSettings, topdis_term
     from gan_directions.evaluation import recovery_report
     from gan_directions.generators.partial import search_resolution
     from gan_directions.generators.registry import load_generator
@@ -56,7 +56,7 @@ def refine(model: str, seed: int, k: int, select_steps: int, refine_steps: int, 
     settings = SearchSettings(method="topdis", k=k, seed=seed, pca_samples=pca_samples)
     latents = LatentSpace(generator, "w+", None, 1.0, None, search_resolution(generator, None, 0))
     stats = latents.statistics(pca_samples, seed)
-    pool, _, _ = guarded_range_pool(settings, latents, stats)
+    pool = range_pool(generator, latents.span, stats.covariance, k)  # find's pool, unguarded
     kept = kept_indices(pool, run.record["search"]["sources"])
     layers = latents.span[1] - latents.span[0] + 1
 

@@ -64,8 +64,8 @@ def main() -> None:
     try:
         run_study(runs, args.steps, args.work_dir, args.results, device=args.device, log=log,
                   on_row=report)
-    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM: the model's checkpoint is saved
-        log(f"stopped ({str(stop).split(';')[0] or 'interrupted'}); the same command resumes")
+    except KeyboardInterrupt as stop:  # Ctrl-C or SIGTERM (training checkpoints first)
+        log("stopped: finished work is saved, and the same command resumes")
         raise SystemExit(exit_code(stop)) from None
     log("study complete")
 
