@@ -65,7 +65,8 @@ def study(model: str, k: int, steps: int, seed: int, alpha: float, samples: int,
     settings = SearchSettings(method="topdis", k=k, seed=seed, pca_samples=pca_samples)
     runs = {name: find_directions(generator, method="topdis", k=k, steps=steps, seed=seed,
                                   pca_samples=pca_samples, quiet=True, **options)
-            for name, options in (("topdis", {}), ("topdis-rtd0", {"rtd_weight": 0.0}))}
+            for name, options in (("topdis", {"refine_fraction": 0.0}),  # the rule's choice
+                                  ("topdis-rtd0", {"rtd_weight": 0.0}))}
     found = runs["topdis"].directions
     if found.space != "w+":
         raise SystemExit(f"{model}: TopDis searched {found.space}, not the ranges pool in w+")

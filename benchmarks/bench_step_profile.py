@@ -2,9 +2,10 @@
 models side by side in one run.
 
 Profile: the seconds of one TopDis step (K = 6, batch 32) in each mode (ranges, the default
-on StyleGAN2s, select and gradient), split into generator passes (``LatentSpace.decode`` and
-``images``), the RTD embedding, persistence (the barcodes, ``h1_pairs_many``), the backward
-pass, and the rest (shift, distances, Adam, Python). Parts are timed by wrapping those
+on StyleGAN2s, in its selecting and its refining half; select; gradient), split into
+generator passes (``LatentSpace.decode`` and ``images``), the RTD embedding, persistence (the
+barcodes, ``h1_pairs_many``), the backward pass, and the rest (shift, distances, Adam,
+Python). Parts are timed by wrapping those
 functions, so they are wall seconds as the step sees them (on a GPU, the generator's time shows
 up where the host waits for it). Persistence runs in helper processes: its part is the time
 the step waits for them.
@@ -30,6 +31,11 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 PARTS = ("generator", "embedding", "persistence", "backward")
+# The ranges mode's two phases (the default: the first half of the steps select, the second
+# half refine) are profiled apart; select and gradient have one kind of step each.
+MODES = (("ranges", {"label": ", selecting", "options": {"refine_fraction": 0.0}}),
+         ("ranges", {"label": ", refining", "options": {"refine_fraction": 0.5}}),
+         ("select", {}), ("gradient", {}))
 
 
 @contextmanager
@@ -114,7 +120,9 @@ def cached_generator(generator, resolution: int, bank: int = 256):
 
 def profile(model: str, steps: int, device: str, options: dict, cached: bool = False) -> dict:
     """Seconds per TopDis step and its parts, in the mode ``options`` resolve to (with
-    ``cached``, the generator replaced by ``cached_generator``)."""
+    ``cached``, the generator replaced by ``cached_generator``). In the ranges mode with a
+    ``refine_fraction`` the timed steps are refinement steps (the selection runs first,
+    untimed); with ``refine_fraction`` 0 they are selection steps."""
     import torch
 
     from gan_directions.discovery.latents import LatentSpace
@@ -132,8 +140,10 @@ def profile(model: str, steps: int, device: str, options: dict, cached: bool = F
     from gan_directions.generators.registry import load_generator
 
     generator = load_generator(model, device=device)
-    settings = SearchSettings(method="topdis", k=6, batch=32, steps=steps, pca_samples=10000,
-                              **options)
+    refining = options.get("refine_fraction", 0.0) > 0
+    budget = 2 * (steps + 2) if refining else steps + 2  # refining: half selects, half refines
+    settings = SearchSettings(method="topdis", k=6, batch=32, steps=budget, pca_samples=10000,
+                              **{**options, "refine_fraction": 0.5 if refining else 0.0})
     method = get_method("topdis")
     settings.space = resolve_space(method, settings, generator)
     resolution = search_resolution(generator, settings.search_res, 0)
@@ -146,7 +156,7 @@ def profile(model: str, steps: int, device: str, options: dict, cached: bool = F
                           shift_unit(method, settings, stats, mode))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     with (cached_generator(generator, resolution) if cached else nullcontext()):
-        for _ in range(2):  # warm-up
+        for _ in range(2 + (getattr(search, "select_steps", 0) if refining else 0)):  # warm-up
             search.train_step()
         return _timed_steps(search, steps, sync, mode)
 
@@ -200,11 +210,11 @@ def main() -> None:
     models = args.models.split(",")
     results = {"settings": vars(args) | {"json": str(args.json)}, "profile": {}, "speed": {}}
     for model in models:
-        for mode in ("ranges", "select", "gradient"):
+        for mode, phase in MODES:
             for cached in (False, True) if args.cached_generator else (False,):
-                found = profile(model, args.steps, args.device, {"mode": mode, **options},
-                                cached)
-                label = f"{mode}, generator cached" if cached else mode
+                found = profile(model, args.steps, args.device,
+                                {**options, "mode": mode, **phase.get("options", {})}, cached)
+                label = mode + phase.get("label", "") + (", generator cached" if cached else "")
                 results["profile"][f"{model} {label}"] = found
                 parts = ", ".join(f"{p} {1000 * s:.1f} ms" for p, s in found["parts"].items())
                 print(f"{model}, TopDis --mode {label}: step "

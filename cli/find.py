@@ -99,8 +99,10 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               show_default=True,
               help="TopDis search. ranges (w+, SeFa): in rounds over the pairs of style "
                    "layers, keep the one of each pair's top 5 SeFa directions with the lowest "
-                   "RTD per unit of image change, measured over --steps batches "
-                   "(--rtd-weight 0 keeps each range's first). select: keep the K of "
+                   "RTD per unit of image change, measured over the first part of --steps, "
+                   "then lower that ratio by Adam inside each kept direction's pair "
+                   "(--refine-fraction; --rtd-weight 0 keeps each range's first and moves "
+                   "nothing). select: keep the K of "
                    "the --init method's top --pool directions with the lowest RTD per unit of "
                    "change (--rtd-weight 0 keeps the first K). gradient: Adam on rotations of "
                    "the start, on RTD plus the reconstructor term. auto: ranges in w+ and "
@@ -114,6 +116,11 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "fraction of the median change of all-layer SeFa's first directions (one "
                    "per layer range, plus one) are not kept (an edit the image barely shows "
                    "has a small RTD for that reason alone).")
+@click.option("--refine-fraction", type=FiniteFloatRange(0, 1, max_open=True),
+              default=DEFAULTS.refine_fraction, show_default=True,
+              help="TopDis ranges: share of --steps spent refining the kept directions, each "
+                   "inside the span of its pair's SeFa directions and within |cos| 0.9 of "
+                   "where it started (0: selection only).")
 @click.option("--parametrization", type=click.Choice(PARAMETRIZATIONS),
               default=DEFAULTS.parametrization, show_default=True,
               help="expm/cayley: exactly orthonormal (skew-symmetric generator); unit: "

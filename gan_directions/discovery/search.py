@@ -52,6 +52,7 @@ from gan_directions.discovery.objectives import (
 )
 from gan_directions.discovery.parametrization import PARAMETRIZATIONS, DirectionModel
 from gan_directions.discovery.probe_refine import LEAK_WEIGHT
+from gan_directions.discovery.range_refine import RefinedRangeSelection
 from gan_directions.discovery.records import (
     MODEL_SHAPE,
     load_checkpoint,
@@ -104,6 +105,7 @@ class SearchSettings:
     mode: str = "auto"  # TopDis: ranges, select, gradient, or auto (``search_mode``)
     pool: int | None = None  # TopDis select: candidates, the init's top ones (None: 2K)
     min_change: float = 0.25  # TopDis ranges: the edit-size guard (``layer_pool.eligible``)
+    refine_fraction: float = 0.5  # TopDis ranges: share of the steps refining (``range_refine``)
     parametrization: str = "expm"
     pca_dims: int | None = None
     subspace: str = "pca"  # with pca_dims: the top principal axes, or the init's top directions
@@ -184,6 +186,7 @@ def check_settings(settings: SearchSettings) -> None:
         (s.mode in TOPDIS_MODES, f"mode must be one of {', '.join(TOPDIS_MODES)}"),
         (s.pool is None or s.pool >= 1, "pool must be >= 1"),
         (0 <= s.min_change < 1, "min_change must be in [0, 1)"),
+        (0 <= s.refine_fraction < 1, "refine_fraction must be in [0, 1)"),
         (s.recon_size >= 16 and s.recon_size % 16 == 0, "recon_size must be a multiple of 16"),
         (s.max_shift > 0.5, "max_shift must be > 0.5"),
         (s.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
@@ -721,8 +724,9 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
                       "start": edit_start, "end": edit_end},
         "recovery": recovery,
     }
-    if mode == "ranges":  # where each kept direction comes from
+    if mode == "ranges":  # where each kept direction comes from, and how long it was refined
         record["search"]["sources"] = [trainer.rule.pool.describe(i) for i in trainer.chosen()]
+        record["search"]["refine_steps"] = settings.steps - trainer.select_steps
     if out is not None:
         record = write_run_folder(out, generator, directions, settings, record, history,
                                   overwrite=overwrite, in_place=in_place, inputs=inputs)
@@ -742,16 +746,18 @@ def shift_unit(found_by: Method, settings: SearchSettings, stats: LatentStats,
 
 def build_search(settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
                  start: Method, initial: np.ndarray, mode: str,
-                 unit: float | None) -> Trainer | TopologicalSelection:
+                 unit: float | None) -> Trainer | TopologicalSelection | RefinedRangeSelection:
     """The state of a trained search (``mode`` from ``search_mode``): a selection among
-    SeFa's directions per layer range or among ``start``'s top ``pool`` directions, or a
-    gradient ``Trainer`` from ``initial`` (in its search subspace)."""
+    SeFa's directions per layer range refined inside the ranges, a selection among
+    ``start``'s top ``pool`` directions, or a gradient ``Trainer`` from ``initial`` (in its
+    search subspace)."""
     generator = latents.generator
     if mode == "ranges":
         pool, _, allowed = guarded_range_pool(settings, latents, stats)
         rule = RangeRule(pool, allowed, settings.k)
-        return TopologicalSelection(settings, latents, stats, pool.vectors,
-                                    selection_term(settings, latents), pool.scales, rule)
+        selection = TopologicalSelection(settings, latents, stats, pool.vectors,
+                                         selection_term(settings, latents), pool.scales, rule)
+        return RefinedRangeSelection(selection, stats)
     if mode == "select":
         pool = closed_form(start, generator, latents, stats, dataclasses.replace(
             settings, k=pool_size(settings, latents.dim)))
