@@ -115,3 +115,12 @@ def test_basis_is_the_ranges_sefa_span_and_an_all_layer_candidate_alone(sprites)
     first_all_layer = int(np.flatnonzero(pool.groups == ALL_LAYERS)[0])
     alone, home = refinement_basis(pool, first_all_layer)
     assert home == 0 and len(alone) == 1
+
+
+def test_edit_size_starts_at_the_kept_candidates(sprites):
+    found = find_directions(sprites, **COMMON)
+    selection = find_directions(sprites, **{**COMMON, "refine_fraction": 0.0, "steps": 6})
+    assert selection.record["search"]["sources"] == found.record["search"]["sources"]
+    assert found.record["edit_size"]["start"] == selection.record["edit_size"]["end"]
+    assert selection.record["edit_size"]["start"] == selection.record["edit_size"]["end"]
+    assert found.record["edit_size"]["end"] != found.record["edit_size"]["start"]

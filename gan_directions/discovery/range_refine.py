@@ -159,6 +159,10 @@ class RefinedRangeSelection:
                 total = total + (direction @ self.direction(other).detach()) ** 2
         return total
 
+    def kept_candidates(self) -> np.ndarray:
+        """The kept candidates as the selection chose them, before any refinement."""
+        return self.selection.candidates[self.chosen()].copy()
+
     @torch.no_grad()
     def current(self) -> np.ndarray:
         if self.kept is None:

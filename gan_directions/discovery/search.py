@@ -654,7 +654,9 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
                        embed=rtd_embedding(settings, generator.img_channels, latents.device),
                        rtd_loss=_topdis_parts()[0](card=settings.rtd_card), seed=settings.seed)
     unit_initial = initial / np.linalg.norm(initial, axis=1, keepdims=True)
-    edit_start = diagnose(unit_initial, scales_of(unit_initial))
+    # A selection's directions start as the candidates it keeps, known only at its end.
+    edit_start = None if mode in ("ranges", "select") else diagnose(unit_initial,
+                                                                    scales_of(unit_initial))
 
     history: list[dict] = []
     timing = {"seconds": 0.0, "train_seconds": 0.0, "steps_per_second": None}
@@ -710,6 +712,9 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     found = found / np.linalg.norm(found, axis=1, keepdims=True)
     directions = DirectionSet(found, space=settings.space, layers=settings.layers,
                               scales=scales_of(found))
+    if edit_start is None:
+        kept = trainer.kept_candidates()
+        edit_start = diagnose(kept, scales_of(kept))
     edit_end = diagnose(found, scales_of(found)) if found_by.trained else edit_start
     recovery = recovery_report(generator, directions, samples=RECOVERY_SAMPLES,
                                seed=settings.seed, truncation_psi=settings.truncation_psi)

@@ -109,6 +109,10 @@ class TopologicalSelection:
     def current(self) -> np.ndarray:
         return self.candidates[self.chosen()].copy()
 
+    def kept_candidates(self) -> np.ndarray:
+        """The kept candidates as they were in the pool (unit rows)."""
+        return self.current()
+
     def state(self) -> dict:
         return {"step": self.step, "settings": self.settings.as_json(),
                 "selection": {"sums": self.sums.tolist(), "counts": self.counts.tolist()},
