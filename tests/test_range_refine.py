@@ -52,6 +52,7 @@ def test_refinement_moves_each_kept_direction_inside_its_range_and_cone(sprites)
     refined = found.directions.directions
     start = kept_candidates(sprites, found)
     cosines = np.abs(np.sum(refined * start, axis=1))
+    np.testing.assert_allclose(search["abs_cos_to_sources"], cosines, atol=1e-4)
     assert np.all(cosines >= TRUST_COS - 1e-6)
     assert np.any(cosines < 1 - 1e-4)  # the refinement moved something
     layers = sprites.num_ws

@@ -729,9 +729,11 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
                       "start": edit_start, "end": edit_end},
         "recovery": recovery,
     }
-    if mode == "ranges":  # where each kept direction comes from, and how long it was refined
+    if mode == "ranges":  # where each kept direction comes from, and how far it was refined
         record["search"]["sources"] = [trainer.rule.pool.describe(i) for i in trainer.chosen()]
         record["search"]["refine_steps"] = settings.steps - trainer.select_steps
+        moved = np.abs(np.sum(found * trainer.kept_candidates(), axis=1))
+        record["search"]["abs_cos_to_sources"] = [round(float(c), 4) for c in moved]
     if out is not None:
         record = write_run_folder(out, generator, directions, settings, record, history,
                                   overwrite=overwrite, in_place=in_place, inputs=inputs)
