@@ -14,9 +14,9 @@ cannot be shrunk by blocks that cancel), starting from the kept candidate. Adam 
 the value the selection ranks by: the RTD between a latent batch's images and the images after
 the Gaussian-CDF shift along d_j (Balabin et al., ICML 2024, Eq. 1-4), per unit of relative
 image change. The other directions of the range are held fixed in the penalty. After each step
-a direction whose |cos| to its kept candidate has fallen below ``TRUST_COS`` is put back on that
-cone: the selection decides which factor a direction edits, the refinement may only make the
-edit purer. No label enters. Candidates kept from all-layer SeFa (when the ranges run out of
+a direction whose cosine to its kept candidate has fallen below ``TRUST_COS`` is put back on
+that cone: the selection decides which factor a direction edits, the refinement may only make
+the edit purer. No label enters. Candidates kept from all-layer SeFa (when the ranges run out of
 eligible ones) stay as they are.
 
 Why: the per-range SeFa pool holds no six candidates that reach 0.8 × the supervised probe on
@@ -30,12 +30,13 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from gan_directions.discovery.latents import LatentStats
 from gan_directions.discovery.layer_pool import ALL_LAYERS, RangePool
 from gan_directions.discovery.objectives import direction_scales
 from gan_directions.discovery.selection import TopologicalSelection
 
 LEARNING_RATE = 0.02
-TRUST_COS = 0.9  # least |cos| of a refined direction to its kept candidate
+TRUST_COS = 0.9  # least cosine of a refined direction to its kept candidate
 SAME_RANGE_WEIGHT = 10.0  # weight of cos² between two kept directions of one range
 
 
@@ -71,7 +72,7 @@ class RefinedRangeSelection:
     interface of ``search.Trainer`` (``train_step``, ``state``, ``load_state``, ``current``,
     ``step``, ``history``, seconds) and the selection's ``rule`` and ``chosen``."""
 
-    def __init__(self, selection: TopologicalSelection, stats) -> None:
+    def __init__(self, selection: TopologicalSelection, stats: LatentStats) -> None:
         self.selection = selection
         self.settings = s = selection.settings
         self.rule = selection.rule
