@@ -140,10 +140,10 @@ def profile(model: str, steps: int, device: str, options: dict, cached: bool = F
     from gan_directions.generators.registry import load_generator
 
     generator = load_generator(model, device=device)
-    refining = options.get("refine_fraction", 0.0) > 0
-    budget = 2 * (steps + 2) if refining else steps + 2  # refining: half selects, half refines
+    refining = options.get("refine_fraction", 0.0) > 0  # MODES: 0.5, half selects, half refines
+    budget = 2 * (steps + 2) if refining else steps + 2
     settings = SearchSettings(method="topdis", k=6, batch=32, steps=budget, pca_samples=10000,
-                              **{**options, "refine_fraction": 0.5 if refining else 0.0})
+                              **options)
     method = get_method("topdis")
     settings.space = resolve_space(method, settings, generator)
     resolution = search_resolution(generator, settings.search_res, 0)
@@ -156,7 +156,7 @@ def profile(model: str, steps: int, device: str, options: dict, cached: bool = F
                           shift_unit(method, settings, stats, mode))
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     with (cached_generator(generator, resolution) if cached else nullcontext()):
-        for _ in range(2 + (getattr(search, "select_steps", 0) if refining else 0)):  # warm-up
+        for _ in range(2 + (search.select_steps if refining else 0)):  # warm-up
             search.train_step()
         return _timed_steps(search, steps, sync, mode)
 

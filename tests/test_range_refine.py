@@ -97,7 +97,6 @@ def test_refine_fraction_must_leave_steps_to_select(sprites):
         find_directions(sprites, refine_fraction=1.0, **COMMON)
 
 
-
 def test_basis_is_the_ranges_sefa_span_and_an_all_layer_candidate_alone(sprites):
     from gan_directions.discovery.latents import LatentSpace
     from gan_directions.discovery.layer_pool import ALL_LAYERS, range_pool

@@ -162,7 +162,7 @@ class RefinedRangeSelection:
 
     def kept_candidates(self) -> np.ndarray:
         """The kept candidates as the selection chose them, before any refinement."""
-        return self.selection.candidates[self.chosen()].copy()
+        return self.selection.kept_candidates()
 
     @torch.no_grad()
     def current(self) -> np.ndarray:

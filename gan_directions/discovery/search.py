@@ -655,8 +655,8 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
                        rtd_loss=_topdis_parts()[0](card=settings.rtd_card), seed=settings.seed)
     unit_initial = initial / np.linalg.norm(initial, axis=1, keepdims=True)
     # A selection's directions start as the candidates it keeps, known only at its end.
-    edit_start = None if mode in ("ranges", "select") else diagnose(unit_initial,
-                                                                    scales_of(unit_initial))
+    selects = mode in ("ranges", "select")
+    edit_start = None if selects else diagnose(unit_initial, scales_of(unit_initial))
 
     history: list[dict] = []
     timing = {"seconds": 0.0, "train_seconds": 0.0, "steps_per_second": None}
@@ -712,7 +712,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     found = found / np.linalg.norm(found, axis=1, keepdims=True)
     directions = DirectionSet(found, space=settings.space, layers=settings.layers,
                               scales=scales_of(found))
-    if edit_start is None:
+    if selects:
         kept = trainer.kept_candidates()
         edit_start = diagnose(kept, scales_of(kept))
     edit_end = diagnose(found, scales_of(found)) if found_by.trained else edit_start
@@ -732,7 +732,7 @@ def _search(generator, settings: SearchSettings, out: Path | None, overwrite: bo
     if mode == "ranges":  # where each kept direction comes from, and how far it was refined
         record["search"]["sources"] = [trainer.rule.pool.describe(i) for i in trainer.chosen()]
         record["search"]["refine_steps"] = settings.steps - trainer.select_steps
-        moved = np.abs(np.sum(found * trainer.kept_candidates(), axis=1))
+        moved = np.abs(np.sum(found * kept, axis=1))
         record["search"]["abs_cos_to_sources"] = [round(float(c), 4) for c in moved]
     if out is not None:
         record = write_run_folder(out, generator, directions, settings, record, history,
