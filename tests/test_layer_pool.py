@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from search_resume import assert_resume_is_bit_identical
@@ -13,12 +15,14 @@ from gan_directions.discovery.layer_pool import (
     ALL_LAYERS,
     PER_RANGE,
     RangePool,
+    RangeRule,
     choose_from_ranges,
     eligible,
     layer_ranges,
     on_layers,
     range_pool,
     tied_scales,
+    whole_edits,
 )
 from gan_directions.errors import InvalidInputError
 from gan_directions.generators.registry import load_generator
@@ -93,6 +97,39 @@ def test_a_second_range_along_a_kept_w_direction_is_passed_over():
     assert choose_from_ranges(pool, scores, allowed, 3).tolist() == [4, 6, 8]
 
 
+def split_edit_pool() -> RangePool:
+    """All-layer 0-2, range 0: 3-4, range 1: 5-6; 3 and 5 are parts of all-layer SeFa #1 (|cos|
+    0.74 with each other: not one edit by ``SAME_EDIT``), 4 is along all-layer SeFa #0 (the
+    mixed direction, never a whole)."""
+    pool = make_pool(ranges=2, per_range=2, k=3)
+    for part, whole in ((3, 1), (5, 1), (4, 0)):
+        mixed = pool.w_directions[whole] + 0.6 * pool.w_directions[part]  # |cos| 0.86
+        pool.w_directions[part] = mixed / np.linalg.norm(mixed)
+    return pool
+
+
+def test_a_candidate_is_a_part_of_the_all_layer_edit_its_w_direction_follows():
+    pool = split_edit_pool()
+    allowed = np.ones(7, bool)
+    assert whole_edits(pool, allowed).tolist() == [-1, -1, -1, 1, -1, 1, -1]
+    allowed[1] = False  # a guarded whole is no whole
+    assert whole_edits(pool, allowed).tolist() == [-1] * 7
+    assert RangeRule(pool, np.ones(7, bool), 2).measured == [1, 3, 4, 5, 6]
+
+
+def test_a_split_edit_is_kept_whole_only_when_the_whole_scores_lower():
+    pool = split_edit_pool()
+    allowed = np.ones(7, bool)
+    scores = np.array([0.01, 0.2, np.inf, 0.5, 0.6, 0.4, 0.7])
+    # range 0 offers 3 as its whole, 1; range 1 offers 5, whose whole is kept: passed over,
+    # so range 1 offers 6 next; 4 follows all-layer #0, which is never offered
+    assert choose_from_ranges(pool, scores, allowed, 3).tolist() == [1, 4, 6]
+    scores[1] = 0.55  # above both parts' scores: the parts are kept
+    assert choose_from_ranges(pool, scores, allowed, 2).tolist() == [3, 5]
+    # without measurements (the ablation) no whole replaces a part
+    assert choose_from_ranges(pool, np.full(7, np.inf), allowed, 2).tolist() == [3, 5]
+
+
 def test_guarded_candidates_are_never_kept_and_all_layer_sefa_fills_in():
     pool = make_pool(ranges=2, per_range=2, k=5)  # candidates 5-6, 7-8
     # the reference is the median of all-layer SeFa's first 3 (ranges + 1): 1.0
@@ -128,7 +165,8 @@ def test_default_topdis_on_a_stylegan2_chooses_per_layer_range_in_w_plus(sprites
     assert found.directions.space == "w+"
     search = found.record["search"]
     assert search["mode"] == "ranges"
-    assert all(" of layers " in source for source in search["sources"])
+    assert all(re.fullmatch(r"SeFa #\d+ of layers \d-\d|SeFa #[1-9] of all layers", source)
+               for source in search["sources"])
     assert all("rtd" in row for row in found.history)
     ablation = find_directions(sprites, rtd_weight=0.0, **COMMON)
     assert all("rtd" not in row for row in ablation.history)  # nothing measured

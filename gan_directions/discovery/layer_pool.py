@@ -20,18 +20,26 @@ all-layer candidate edits exactly as the same SeFa direction in w.
 
 The rule (``choose_from_ranges``) fills the K slots in rounds over the ranges, coarse to fine:
 in each round every range offers its best remaining eligible candidate (lowest score); the
-round's offers are taken by score until the slots are full. All-layer candidates do not compete:
-across groups the score favours all-layer directions that move several factors at once, and
-all-layer SeFa's first direction, once always kept, mixed five of six factors on the
+round's offers are taken by score until the slots are full. All-layer candidates do not compete
+as a range: across groups the score favours all-layer directions that move several factors at
+once, and all-layer SeFa's first direction, once always kept, mixed five of six factors on the
 `sprites-wide` snapshots. An offer whose w direction (its layer blocks summed)
-has |cos| above ``SAME_EDIT`` with that of a kept candidate of another range is passed over,
+has |cos| above ``SAME_EDIT`` with that of a kept candidate of another group is passed over,
 and its range offers its next candidate in the next round: a StyleGAN2 often draws one
 attribute from adjacent layer ranges (object colour from layers 4–7 of ``stylegan2-sprites``),
-and the same w direction on two of them is one edit split in two. Candidates that change the
+and the same w direction on two of them is one edit split in two.
+
+The whole of such a split edit competes with its parts (``whole_edits``): a range candidate
+whose w direction has |cos| above ``SAME_EDIT`` with an eligible all-layer SeFa direction (the
+second onward; the first is the mixed one) is offered as that all-layer direction when the
+whole scores lower than the part. On ``stylegan2-shapes`` the floor hue is drawn over every
+layer: its parts on layers 0–1 and 2–3 each move it by about half a resample, as much as they
+move the object, while the whole scores lowest of all candidates and moves it by 0.93.
+Without measurements (``rtd_weight`` 0) no whole replaces a part. Candidates that change the
 image less than a fraction of the median change of all-layer SeFa's first R + 1 directions
 (R ranges; the same reference whatever K) are not eligible (the edit-size guard: a direction
 the image barely responds to has a small RTD for that reason alone). Slots left when the ranges
-run out of eligible candidates go to all-layer SeFa's next directions.
+run out of eligible candidates go to the all-layer directions not kept, in SeFa's order.
 """
 
 from __future__ import annotations
@@ -121,11 +129,29 @@ def eligible(pool: RangePool, changes: np.ndarray, floor: float) -> np.ndarray:
     return changes >= floor * reference
 
 
+def whole_edits(pool: RangePool, allowed: np.ndarray) -> np.ndarray:
+    """For each eligible range candidate, the eligible all-layer candidate it is a part of (the
+    module's split edits: the largest |cos| of their w directions, above ``SAME_EDIT``;
+    all-layer SeFa's first direction excluded); -1 where there is none and for every other
+    candidate."""
+    wholes = np.flatnonzero((pool.groups == ALL_LAYERS) & (pool.ranks > 0) & allowed)
+    found = np.full(len(pool.vectors), -1)
+    if len(wholes) == 0:
+        return found
+    parts = np.flatnonzero((pool.groups != ALL_LAYERS) & allowed)
+    cosines = np.abs(pool.w_directions[parts] @ pool.w_directions[wholes].T)
+    nearest = cosines.argmax(axis=1)
+    split = cosines[np.arange(len(parts)), nearest] > SAME_EDIT
+    found[parts[split]] = wholes[nearest[split]]
+    return found
+
+
 def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray, k: int
                        ) -> np.ndarray:
     """Indices of the K kept candidates (the module's rule), in pool order. ``scores``: lower
     is better (inf: not measured; ties go to SeFa's order, coarse ranges first)."""
     everywhere = np.flatnonzero(pool.groups == ALL_LAYERS)
+    wholes = whole_edits(pool, allowed)
     kept: list[int] = []
     left = {group: [i for i in np.flatnonzero(pool.groups == group) if allowed[i]]
             for group in range(len(pool.ranges))}
@@ -133,11 +159,15 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
     def order(index: int) -> tuple[float, int]:
         return float(scores[index]), int(index)
 
+    def offered_as(part: int) -> int:
+        whole = wholes[part]
+        return int(whole) if whole >= 0 and scores[whole] < scores[part] else int(part)
+
     def same_edit_as_kept(index: int) -> bool:
         group = pool.groups[index]
-        return any(pool.groups[j] not in (ALL_LAYERS, group)
-                   and abs(pool.w_directions[index] @ pool.w_directions[j]) > SAME_EDIT
-                   for j in kept)
+        return index in kept or any(
+            pool.groups[j] != group
+            and abs(pool.w_directions[index] @ pool.w_directions[j]) > SAME_EDIT for j in kept)
 
     while len(kept) < k and any(left.values()):
         offers = []
@@ -145,21 +175,24 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
             if candidates:
                 best = min(candidates, key=order)
                 candidates.remove(best)
-                offers.append(best)
+                offers.append(offered_as(best))
         for offer in sorted(offers, key=order):
             if len(kept) < k and not same_edit_as_kept(offer):
                 kept.append(offer)
-    kept.extend(int(i) for i in everywhere[: k - len(kept)])
+    kept.extend(int(i) for i in everywhere if i not in kept)
     return np.sort(np.array(kept[:k]))
 
 
 class RangeRule:
     """The selection rule of a ``RangePool`` (``selection.TopologicalSelection``'s ``rule``):
-    measure the eligible range candidates, keep K by ``choose_from_ranges``."""
+    measure the eligible range candidates and the wholes they are parts of, keep K by
+    ``choose_from_ranges``."""
 
     def __init__(self, pool: RangePool, allowed: np.ndarray, k: int) -> None:
         self.pool, self.allowed, self.k = pool, np.asarray(allowed, dtype=bool), k
-        self.measured = [int(i) for i in np.flatnonzero(self.allowed & (pool.groups >= 0))]
+        wholes = whole_edits(pool, self.allowed)
+        self.measured = [int(i) for i in np.flatnonzero(
+            (self.allowed & (pool.groups >= 0)) | np.isin(np.arange(len(wholes)), wholes))]
 
     def choose(self, scores: np.ndarray) -> np.ndarray:
         return choose_from_ranges(self.pool, scores, self.allowed, self.k)

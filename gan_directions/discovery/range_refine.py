@@ -16,8 +16,8 @@ the Gaussian-CDF shift along d_j (Balabin et al., ICML 2024, Eq. 1-4), per unit 
 image change. The other directions of the range are held fixed in the penalty. After each step
 a direction whose cosine to its kept candidate has fallen below ``TRUST_COS`` is put back on
 that cone: the selection decides which factor a direction edits, the refinement may only make
-the edit purer. No label enters. Candidates kept from all-layer SeFa (when the ranges run out of
-eligible ones) stay as they are.
+the edit purer. No label enters. Candidates kept from all-layer SeFa (a split edit kept whole,
+or a slot the ranges left empty) stay as they are.
 
 Why: the per-range SeFa pool holds no six candidates that reach 0.8 × the supervised probe on
 ``stylegan2-sprites``, even chosen with labels; combinations inside a range can. Without the
