@@ -99,7 +99,8 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
               show_default=True,
               help="TopDis search. ranges (w+, SeFa): in rounds over the pairs of style "
                    "layers, keep the one of each pair's top 5 SeFa directions with the lowest "
-                   "RTD per unit of image change, measured over the first part of --steps, "
+                   "RTD per unit of image change (or the all-layer SeFa direction it is part "
+                   "of, when that scores lower), measured over the first part of --steps, "
                    "then lower that ratio by Adam inside each kept direction's pair "
                    "(--refine-fraction; --rtd-weight 0 keeps each range's first and moves "
                    "nothing). select: keep the K of "
