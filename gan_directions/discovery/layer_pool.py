@@ -191,8 +191,8 @@ class RangeRule:
     def __init__(self, pool: RangePool, allowed: np.ndarray, k: int) -> None:
         self.pool, self.allowed, self.k = pool, np.asarray(allowed, dtype=bool), k
         wholes = whole_edits(pool, self.allowed)
-        self.measured = [int(i) for i in np.flatnonzero(
-            (self.allowed & (pool.groups >= 0)) | np.isin(np.arange(len(wholes)), wholes))]
+        parts = np.flatnonzero(self.allowed & (pool.groups >= 0))
+        self.measured = [int(i) for i in np.union1d(parts, wholes[wholes >= 0])]
 
     def choose(self, scores: np.ndarray) -> np.ndarray:
         return choose_from_ranges(self.pool, scores, self.allowed, self.k)
