@@ -5,7 +5,8 @@ per layer range (``gan_directions/discovery/layer_pool.py``). This script builds
 with ``find``'s own ``search.guarded_range_pool`` (same seed and guard), reads every
 candidate's effect on every factor with the model's regressor (the evaluation of
 ``bench_recovery_stylegan2.py``: ±alpha std on 256 fixed latents, seed 12345), and then
-searches all K-subsets of the pool for the ones that score best on the recovery metrics.
+searches all K-subsets of the pool's SeFa directions (its plane candidates left out: with
+them the subsets number tens of millions) for the ones that score best on the recovery metrics.
 Those oracle rows use the labels: they are an upper bound for any unsupervised rule over this
 pool, not a method.
 
@@ -83,8 +84,9 @@ def study(model: str, k: int, steps: int, seed: int, alpha: float, samples: int,
     for name, result in runs.items():
         rows[name] = kept_indices(pool, result.record["search"]["sources"])
     dominant = effects.argmax(axis=1)
-    for where, members in (("pool", range(len(pool.vectors))),
-                           ("guarded pool", np.flatnonzero(allowed))):
+    sefa = pool.planes[:, 0] < 0  # the plane candidates would make the enumeration too long
+    for where, members in (("pool", np.flatnonzero(sefa)),
+                           ("guarded pool", np.flatnonzero(allowed & sefa))):
         scored = [(subset, *subset_scores(effects, subset))
                   for subset in itertools.combinations(members, k)]
         rows[f"oracle MIG, {where}"] = list(max(scored, key=lambda s: s[2])[0])

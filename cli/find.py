@@ -97,13 +97,14 @@ RUN_FIELDS = ("model", "out", "overwrite", "resume", "device", "threads", "rende
                    "in w or w+, else GANSpace [default: topdis auto, vb and disco ganspace].")
 @click.option("--mode", type=click.Choice(TOPDIS_MODES), default=DEFAULTS.mode,
               show_default=True,
-              help="TopDis search. ranges (w+, SeFa): in rounds over the pairs of style "
-                   "layers, keep the one of each pair's top 5 SeFa directions with the lowest "
-                   "RTD per unit of image change (or the all-layer SeFa direction it is part "
-                   "of, when that scores lower), measured over the first part of --steps, "
-                   "then lower that ratio by Adam inside each kept direction's pair "
-                   "(--refine-fraction; --rtd-weight 0 keeps each range's first and moves "
-                   "nothing). select: keep the K of "
+              help="TopDis search. ranges (w+, SeFa): candidates are each pair of style "
+                   "layers' top 5 SeFa directions and the diagonals of its first two; keep "
+                   "each pair's candidate with the lowest RTD per unit of image change (or "
+                   "the all-layer SeFa direction it is part of, when that scores lower), then "
+                   "the lowest scores left anywhere, orthogonal within a pair; measured over "
+                   "the first part of --steps, then lower that ratio by Adam inside each kept "
+                   "direction's pair (--refine-fraction; --rtd-weight 0 keeps each pair's "
+                   "first and moves nothing). select: keep the K of "
                    "the --init method's top --pool directions with the lowest RTD per unit of "
                    "change (--rtd-weight 0 keeps the first K). gradient: Adam on rotations of "
                    "the start, on RTD plus the reconstructor term. auto: ranges in w+ and "

@@ -117,6 +117,24 @@ def test_basis_is_the_ranges_sefa_span_and_an_all_layer_candidate_alone(sprites)
     assert home == 0 and len(alone) == 1
 
 
+def test_a_plane_candidates_basis_is_itself_its_complement_and_the_ranges_other_rows(sprites):
+    from gan_directions.discovery.latents import LatentSpace
+    from gan_directions.discovery.layer_pool import range_pool
+    from gan_directions.discovery.range_refine import refinement_basis
+
+    stats = LatentSpace(sprites, "w").statistics(500, 0)
+    sefa = range_pool(sprites, (0, sprites.num_ws - 1), stats.covariance, 6)
+    pool = sefa.with_planes(np.ones(len(sefa.vectors), bool), stats.covariance)
+    plane = int(np.flatnonzero((pool.groups == 1) & (pool.planes[:, 0] >= 0))[-1])
+    rows, home = refinement_basis(pool, plane)
+    own = sefa.vectors[sefa.groups == 1]
+    assert home == 0 and len(rows) == len(own)
+    np.testing.assert_allclose(rows[0], pool.vectors[plane])
+    np.testing.assert_allclose(rows @ rows.T, np.eye(len(rows)), atol=1e-6)
+    # the same span as the range's SeFa directions: each is fully expressed in the rows
+    np.testing.assert_allclose(np.linalg.norm(own @ rows.T, axis=1), 1, atol=1e-6)
+
+
 def test_edit_size_starts_at_the_kept_candidates(sprites):
     found = find_directions(sprites, **COMMON)
     selection = find_directions(sprites, **{**COMMON, "refine_fraction": 0.0, "steps": 6})

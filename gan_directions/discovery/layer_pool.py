@@ -18,28 +18,42 @@ is the same w): a vector v with per-layer blocks v_l has std sqrt(sᵀΣs), s = 
 candidate on c layers thus moves each of them by one std of w along its direction, and an
 all-layer candidate edits exactly as the same SeFa direction in w.
 
-The rule (``choose_from_ranges``) fills the K slots in rounds over the ranges, coarse to fine:
-in each round every range offers its best remaining eligible candidate (lowest score); the
-round's offers are taken by score until the slots are full. All-layer candidates do not compete
-as a range: across groups the score favours all-layer directions that move several factors at
-once, and all-layer SeFa's first direction, once always kept, mixed five of six factors on the
+A range's first two eligible candidates span a plane in which a StyleGAN2 may hold two
+factors as two mixtures: on ``stylegan2-sprites`` layers 0–1's first two SeFa directions a and
+b each move y and rotation about equally (0.47 and 0.58, 0.47 and 0.43 of a resample), while
+(b − a)/√2 moves y by 0.67 and rotation by 0.18, and (a + b)/√2 rotation by 0.66 and y by
+0.09. The pool therefore also holds each such pair turned by ``PLANE_ANGLES`` (45° and 135°:
+(a ± b)/√2; ``RangePool.with_planes``), candidates of the range like any other, so the scores
+choose between the pair and its diagonals: there the 135° diagonal scores 0.74 against 0.99
+and 1.33 for a and b (20 batches of 32).
+
+The rule (``choose_from_ranges``) keeps K candidates. First every range offers its eligible
+candidate with the lowest score; the offers are taken by score. Then each slot left goes to the
+lowest-scoring eligible range candidate not yet offered, wherever it lies, so a range drawing
+three factors (layers 0–1 of ``stylegan2-sprites``: x, y and rotation) can keep three. A
+range's kept candidates stay orthogonal (|cos| below ``ORTHOGONAL``): once a plane candidate is
+kept, only its complement remains of its plane. All-layer candidates do not compete as a range:
+across groups the score favours all-layer directions that move several factors at once, and
+all-layer SeFa's first direction, once always kept, mixed five of six factors on the
 `sprites-wide` snapshots. An offer whose w direction (its layer blocks summed)
-has |cos| above ``SAME_EDIT`` with that of a kept candidate of another group is passed over,
-and its range offers its next candidate in the next round: a StyleGAN2 often draws one
-attribute from adjacent layer ranges (object colour from layers 4–7 of ``stylegan2-sprites``),
-and the same w direction on two of them is one edit split in two.
+has |cos| above ``SAME_EDIT`` with that of a kept candidate of another group is passed over
+(a StyleGAN2 often draws one attribute from adjacent layer ranges, object colour from layers
+4–7 of ``stylegan2-sprites``, and the same w direction on two of them is one edit split in two).
 
 The whole of such a split edit competes with its parts (``whole_edits``): a range candidate
 whose w direction has |cos| above ``SAME_EDIT`` with an eligible all-layer SeFa direction (the
 second onward; the first is the mixed one) is offered as that all-layer direction when the
 whole scores lower than the part. On ``stylegan2-shapes`` the floor hue is drawn over every
 layer: its parts on layers 0–1 and 2–3 each move it by about half a resample, as much as they
-move the object, while the whole scores lowest of all candidates and moves it by 0.93.
-Without measurements (``rtd_weight`` 0) no whole replaces a part. Candidates that change the
-image less than a fraction of the median change of all-layer SeFa's first R + 1 directions
-(R ranges; the same reference whatever K) are not eligible (the edit-size guard: a direction
-the image barely responds to has a small RTD for that reason alone). Slots left when the ranges
-run out of eligible candidates go to the all-layer directions not kept, in SeFa's order.
+move the object, while the whole scores lowest of all candidates and moves it by 0.93. A whole
+kept in the first round takes that round's offer of every range holding a part of it: their
+other offers wait for the slots left (on sprites, the hue whole otherwise let layers 4–5 keep
+a weaker second hue edit in the same round). Without measurements (``rtd_weight`` 0) no whole
+replaces a part. Candidates that change the image less than a fraction of the median change of
+all-layer SeFa's first R + 1 directions (R ranges; the same reference whatever K) are not
+eligible (the edit-size guard: a direction the image barely responds to has a small RTD for
+that reason alone). Slots left when the ranges run out of eligible candidates go to the
+all-layer directions not kept, in SeFa's order.
 """
 
 from __future__ import annotations
@@ -53,6 +67,8 @@ from gan_directions.discovery.init import sefa_directions
 ALL_LAYERS = -1  # group of the all-layer SeFa candidates
 PER_RANGE = 5  # SeFa directions per layer range: enough that the guard leaves more than K
 SAME_EDIT = 0.8  # |cos| of the w directions above which two ranges' candidates are one edit
+PLANE_ANGLES = (45.0, 135.0)  # turns of a range's first two candidates, degrees
+ORTHOGONAL = 0.1  # |cos| below which two candidates of one range count as orthogonal
 
 
 def layer_ranges(first: int, last: int) -> list[tuple[int, int]]:
@@ -64,8 +80,8 @@ def layer_ranges(first: int, last: int) -> list[tuple[int, int]]:
 @dataclass
 class RangePool:
     """Candidates [n, L·w_dim] over a span of L ws entries, their scales [n], group (range
-    index, or ``ALL_LAYERS``), rank within the group (0 = SeFa's first) and unit w direction
-    [n, w_dim] (its ``tied_w``, normalized)."""
+    index, or ``ALL_LAYERS``), rank within the group (0 = SeFa's first; a plane candidate:
+    its first direction's) and unit w direction [n, w_dim] (its ``tied_w``, normalized)."""
 
     vectors: np.ndarray
     scales: np.ndarray
@@ -73,11 +89,54 @@ class RangePool:
     ranks: np.ndarray
     ranges: list[tuple[int, int]]
     w_directions: np.ndarray
+    planes: np.ndarray | None = None  # [n, 2] pool indices of a plane candidate's pair, or -1
+    angles: np.ndarray | None = None  # [n] its angle in degrees from the first (0: SeFa's own)
+
+    def __post_init__(self) -> None:
+        if self.planes is None:
+            self.planes = np.full((len(self.vectors), 2), -1)
+            self.angles = np.zeros(len(self.vectors))
 
     def describe(self, index: int) -> str:
         group = int(self.groups[index])
         where = "all layers" if group == ALL_LAYERS else "layers {}-{}".format(*self.ranges[group])
-        return f"SeFa #{int(self.ranks[index])} of {where}"
+        first, second = self.planes[index]
+        if first < 0:
+            return f"SeFa #{int(self.ranks[index])} of {where}"
+        return (f"SeFa #{int(self.ranks[first])}/#{int(self.ranks[second])} of {where} at "
+                f"{self.angles[index]:g}°")
+
+    def with_planes(self, allowed: np.ndarray, covariance: np.ndarray) -> RangePool:
+        """This pool and its plane candidates: for each range with two eligible candidates or
+        more, the first two (a, b, in SeFa's order) turned by each of ``PLANE_ANGLES``,
+        cos θ·a + sin θ·b, in the range's group."""
+        vectors, groups, planes, angles = [], [], [], []
+        for group in range(len(self.ranges)):
+            members = np.flatnonzero((self.groups == group) & (self.planes[:, 0] < 0) & allowed)
+            if len(members) < 2:
+                continue
+            first, second = (int(i) for i in members[:2])
+            for angle in PLANE_ANGLES:
+                turn = np.radians(angle)
+                vectors.append(np.cos(turn) * self.vectors[first]
+                               + np.sin(turn) * self.vectors[second])
+                groups.append(group)
+                planes.append((first, second))
+                angles.append(angle)
+        if not vectors:
+            return self
+        vectors = np.stack(vectors)
+        layers = self.vectors.shape[1] // self.w_directions.shape[1]
+        summed = tied_w(vectors, layers)
+        return RangePool(
+            np.concatenate([self.vectors, vectors]),
+            np.concatenate([self.scales, tied_scales(vectors, covariance, layers)]),
+            np.concatenate([self.groups, groups]),
+            np.concatenate([self.ranks, self.ranks[[pair[0] for pair in planes]]]),
+            self.ranges,
+            np.concatenate([self.w_directions,
+                            summed / np.linalg.norm(summed, axis=1, keepdims=True)]),
+            np.concatenate([self.planes, planes]), np.concatenate([self.angles, angles]))
 
 
 def tied_w(vectors: np.ndarray, layers: int) -> np.ndarray:
@@ -149,11 +208,13 @@ def whole_edits(pool: RangePool, allowed: np.ndarray) -> np.ndarray:
 def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray, k: int
                        ) -> np.ndarray:
     """Indices of the K kept candidates (the module's rule), in pool order. ``scores``: lower
-    is better (inf: not measured; ties go to SeFa's order, coarse ranges first)."""
+    is better (inf: not measured; ties go to pool order: SeFa's, coarse ranges first, then
+    the plane candidates)."""
     everywhere = np.flatnonzero(pool.groups == ALL_LAYERS)
     wholes = whole_edits(pool, allowed)
     kept: list[int] = []
-    left = {group: [i for i in np.flatnonzero(pool.groups == group) if allowed[i]]
+    taken: dict[int, list[int]] = {group: [] for group in range(len(pool.ranges))}
+    left = {group: [int(i) for i in np.flatnonzero(pool.groups == group) if allowed[i]]
             for group in range(len(pool.ranges))}
 
     def order(index: int) -> tuple[float, int]:
@@ -163,22 +224,43 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
         whole = wholes[part]
         return int(whole) if whole >= 0 and scores[whole] < scores[part] else int(part)
 
-    def same_edit_as_kept(index: int) -> bool:
-        group = pool.groups[index]
+    def same_edit_as_kept(index: int, group: int) -> bool:
         return index in kept or any(
             pool.groups[j] != group
             and abs(pool.w_directions[index] @ pool.w_directions[j]) > SAME_EDIT for j in kept)
 
-    while len(kept) < k and any(left.values()):
-        offers = []
-        for candidates in left.values():
-            if candidates:
-                best = min(candidates, key=order)
-                candidates.remove(best)
-                offers.append(offered_as(best))
-        for offer in sorted(offers, key=order):
-            if len(kept) < k and not same_edit_as_kept(offer):
-                kept.append(offer)
+    def orthogonal_to_taken(index: int, group: int) -> bool:
+        return all(abs(pool.vectors[index] @ pool.vectors[j]) < ORTHOGONAL for j in taken[group])
+
+    def keep(offer: int, part: int, group: int) -> bool:
+        left[group].remove(part)
+        if same_edit_as_kept(offer, group):
+            return False
+        kept.append(offer)
+        taken[group].append(part)
+        if pool.groups[offer] == ALL_LAYERS:  # a whole: its parts on other ranges too
+            for other in np.flatnonzero(wholes == offer):
+                taken[int(pool.groups[other])].append(int(other))
+        return True
+
+    firsts = {group: min(candidates, key=order) for group, candidates in left.items()
+              if candidates}
+    served: set[int] = set()  # ranges holding a part of a whole kept in the first round
+    for offer, part, group in sorted(((offered_as(part), part, group)
+                                      for group, part in firsts.items()),
+                                     key=lambda offer: order(offer[0])):
+        if len(kept) == k or group in served or not keep(offer, part, group):
+            continue
+        if pool.groups[offer] == ALL_LAYERS:
+            served.update(int(pool.groups[i]) for i in np.flatnonzero(wholes == offer))
+    while len(kept) < k:
+        for group, candidates in left.items():
+            candidates[:] = [i for i in candidates if orthogonal_to_taken(i, group)]
+        rest = [(offered_as(i), i, group) for group, candidates in left.items()
+                for i in candidates]
+        if not rest:
+            break
+        keep(*min(rest, key=lambda offer: order(offer[0])))
     kept.extend(int(i) for i in everywhere if i not in kept)
     return np.sort(np.array(kept[:k]))
 

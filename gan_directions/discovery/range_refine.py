@@ -1,10 +1,11 @@
 """TopDis per layer range, refined: select K candidates, then purify each inside its range.
 
 The ranges mode (``layer_pool``) spends the first part of the step budget selecting K of
-SeFa's directions per layer range (``selection.TopologicalSelection``), and the last
+the candidates per layer range (``selection.TopologicalSelection``), and the last
 ``refine_fraction`` of it refining each kept direction d_j inside the span of its range's
 ``PER_RANGE`` SeFa directions B_r (``refinement_basis``: orthonormal rows, equal on the range's
-layers and zero elsewhere, so every d_j moves its layers together and its scale, the tied std,
+layers and zero elsewhere, with a kept plane candidate and its complement in place of the two
+SeFa directions it turns, so every d_j moves its layers together and its scale, the tied std,
 cannot be shrunk by blocks that cancel), starting from the kept candidate. Adam (lr
 ``LEARNING_RATE``) on the coefficients c_j, d_j = c_jᵀB_r / |·|, lowers, for
 ``directions_per_step`` directions per step in turn,
@@ -47,11 +48,21 @@ def refinement_steps(steps: int, refine_fraction: float) -> int:
 
 def refinement_basis(pool: RangePool, index: int) -> tuple[np.ndarray, int]:
     """Orthonormal rows [n, L·d] a kept candidate is refined in, and its own row's index: its
-    range's SeFa directions (an all-layer candidate: itself alone)."""
+    range's SeFa directions (an all-layer candidate: itself alone). A plane candidate at angle
+    θ of SeFa directions a and b takes their rows' place as itself and its complement in the
+    plane, −sin θ·a + cos θ·b."""
     group = pool.groups[index]
-    members = ([index] if group == ALL_LAYERS
-               else [int(i) for i in np.flatnonzero(pool.groups == group)])
-    return pool.vectors[members], members.index(index)
+    if group == ALL_LAYERS:
+        return pool.vectors[[index]], 0
+    members = [int(i) for i in np.flatnonzero((pool.groups == group) & (pool.planes[:, 0] < 0))]
+    if pool.planes[index, 0] < 0:
+        return pool.vectors[members], members.index(index)
+    first, second = (int(i) for i in pool.planes[index])
+    turn = np.radians(pool.angles[index])
+    rows = [pool.vectors[index], -np.sin(turn) * pool.vectors[first]
+            + np.cos(turn) * pool.vectors[second]]
+    rows += [pool.vectors[i] for i in members if i not in (first, second)]
+    return np.stack(rows), 0
 
 
 def pull_into_cone(coefficients: torch.Tensor, home: int, trust: float) -> None:

@@ -776,10 +776,15 @@ def build_search(settings: SearchSettings, latents: LatentSpace, stats: LatentSt
 
 def guarded_range_pool(settings: SearchSettings, latents: LatentSpace, stats: LatentStats,
                        per_range: int = PER_RANGE) -> tuple[RangePool, np.ndarray, np.ndarray]:
-    """The ranges mode's pool (``per_range`` SeFa directions per layer range), each
-    candidate's image change, and the edit-size guard's verdicts (``layer_pool.eligible``)."""
-    pool = range_pool(latents.generator, latents.span, stats.covariance, settings.k, per_range)
-    changes = image_changes(latents, pool.vectors, pool.scales, seed=settings.seed)
+    """The ranges mode's pool (``per_range`` SeFa directions per layer range and the plane
+    candidates of the eligible ones, ``RangePool.with_planes``), each candidate's image
+    change, and the edit-size guard's verdicts (``layer_pool.eligible``)."""
+    sefa = range_pool(latents.generator, latents.span, stats.covariance, settings.k, per_range)
+    changes = image_changes(latents, sefa.vectors, sefa.scales, seed=settings.seed)
+    pool = sefa.with_planes(eligible(sefa, changes, settings.min_change), stats.covariance)
+    added = slice(len(sefa.vectors), len(pool.vectors))
+    changes = np.concatenate([changes, image_changes(latents, pool.vectors[added],
+                                                     pool.scales[added], seed=settings.seed)])
     return pool, changes, eligible(pool, changes, settings.min_change)
 
 
