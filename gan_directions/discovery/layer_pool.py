@@ -21,11 +21,11 @@ all-layer candidate edits exactly as the same SeFa direction in w.
 A range's first two eligible candidates span a plane in which a StyleGAN2 may hold two
 factors as two mixtures: on ``stylegan2-sprites`` layers 0–1's first two SeFa directions a and
 b each move y and rotation about equally (0.47 and 0.58, 0.47 and 0.43 of a resample), while
-(b − a)/√2 moves y by 0.67 and rotation by 0.18, and (a + b)/√2 rotation by 0.66 and y by
+(b − a)/√2 moves y by 0.66 and rotation by 0.17, and (a + b)/√2 rotation by 0.66 and y by
 0.09. The pool therefore also holds each such pair turned by ``PLANE_ANGLES`` (45° and 135°:
 (a ± b)/√2; ``RangePool.with_planes``), candidates of the range like any other, so the scores
-choose between the pair and its diagonals: there the 135° diagonal scores 0.74 against 0.99
-and 1.33 for a and b (20 batches of 32).
+choose between the pair and its diagonals: there the 135° diagonal scores 0.74 against 1.00
+and 1.33 for a and b (``benchmarks/bench_range_planes.py``).
 
 The rule (``choose_from_ranges``) keeps K candidates. First every range offers its eligible
 candidate with the lowest score; the offers are taken by score. Then each slot left goes to the
