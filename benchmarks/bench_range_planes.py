@@ -16,7 +16,6 @@ latents, seed 12345). θ and θ + 180° are the same edit, so 0–165° covers t
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -31,7 +30,7 @@ def sweep(model: str, group: int, step: float, batches: int, seed: int, alpha: f
           samples: int, pca_samples: int) -> dict:
     import torch
 
-    from gan_directions.discovery import find_directions
+    from gan_directions.directions import DirectionSet
     from gan_directions.discovery.latents import LatentSpace
     from gan_directions.discovery.layer_pool import tied_scales
     from gan_directions.discovery.search import (
@@ -71,11 +70,8 @@ def sweep(model: str, group: int, step: float, batches: int, seed: int, alpha: f
                 if value is not None:
                     values[i].append(float(value.loss))
 
-    shell = find_directions(generator, method="topdis", k=6, steps=2, seed=seed, quiet=True,
-                            pca_samples=pca_samples, refine_fraction=0.0).directions
-    report = recovery_report(generator, dataclasses.replace(
-        shell, directions=vectors, scales=scales, names=[]), alpha=alpha, samples=samples,
-        seed=EVAL_SEED)
+    report = recovery_report(generator, DirectionSet(vectors, space="w+", scales=scales),
+                             alpha=alpha, samples=samples, seed=EVAL_SEED)
     effects = np.abs(np.asarray(report["effects"]))
     return {"model": model, "range": list(pool.ranges[group]),
             "pair": [pool.describe(int(first)), pool.describe(int(second))],

@@ -127,15 +127,13 @@ class RangePool:
             return self
         vectors = np.stack(vectors)
         layers = self.vectors.shape[1] // self.w_directions.shape[1]
-        summed = tied_w(vectors, layers)
         return RangePool(
             np.concatenate([self.vectors, vectors]),
             np.concatenate([self.scales, tied_scales(vectors, covariance, layers)]),
             np.concatenate([self.groups, groups]),
             np.concatenate([self.ranks, self.ranks[[pair[0] for pair in planes]]]),
             self.ranges,
-            np.concatenate([self.w_directions,
-                            summed / np.linalg.norm(summed, axis=1, keepdims=True)]),
+            np.concatenate([self.w_directions, unit_tied_w(vectors, layers)]),
             np.concatenate([self.planes, planes]), np.concatenate([self.angles, angles]))
 
 
@@ -143,6 +141,12 @@ def tied_w(vectors: np.ndarray, layers: int) -> np.ndarray:
     """The w vectors [n, d] that W+ vectors [n, L·d] move the latent along when all L layers
     hold the same w (the mapping network's output): the sums of their layer blocks."""
     return np.asarray(vectors, dtype=np.float64).reshape(len(vectors), layers, -1).sum(axis=1)
+
+
+def unit_tied_w(vectors: np.ndarray, layers: int) -> np.ndarray:
+    """The ``tied_w`` of W+ vectors [n, L·d], each normalized: a pool's ``w_directions``."""
+    summed = tied_w(vectors, layers)
+    return summed / np.linalg.norm(summed, axis=1, keepdims=True)
 
 
 def tied_scales(vectors: np.ndarray, covariance: np.ndarray, layers: int) -> np.ndarray:
@@ -174,10 +178,8 @@ def range_pool(generator, span: tuple[int, int], covariance: np.ndarray, k: int,
             ranks.append(rank)
     vectors = np.stack(vectors)
     layers = span[1] - span[0] + 1
-    summed = tied_w(vectors, layers)
     return RangePool(vectors, tied_scales(vectors, covariance, layers), np.array(groups),
-                     np.array(ranks), ranges,
-                     summed / np.linalg.norm(summed, axis=1, keepdims=True))
+                     np.array(ranks), ranges, unit_tied_w(vectors, layers))
 
 
 def eligible(pool: RangePool, changes: np.ndarray, floor: float) -> np.ndarray:
@@ -229,6 +231,9 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
             pool.groups[j] != group
             and abs(pool.w_directions[index] @ pool.w_directions[j]) > SAME_EDIT for j in kept)
 
+    def parts_of(whole: int) -> np.ndarray:
+        return np.flatnonzero(wholes == whole)
+
     def orthogonal_to_taken(index: int, group: int) -> bool:
         return all(abs(pool.vectors[index] @ pool.vectors[j]) < ORTHOGONAL for j in taken[group])
 
@@ -239,7 +244,7 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
         kept.append(offer)
         taken[group].append(part)
         if pool.groups[offer] == ALL_LAYERS:  # a whole: its parts on other ranges too
-            for other in np.flatnonzero(wholes == offer):
+            for other in parts_of(offer):
                 taken[int(pool.groups[other])].append(int(other))
         return True
 
@@ -252,7 +257,7 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
         if len(kept) == k or group in served or not keep(offer, part, group):
             continue
         if pool.groups[offer] == ALL_LAYERS:
-            served.update(int(pool.groups[i]) for i in np.flatnonzero(wholes == offer))
+            served.update(int(pool.groups[i]) for i in parts_of(offer))
     while len(kept) < k:
         for group, candidates in left.items():
             candidates[:] = [i for i in candidates if orthogonal_to_taken(i, group)]
