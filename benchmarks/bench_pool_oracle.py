@@ -5,8 +5,9 @@ per layer range (``gan_directions/discovery/layer_pool.py``). This script builds
 with ``find``'s own ``search.guarded_range_pool`` (same seed and guard), reads every
 candidate's effect on every factor with the model's regressor (the evaluation of
 ``bench_recovery_stylegan2.py``: ±alpha std on 256 fixed latents, seed 12345), and then
-searches all K-subsets of the pool's SeFa directions (its plane candidates left out: with
-them the subsets number tens of millions) for the ones that score best on the recovery metrics.
+searches all K-subsets of the pool's SeFa directions of all layers and of each range (its
+plane and adjacent-range candidates left out: with them the subsets number tens of millions)
+for the ones that score best on the recovery metrics.
 Those oracle rows use the labels: they are an upper bound for any unsupervised rule over this
 pool, not a method.
 
@@ -57,6 +58,7 @@ def study(model: str, k: int, steps: int, seed: int, alpha: float, samples: int,
 
     from gan_directions.discovery import find_directions
     from gan_directions.discovery.latents import LatentSpace
+    from gan_directions.discovery.layer_pool import ALL_LAYERS
     from gan_directions.discovery.search import SearchSettings, guarded_range_pool
     from gan_directions.evaluation import recovery_report
     from gan_directions.generators.partial import search_resolution
@@ -84,7 +86,9 @@ def study(model: str, k: int, steps: int, seed: int, alpha: float, samples: int,
     for name, result in runs.items():
         rows[name] = kept_indices(pool, result.record["search"]["sources"])
     dominant = effects.argmax(axis=1)
-    sefa = pool.planes[:, 0] < 0  # the plane candidates would make the enumeration too long
+    # SeFa of all layers and of each range: the plane and adjacent-range candidates would
+    # make the enumeration too long
+    sefa = (pool.planes[:, 0] < 0) & (pool.groups >= ALL_LAYERS)
     for where, members in (("pool", np.flatnonzero(sefa)),
                            ("guarded pool", np.flatnonzero(allowed & sefa))):
         scored = [(subset, *subset_scores(effects, subset))

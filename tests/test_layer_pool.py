@@ -13,10 +13,14 @@ from gan_directions.discovery.init import sefa_directions
 from gan_directions.discovery.latents import LatentSpace
 from gan_directions.discovery.layer_pool import (
     ALL_LAYERS,
+    FIRST_ADJACENT,
+    PER_ADJACENT,
     PER_RANGE,
     PLANE_ANGLES,
+    REPEAT,
     RangePool,
     RangeRule,
+    adjacent_spans,
     choose_from_ranges,
     eligible,
     layer_ranges,
@@ -37,6 +41,12 @@ def sprites():
 def test_layer_ranges_pair_consecutive_entries():
     assert layer_ranges(0, 9) == [(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)]
     assert layer_ranges(3, 7) == [(3, 4), (5, 6), (7, 7)]
+
+
+def test_adjacent_spans_join_each_two_neighbouring_ranges():
+    assert adjacent_spans(layer_ranges(0, 9)) == [(0, 3), (2, 5), (4, 7), (6, 9)]
+    assert adjacent_spans(layer_ranges(3, 7)) == [(3, 6), (5, 7)]
+    assert adjacent_spans(layer_ranges(0, 3)) == []  # two ranges together are all layers
 
 
 def test_tied_scale_of_a_lifted_direction_is_its_std_in_w():
@@ -99,13 +109,51 @@ def test_a_second_range_along_a_kept_w_direction_is_passed_over():
     assert choose_from_ranges(pool, scores, allowed, 3).tolist() == [4, 6, 8]
 
 
+def test_an_offer_near_a_kept_w_direction_repeats_it_below_the_part_bar():
+    pool = make_pool(ranges=2, per_range=2, k=3)  # candidates 3-4, 5-6
+    near = pool.w_directions[3] + 0.9 * pool.w_directions[6]  # |cos| 0.74 with 3
+    pool.w_directions[5] = near / np.linalg.norm(near)
+    assert REPEAT < abs(pool.w_directions[3] @ pool.w_directions[5]) < 0.8
+    scores = np.array([np.inf] * 3 + [0.1, 0.4, 0.2, 0.3])
+    # range 1's first offer, 5, repeats 3 and is passed over; its next, 6, is kept
+    assert choose_from_ranges(pool, scores, np.ones(7, bool), 2).tolist() == [3, 6]
+
+
+def adjacent_pool() -> RangePool:
+    """All-layer 0-2; ranges 0-2 (layers 0-1, 2-3, 4-5): 3-4, 5-6, 7-8; adjacent ranges 0 and
+    1 (layers 0-3): 9-10, and 1 and 2 (layers 2-5): 11-12. Candidate 7 is a part of 12 (|cos|
+    0.89)."""
+    groups = [ALL_LAYERS] * 3 + [0, 0, 1, 1, 2, 2] + [FIRST_ADJACENT] * 2 + [FIRST_ADJACENT - 1] * 2
+    n = len(groups)
+    pool = RangePool(np.eye(n), np.ones(n), np.array(groups), np.array([0, 1, 2] + [0, 1] * 5),
+                     [(0, 1), (2, 3), (4, 5)], np.eye(n), adjacent=[(0, 3), (2, 5)])
+    mixed = pool.w_directions[12] + 0.5 * pool.w_directions[7]
+    pool.w_directions[7] = mixed / np.linalg.norm(mixed)
+    return pool
+
+
+def test_a_part_is_offered_as_the_adjacent_ranges_whole_it_belongs_to():
+    pool = adjacent_pool()
+    allowed = np.ones(13, bool)
+    assert pool.describe(12) == "SeFa #1 of layers 2-5"
+    assert pool.describe(9) == "SeFa #0 of layers 0-3"
+    assert pool.wholes(allowed).tolist() == [1, 2, 9, 10, 11, 12]
+    assert whole_edits(pool, allowed).tolist() == [-1] * 7 + [12] + [-1] * 5
+    scores = np.full(13, np.inf)
+    scores[[3, 5, 7, 12]] = [0.1, 0.2, 0.5, 0.3]
+    # range 2 offers 7 as 12, which scores lower
+    assert choose_from_ranges(pool, scores, allowed, 3).tolist() == [3, 5, 12]
+    scores[12] = 0.6
+    assert choose_from_ranges(pool, scores, allowed, 3).tolist() == [3, 5, 7]
+
+
 def split_edit_pool() -> RangePool:
     """All-layer 0-2, range 0: 3-4, range 1: 5-6; 3 and 5 are parts of all-layer SeFa #1 (|cos|
-    0.74 with each other: not one edit by ``SAME_EDIT``), 4 is along all-layer SeFa #0 (the
-    mixed direction, never a whole)."""
+    0.67 with each other: no repeat by ``REPEAT``), 4 is along all-layer SeFa #0 (the mixed
+    direction, never a whole)."""
     pool = make_pool(ranges=2, per_range=2, k=3)
     for part, whole in ((3, 1), (5, 1), (4, 0)):
-        mixed = pool.w_directions[whole] + 0.6 * pool.w_directions[part]  # |cos| 0.86
+        mixed = pool.w_directions[whole] + 0.7 * pool.w_directions[part]  # |cos| 0.82
         pool.w_directions[part] = mixed / np.linalg.norm(mixed)
     return pool
 
@@ -233,8 +281,9 @@ def test_pool_holds_sefa_per_range(sprites):
     latents = LatentSpace(sprites, "w")
     stats = latents.statistics(2000, 0)
     pool = range_pool(sprites, (0, sprites.num_ws - 1), stats.covariance, 2)
-    assert len(pool.ranges) == sprites.num_ws // 2
-    assert len(pool.vectors) == (len(pool.ranges) + 1) + PER_RANGE * len(pool.ranges)
+    ranges = len(pool.ranges)
+    assert ranges == sprites.num_ws // 2
+    assert len(pool.vectors) == (ranges + 1) + PER_RANGE * ranges + PER_ADJACENT * (ranges - 1)
     blocks = pool.vectors.reshape(len(pool.vectors), sprites.num_ws, -1)
     np.testing.assert_allclose(blocks[0] * np.sqrt(sprites.num_ws),
                                np.tile(sefa_directions(sprites, 1), (sprites.num_ws, 1)),
@@ -244,6 +293,12 @@ def test_pool_holds_sefa_per_range(sprites):
                                sefa_directions(sprites, 1, (2, 3))[0], atol=1e-12)
     assert not blocks[first_of_range_1, [0, 1, 4]].any()
     assert pool.describe(first_of_range_1) == "SeFa #0 of layers 2-3"
+    second_of_layers_2_5 = np.flatnonzero(pool.groups == FIRST_ADJACENT - 1)[1]
+    np.testing.assert_allclose(blocks[second_of_layers_2_5, 2:6] * 2,
+                               np.tile(sefa_directions(sprites, 2, (2, 5))[1], (4, 1)),
+                               atol=1e-12)
+    assert not blocks[second_of_layers_2_5, [0, 1, 6, 7, 8, 9]].any()
+    assert pool.describe(second_of_layers_2_5) == "SeFa #1 of layers 2-5"
 
 
 COMMON = dict(k=6, steps=10, batch=16, pca_samples=500, quiet=True, rtd_size=16)

@@ -97,9 +97,9 @@ def test_refine_fraction_must_leave_steps_to_select(sprites):
         find_directions(sprites, refine_fraction=1.0, **COMMON)
 
 
-def test_basis_is_the_ranges_sefa_span_and_an_all_layer_candidate_alone(sprites):
+def test_basis_is_the_ranges_sefa_span_and_a_whole_alone(sprites):
     from gan_directions.discovery.latents import LatentSpace
-    from gan_directions.discovery.layer_pool import ALL_LAYERS, range_pool
+    from gan_directions.discovery.layer_pool import ALL_LAYERS, FIRST_ADJACENT, range_pool
     from gan_directions.discovery.range_refine import refinement_basis
 
     stats = LatentSpace(sprites, "w").statistics(500, 0)
@@ -112,9 +112,11 @@ def test_basis_is_the_ranges_sefa_span_and_an_all_layer_candidate_alone(sprites)
     blocks = rows.reshape(len(rows), sprites.num_ws, -1)
     np.testing.assert_array_equal(blocks[:, 2], blocks[:, 3])  # layers 2-3 move together
     assert not np.delete(blocks, [2, 3], axis=1).any()
-    first_all_layer = int(np.flatnonzero(pool.groups == ALL_LAYERS)[0])
-    alone, home = refinement_basis(pool, first_all_layer)
-    assert home == 0 and len(alone) == 1
+    for whole in (np.flatnonzero(pool.groups == ALL_LAYERS)[0],
+                  np.flatnonzero(pool.groups == FIRST_ADJACENT)[2]):
+        alone, home = refinement_basis(pool, int(whole))
+        assert home == 0
+        np.testing.assert_array_equal(alone, pool.vectors[[whole]])
 
 
 def test_a_plane_candidates_basis_is_itself_its_complement_and_the_ranges_other_rows(sprites):

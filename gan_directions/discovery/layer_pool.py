@@ -10,7 +10,10 @@ The pool (``range_pool``), over the consecutive pairs of ws entries of the edite
 
 - group ``ALL_LAYERS``: all-layer SeFa's top directions (K, and at least one more than the
   number of ranges), the same w vector on every layer;
-- group r: SeFa's top ``per_range`` directions of range r's style weights, on range r only.
+- group r: SeFa's top ``per_range`` directions of range r's style weights, on range r only;
+- group ``FIRST_ADJACENT`` − i: SeFa's top ``PER_ADJACENT`` directions of the style weights of
+  ranges i and i + 1 together, on their layers (``adjacent_spans``; only with three ranges
+  or more).
 
 Each candidate is a unit W+ vector over the span. Its scale is the standard deviation of the
 sampled latent along it, with the layers tied as the mapping network makes them (every ws entry
@@ -32,41 +35,48 @@ candidate with the lowest score; the offers are taken by score. Then each slot l
 lowest-scoring eligible range candidate not yet offered, wherever it lies, so a range drawing
 three factors (layers 0–1 of ``stylegan2-sprites``: x, y and rotation) can keep three. A
 range's kept candidates stay orthogonal (|cos| below ``ORTHOGONAL``): once a plane candidate is
-kept, only its complement remains of its plane. All-layer candidates do not compete as a range:
-across groups the score favours all-layer directions that move several factors at once, and
-all-layer SeFa's first direction, once always kept, mixed five of six factors on the
-`sprites-wide` snapshots. An offer whose w direction (its layer blocks summed)
-has |cos| above ``SAME_EDIT`` with that of a kept candidate of another group is passed over
-(a StyleGAN2 often draws one attribute from adjacent layer ranges, object colour from layers
-4–7 of ``stylegan2-sprites``, and the same w direction on two of them is one edit split in two).
+kept, only its complement remains of its plane. All-layer and adjacent-range candidates do
+not compete as ranges: across groups the score favours directions over many layers that move
+several factors at once, and all-layer SeFa's first direction, once always kept, mixed five of
+six factors on the `sprites-wide` snapshots. An offer whose w direction (its layer blocks
+summed) has |cos| above ``REPEAT`` with that of a kept candidate of another group repeats it
+and is passed over (a StyleGAN2 often draws one attribute from adjacent layer ranges, object
+colour from layers 4–7 of ``stylegan2-sprites``, and the same w direction on two of them is one
+edit split in two). The bar is below ``SAME_EDIT``: on sprites a hue edit of layers 4–5 and the
+hue edit of layers 6–9 meet at |cos| 0.77.
 
 The whole of such a split edit competes with its parts (``whole_edits``): a range candidate
-whose w direction has |cos| above ``SAME_EDIT`` with an eligible all-layer SeFa direction (the
-second onward; the first is the mixed one) is offered as that all-layer direction when the
-whole scores lower than the part. On ``stylegan2-shapes`` the floor hue is drawn over every
-layer: its parts on layers 0–1 and 2–3 each move it by about half a resample, as much as they
-move the object, while the whole scores lowest of all candidates and moves it by 0.93. A whole
-kept in the first round takes that round's offer of every range holding a part of it: their
-other offers wait for the slots left (on sprites, the hue whole otherwise let layers 4–5 keep
-a weaker second hue edit in the same round). Without measurements (``rtd_weight`` 0) no whole
-replaces a part. Candidates that change the image less than a fraction of the median change of
-all-layer SeFa's first R + 1 directions (R ranges; the same reference whatever K) are not
-eligible (the edit-size guard: a direction the image barely responds to has a small RTD for
-that reason alone). Slots left when the ranges run out of eligible candidates go to the
-all-layer directions not kept, in SeFa's order.
+whose w direction has |cos| above ``SAME_EDIT`` with an eligible whole (all-layer SeFa from
+its second direction on, the first being the mixed one, or SeFa of two adjacent ranges; the
+nearest one) is offered as that whole when the whole scores lower than the part. On
+``stylegan2-shapes`` the floor hue is drawn over every layer: its parts on layers 0–1 and 2–3
+each move it by about half a resample, as much as they move the object, while the whole scores
+lowest of all candidates and moves it by 0.93. On ``stylegan2-sprites`` the background is drawn
+over layers 6–9: SeFa of those four layers moves it by 0.70 of a resample, layers 8–9 alone by
+0.21. A whole kept in the first round takes that round's offer of every range holding a part
+of it: their other offers wait for the slots left (on sprites, the hue whole otherwise let
+layers 4–5 keep a weaker second hue edit in the same round). Without measurements
+(``rtd_weight`` 0) no whole replaces a part. Candidates that change the image less than a
+fraction of the median change of all-layer SeFa's first R + 1 directions (R ranges; the same
+reference whatever K) are not eligible (the edit-size guard: a direction the image barely
+responds to has a small RTD for that reason alone). Slots left when the ranges run out of
+eligible candidates go to the all-layer directions not kept, in SeFa's order.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from gan_directions.discovery.init import sefa_directions
 
 ALL_LAYERS = -1  # group of the all-layer SeFa candidates
+FIRST_ADJACENT = -2  # group of the first pair of adjacent ranges; the next is -3, and so on
 PER_RANGE = 5  # SeFa directions per layer range: enough that the guard leaves more than K
-SAME_EDIT = 0.8  # |cos| of the w directions above which two ranges' candidates are one edit
+PER_ADJACENT = 4  # SeFa directions per pair of adjacent ranges
+SAME_EDIT = 0.8  # |cos| of the w directions above which a range candidate is part of a whole
+REPEAT = 0.7  # |cos| of the w directions above which an offer repeats a kept candidate
 PLANE_ANGLES = (45.0, 135.0)  # turns of a range's first two candidates, degrees
 ORTHOGONAL = 0.1  # |cos| below which two candidates of one range count as orthogonal
 
@@ -80,8 +90,9 @@ def layer_ranges(first: int, last: int) -> list[tuple[int, int]]:
 @dataclass
 class RangePool:
     """Candidates [n, L·w_dim] over a span of L ws entries, their scales [n], group (range
-    index, or ``ALL_LAYERS``), rank within the group (0 = SeFa's first; a plane candidate:
-    its first direction's) and unit w direction [n, w_dim] (its ``tied_w``, normalized)."""
+    index; ``ALL_LAYERS``; or ``FIRST_ADJACENT`` − i for ``adjacent[i]``), rank within the
+    group (0 = SeFa's first; a plane candidate: its first direction's) and unit w direction
+    [n, w_dim] (its ``tied_w``, normalized)."""
 
     vectors: np.ndarray
     scales: np.ndarray
@@ -91,6 +102,7 @@ class RangePool:
     w_directions: np.ndarray
     planes: np.ndarray | None = None  # [n, 2] pool indices of a plane candidate's pair, or -1
     angles: np.ndarray | None = None  # [n] its angle in degrees from the first (0: SeFa's own)
+    adjacent: list[tuple[int, int]] = field(default_factory=list)  # spans of adjacent ranges
 
     def __post_init__(self) -> None:
         if self.planes is None:
@@ -99,7 +111,11 @@ class RangePool:
 
     def describe(self, index: int) -> str:
         group = int(self.groups[index])
-        where = "all layers" if group == ALL_LAYERS else "layers {}-{}".format(*self.ranges[group])
+        if group == ALL_LAYERS:
+            where = "all layers"
+        else:
+            where = "layers {}-{}".format(*(self.ranges[group] if group >= 0
+                                             else self.adjacent[FIRST_ADJACENT - group]))
         first, second = self.planes[index]
         if first < 0:
             return f"SeFa #{int(self.ranks[index])} of {where}"
@@ -134,7 +150,14 @@ class RangePool:
             np.concatenate([self.ranks, self.ranks[[pair[0] for pair in planes]]]),
             self.ranges,
             np.concatenate([self.w_directions, unit_tied_w(vectors, layers)]),
-            np.concatenate([self.planes, planes]), np.concatenate([self.angles, angles]))
+            np.concatenate([self.planes, planes]), np.concatenate([self.angles, angles]),
+            self.adjacent)
+
+    def wholes(self, allowed: np.ndarray) -> np.ndarray:
+        """Indices of the eligible candidates that can stand for a split edit: all-layer SeFa
+        from its second direction on, and every adjacent-range candidate."""
+        spread = ((self.groups == ALL_LAYERS) & (self.ranks > 0)) | (self.groups <= FIRST_ADJACENT)
+        return np.flatnonzero(spread & allowed)
 
 
 def tied_w(vectors: np.ndarray, layers: int) -> np.ndarray:
@@ -165,13 +188,24 @@ def on_layers(direction: np.ndarray, span: tuple[int, int], edited: tuple[int, i
     return (vector / np.linalg.norm(vector)).reshape(-1)
 
 
+def adjacent_spans(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of each two neighbouring layer ranges (none with fewer than three ranges: two
+    ranges together are all layers)."""
+    if len(ranges) < 3:
+        return []
+    return [(first[0], second[1]) for first, second in zip(ranges[:-1], ranges[1:], strict=True)]
+
+
 def range_pool(generator, span: tuple[int, int], covariance: np.ndarray, k: int,
                per_range: int = PER_RANGE) -> RangePool:
     """The pool of the module docstring over ws entries ``span`` (w covariance ``covariance``)."""
     ranges = layer_ranges(*span)
+    adjacent = adjacent_spans(ranges)
+    edits = [(ALL_LAYERS, span, max(k, len(ranges) + 1)),
+             *((group, edited, per_range) for group, edited in enumerate(ranges)),
+             *((FIRST_ADJACENT - i, edited, PER_ADJACENT) for i, edited in enumerate(adjacent))]
     vectors, groups, ranks = [], [], []
-    for group, edited in [(ALL_LAYERS, span), *enumerate(ranges)]:
-        count = max(k, len(ranges) + 1) if group == ALL_LAYERS else per_range
+    for group, edited, count in edits:
         for rank, direction in enumerate(sefa_directions(generator, count, edited)):
             vectors.append(on_layers(direction, span, edited))
             groups.append(group)
@@ -179,7 +213,7 @@ def range_pool(generator, span: tuple[int, int], covariance: np.ndarray, k: int,
     vectors = np.stack(vectors)
     layers = span[1] - span[0] + 1
     return RangePool(vectors, tied_scales(vectors, covariance, layers), np.array(groups),
-                     np.array(ranks), ranges, unit_tied_w(vectors, layers))
+                     np.array(ranks), ranges, unit_tied_w(vectors, layers), adjacent=adjacent)
 
 
 def eligible(pool: RangePool, changes: np.ndarray, floor: float) -> np.ndarray:
@@ -191,15 +225,14 @@ def eligible(pool: RangePool, changes: np.ndarray, floor: float) -> np.ndarray:
 
 
 def whole_edits(pool: RangePool, allowed: np.ndarray) -> np.ndarray:
-    """For each eligible range candidate, the eligible all-layer candidate it is a part of (the
-    module's split edits: the largest |cos| of their w directions, above ``SAME_EDIT``;
-    all-layer SeFa's first direction excluded); -1 where there is none and for every other
-    candidate."""
-    wholes = np.flatnonzero((pool.groups == ALL_LAYERS) & (pool.ranks > 0) & allowed)
+    """For each eligible range candidate, the eligible whole it is a part of (the module's
+    split edits: the largest |cos| of their w directions among ``RangePool.wholes``, above
+    ``SAME_EDIT``); -1 where there is none and for every other candidate."""
+    wholes = pool.wholes(allowed)
     found = np.full(len(pool.vectors), -1)
     if len(wholes) == 0:
         return found
-    parts = np.flatnonzero((pool.groups != ALL_LAYERS) & allowed)
+    parts = np.flatnonzero((pool.groups >= 0) & allowed)
     cosines = np.abs(pool.w_directions[parts] @ pool.w_directions[wholes].T)
     nearest = cosines.argmax(axis=1)
     split = cosines[np.arange(len(parts)), nearest] > SAME_EDIT
@@ -226,10 +259,10 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
         whole = wholes[part]
         return int(whole) if whole >= 0 and scores[whole] < scores[part] else int(part)
 
-    def same_edit_as_kept(index: int, group: int) -> bool:
+    def repeats_kept(index: int, group: int) -> bool:
         return index in kept or any(
             pool.groups[j] != group
-            and abs(pool.w_directions[index] @ pool.w_directions[j]) > SAME_EDIT for j in kept)
+            and abs(pool.w_directions[index] @ pool.w_directions[j]) > REPEAT for j in kept)
 
     def parts_of(whole: int) -> np.ndarray:
         return np.flatnonzero(wholes == whole)
@@ -239,11 +272,11 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
 
     def keep(offer: int, part: int, group: int) -> bool:
         left[group].remove(part)
-        if same_edit_as_kept(offer, group):
+        if repeats_kept(offer, group):
             return False
         kept.append(offer)
         taken[group].append(part)
-        if pool.groups[offer] == ALL_LAYERS:  # a whole: its parts on other ranges too
+        if pool.groups[offer] < 0:  # a whole: its parts on other ranges too
             for other in parts_of(offer):
                 taken[int(pool.groups[other])].append(int(other))
         return True
@@ -256,7 +289,7 @@ def choose_from_ranges(pool: RangePool, scores: np.ndarray, allowed: np.ndarray,
                                      key=lambda offer: order(offer[0])):
         if len(kept) == k or group in served or not keep(offer, part, group):
             continue
-        if pool.groups[offer] == ALL_LAYERS:
+        if pool.groups[offer] < 0:
             served.update(int(pool.groups[i]) for i in parts_of(offer))
     while len(kept) < k:
         for group, candidates in left.items():

@@ -17,8 +17,8 @@ the Gaussian-CDF shift along d_j (Balabin et al., ICML 2024, Eq. 1-4), per unit 
 image change. The other directions of the range are held fixed in the penalty. After each step
 a direction whose cosine to its kept candidate has fallen below ``TRUST_COS`` is put back on
 that cone: the selection decides which factor a direction edits, the refinement may only make
-the edit purer. No label enters. Candidates kept from all-layer SeFa (a split edit kept whole,
-or a slot the ranges left empty) stay as they are.
+the edit purer. No label enters. Candidates kept whole (SeFa of all layers or of two adjacent
+ranges: a split edit, or a slot the ranges left empty) stay as they are.
 
 Why: the per-range SeFa pool holds no six candidates that reach 0.8 × the supervised probe on
 ``stylegan2-sprites``, even chosen with labels; combinations inside a range can. Without the
@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from gan_directions.discovery.latents import LatentStats
-from gan_directions.discovery.layer_pool import ALL_LAYERS, RangePool
+from gan_directions.discovery.layer_pool import RangePool
 from gan_directions.discovery.objectives import direction_scales
 from gan_directions.discovery.selection import TopologicalSelection
 
@@ -48,11 +48,11 @@ def refinement_steps(steps: int, refine_fraction: float) -> int:
 
 def refinement_basis(pool: RangePool, index: int) -> tuple[np.ndarray, int]:
     """Orthonormal rows [n, L·d] a kept candidate is refined in, and its own row's index: its
-    range's SeFa directions (an all-layer candidate: itself alone). A plane candidate at angle
-    θ of SeFa directions a and b takes their rows' place as itself and its complement in the
-    plane, −sin θ·a + cos θ·b."""
+    range's SeFa directions (a whole, all-layer or adjacent-range: itself alone). A plane
+    candidate at angle θ of SeFa directions a and b takes their rows' place as itself and its
+    complement in the plane, −sin θ·a + cos θ·b."""
     group = pool.groups[index]
-    if group == ALL_LAYERS:
+    if group < 0:
         return pool.vectors[[index]], 0
     members = [int(i) for i in np.flatnonzero((pool.groups == group) & (pool.planes[:, 0] < 0))]
     if pool.planes[index, 0] < 0:
@@ -154,8 +154,7 @@ class RefinedRangeSelection:
             start = torch.zeros(len(rows), device=device)
             start[home] = 1.0
             self.coefficients.append(torch.nn.Parameter(start))
-        self.refinable = [j for j, index in enumerate(self.kept)
-                          if self.pool.groups[index] != ALL_LAYERS]
+        self.refinable = [j for j, index in enumerate(self.kept) if self.pool.groups[index] >= 0]
         self.optimizer = torch.optim.Adam(self.coefficients, lr=LEARNING_RATE)
 
     def direction(self, j: int) -> torch.Tensor:
